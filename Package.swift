@@ -1,0 +1,52 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "fpga-lab",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "fpga-lab", targets: ["fpga-lab"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .executableTarget(name: "fpga-lab", dependencies: ["FPGALabCLI"]),
+        .target(
+            name: "FPGALabCLI",
+            dependencies: [
+                "LabConfig", "Overlay", "Archives",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "LabConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "Overlay",
+            dependencies: [
+                "LabConfig", "Archives",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            plugins: ["EmbedResources"]
+        ),
+        .target(name: "Archives", dependencies: ["CArchive"]),
+        .systemLibrary(
+            name: "CArchive",
+            pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"])]
+        ),
+        .executableTarget(name: "EmbedGen"),
+        .plugin(name: "EmbedResources", capability: .buildTool(), dependencies: ["EmbedGen"]),
+
+        .testTarget(name: "LabConfigTests", dependencies: ["LabConfig"]),
+        .testTarget(name: "OverlayTests", dependencies: ["Overlay", "LabConfig"]),
+        .testTarget(name: "ArchivesTests", dependencies: ["Archives"]),
+        .testTarget(name: "CLITests", dependencies: ["FPGALabCLI"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Overlay", "LabConfig", "Archives"]),
+    ]
+)

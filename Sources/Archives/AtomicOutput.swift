@@ -1,0 +1,48 @@
+import Foundation
+
+/// A file or directory written under a temporary name beside its destination and renamed into
+/// place only when complete, so a failure never leaves a half-written output behind.
+public struct AtomicOutput: Sendable {
+    public let destination: String
+    /// Where the content is written meanwhile: `.NAME.partial-PID` in the same directory.
+    public let temporary: String
+
+    public init(destination: String) {
+        self.destination = destination
+        let url = URL(fileURLWithPath: destination)
+        let directory = url.deletingLastPathComponent().path
+        temporary = directory + "/." + url.lastPathComponent + ".partial-\(getpid())"
+    }
+
+    /// Runs `write` on the temporary path and renames the result onto the destination
+    /// (replacing an earlier output); removes the temporary on any error.
+    public func commit<T>(_ write: (String) throws -> T) throws -> T {
+        try? FileManager.default.removeItem(atPath: temporary)
+        do {
+            let result = try write(temporary)
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: destination, isDirectory: &isDirectory), isDirectory.boolValue {
+                let old = temporary + ".old"
+                try FileManager.default.moveItem(atPath: destination, toPath: old)
+                try FileManager.default.moveItem(atPath: temporary, toPath: destination)
+                try? FileManager.default.removeItem(atPath: old)
+            } else if rename(temporary, destination) != 0 {
+                throw AtomicOutputError.rename(destination, String(cString: strerror(errno)))
+            }
+            return result
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+    }
+}
+
+public enum AtomicOutputError: Error, CustomStringConvertible {
+    case rename(String, String)
+
+    public var description: String {
+        switch self {
+        case .rename(let path, let reason): "\(path): cannot move the finished output into place: \(reason)"
+        }
+    }
+}

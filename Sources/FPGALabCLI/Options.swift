@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import LabConfig
+
+/// `--config lab.yaml`, shared by every verb that reads a lab config.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The lab config.", valueName: "lab.yaml"))
+    var config: String
+
+    /// Loads and validates the config; on errors prints every diagnostic and exits 1.
+    func load() throws -> LabFile {
+        do {
+            let file = try LabFile.load(path: config)
+            for warning in file.warnings { Console.error(warning.description) }
+            return file
+        } catch let error as LabConfigError {
+            for diagnostic in error.diagnostics { Console.error(diagnostic.description) }
+            let count = error.errors.count
+            Console.error("\(config): invalid: \(count) error\(count == 1 ? "" : "s")")
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// `SOURCE_DATE_EPOCH` as reproducible builds define it, or 0.
+func sourceDateEpoch() throws -> Int64 {
+    guard let text = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], !text.isEmpty else { return 0 }
+    guard let value = Int64(text), value >= 0 else {
+        throw CLIError("SOURCE_DATE_EPOCH=\(text) is not a non-negative number of seconds")
+    }
+    return value
+}
+
+/// A failure with a message for the user; printed as `fpga-lab: error: MESSAGE`.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Results go to stdout, everything else to stderr.
+enum Console {
+    static func error(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    static func warning(_ line: String) { error("fpga-lab: warning: \(line)") }
+
+    static func output(_ line: String) { print(line) }
+}
+
+/// Reads a whole text file given on the command line, with a clear error.
+func readText(_ path: String, what: String) throws -> String {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw CLIError("\(path): cannot read the \(what)")
+    }
+    guard let text = String(data: data, encoding: .utf8) else { throw CLIError("\(path): the \(what) is not UTF-8 text") }
+    return text
+}

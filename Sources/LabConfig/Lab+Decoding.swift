@@ -1,0 +1,224 @@
+import Foundation
+import Yams
+
+/// A lab config file as read from disk: its bytes (hashed into the manifest), the decoded lab
+/// and the warnings of the capacity preflight.
+public struct LabFile: Sendable {
+    public let path: String
+    public let bytes: [UInt8]
+    public let lab: Lab
+    public let warnings: [Diagnostic]
+
+    /// Reads and validates `path`. Throws `LabConfigError` with every problem found, or
+    /// `LabFileError` when the file cannot be read at all.
+    public static func load(path: String) throws -> LabFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw LabFileError.unreadable(path)
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw LabFileError.notUTF8(path) }
+        let (lab, diagnostics) = Lab.parse(text, file: path)
+        guard let lab, !diagnostics.contains(where: { $0.severity == .error }) else {
+            throw LabConfigError(diagnostics: diagnostics)
+        }
+        return LabFile(path: path, bytes: Array(data), lab: lab, warnings: diagnostics)
+    }
+}
+
+public enum LabFileError: Error, CustomStringConvertible {
+    case unreadable(String)
+    case notUTF8(String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path): "\(path): cannot read the lab config (missing or not readable)"
+        case .notUTF8(let path): "\(path): the lab config is not UTF-8 text"
+        }
+    }
+}
+
+extension Lab {
+    /// Decodes and validates a lab config. Returns the lab when there is no error, and every
+    /// diagnostic (errors and warnings) in file order.
+    public static func parse(_ text: String, file: String) -> (Lab?, [Diagnostic]) {
+        var reader = YAMLReader(file: file)
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            return (nil, [syntaxDiagnostic(error, file: file)])
+        } catch {
+            return (nil, [Diagnostic(file: file, line: 1, column: 1, field: "", message: "\(error)")])
+        }
+        guard let root else {
+            return (nil, [Diagnostic(file: file, line: 1, column: 1, field: "", message: "the file is empty")])
+        }
+        let lab = reader.lab(root)
+        if let lab { reader.validate(lab, root: root) }
+        let sorted = reader.diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) }
+        let ok = !sorted.contains { $0.severity == .error }
+        return (ok ? lab : nil, sorted)
+    }
+
+    private static func syntaxDiagnostic(_ error: YamlError, file: String) -> Diagnostic {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+             .composer(_, let problem, let mark, _):
+            return Diagnostic(file: file, line: mark.line, column: mark.column, field: "",
+                              message: "YAML syntax: \(problem)")
+        default:
+            return Diagnostic(file: file, line: 1, column: 1, field: "", message: "YAML: \(error)")
+        }
+    }
+}
+
+extension YAMLReader {
+    mutating func lab(_ root: Node) -> Lab? {
+        guard let top = mapping(root, "", keys: ["lab", "server", "devices", "client"]) else { return nil }
+        let name = required(top, "lab", in: root, "").flatMap { hostLabel($0, "lab") }
+        let server = required(top, "server", in: root, "").flatMap { self.server($0) }
+        let devices = required(top, "devices", in: root, "").flatMap { self.devices($0) }
+        let client = top["client"].flatMap { self.client($0, deviceCount: devices?.count ?? 0) }
+        guard let name, let server, let devices, top["client"] == nil || client != nil else { return nil }
+        return Lab(name: name, server: server, devices: devices, client: client)
+    }
+
+    mutating func server(_ node: Node) -> Server? {
+        let field = "server"
+        guard let entries = mapping(node, field, keys: [
+            "board", "hostname", "port", "daemon", "allow", "ssh", "blacklist",
+        ]) else { return nil }
+        var ok = true
+        var server = Server(board: .auto)
+        if let boardNode = required(entries, "board", in: node, field), let text = string(boardNode, "server.board") {
+            if let board = Board(rawValue: text) { server.board = board } else {
+                report(boardNode, "server.board", "\"\(text)\" is not a known board (\(Board.allCases.map(\.rawValue).joined(separator: " ")))")
+                ok = false
+            }
+        } else { ok = false }
+        if let hostNode = entries["hostname"] {
+            if let text = hostname(hostNode, "server.hostname") { server.hostname = text } else { ok = false }
+        }
+        if let portNode = entries["port"] {
+            if let port = int(portNode, "server.port", range: 1...65535) { server.port = port } else { ok = false }
+        }
+        if let daemonNode = entries["daemon"], let text = string(daemonNode, "server.daemon") {
+            if let daemon = Daemon(rawValue: text) { server.daemon = daemon } else {
+                report(daemonNode, "server.daemon", "\"\(text)\" is not binder or usbipd")
+                ok = false
+            }
+        } else if entries["daemon"] != nil { ok = false }
+        if let allowNode = entries["allow"] {
+            if let allow = cidrs(allowNode, "server.allow") { server.allow = allow } else { ok = false }
+        }
+        if let sshNode = entries["ssh"] {
+            if let ssh = ssh(sshNode) { server.ssh = ssh } else { ok = false }
+        }
+        if let blacklistNode = entries["blacklist"] {
+            if let modules = moduleNames(blacklistNode, "server.blacklist") { server.blacklist = modules } else { ok = false }
+        }
+        return ok ? server : nil
+    }
+
+    mutating func cidrs(_ node: Node, _ field: String) -> [CIDR]? {
+        guard let items = sequence(node, field) else { return nil }
+        var out: [CIDR] = []
+        for (index, item) in items.enumerated() {
+            guard let text = string(item, "\(field)[\(index)]") else { continue }
+            do { out.append(try CIDR(parsing: text)) } catch { report(item, "\(field)[\(index)]", error.description) }
+        }
+        return out.count == items.count ? out : nil
+    }
+
+    mutating func ssh(_ node: Node) -> SSH? {
+        let field = "server.ssh"
+        guard let entries = mapping(node, field, keys: ["user", "authorized_keys"]) else { return nil }
+        var user: String?
+        if let userNode = required(entries, "user", in: node, field), let text = string(userNode, "\(field).user") {
+            if text.range(of: #"^[a-z_][a-z0-9_-]{0,31}$"#, options: .regularExpression) != nil, text != "root" {
+                user = text
+            } else {
+                report(userNode, "\(field).user", "\"\(text)\" is not a valid login name (lowercase letters, digits, _ and -, up to 32, not root)")
+            }
+        }
+        var keys: [String] = []
+        var keysOK = false
+        if let keysNode = required(entries, "authorized_keys", in: node, field), let items = sequence(keysNode, "\(field).authorized_keys") {
+            keysOK = !items.isEmpty
+            if items.isEmpty { report(keysNode, "\(field).authorized_keys", "needs at least one public key") }
+            for (index, item) in items.enumerated() {
+                let path = "\(field).authorized_keys[\(index)]"
+                guard let text = string(item, path) else { keysOK = false; continue }
+                if SSH.isPublicKeyLine(text) { keys.append(text) } else {
+                    report(item, path, "is not an OpenSSH public key line (\"ssh-ed25519 AAAA... comment\")")
+                    keysOK = false
+                }
+            }
+        }
+        guard let user, keysOK else { return nil }
+        return SSH(user: user, authorizedKeys: keys)
+    }
+
+    mutating func moduleNames(_ node: Node, _ field: String) -> [String]? {
+        guard let items = sequence(node, field) else { return nil }
+        var out: [String] = []
+        for (index, item) in items.enumerated() {
+            guard let text = string(item, "\(field)[\(index)]") else { continue }
+            if text.range(of: #"^[A-Za-z0-9_-]{1,56}$"#, options: .regularExpression) != nil { out.append(text) } else {
+                report(item, "\(field)[\(index)]", "\"\(text)\" is not a kernel module name")
+            }
+        }
+        return out.count == items.count ? out : nil
+    }
+
+    mutating func client(_ node: Node, deviceCount: Int) -> Client? {
+        let field = "client"
+        guard let entries = mapping(node, field, keys: ["server", "ports"]) else { return nil }
+        var ok = true
+        var server: String?
+        if let serverNode = entries["server"] {
+            server = hostname(serverNode, "client.server", allowAddress: true)
+            ok = server != nil
+        }
+        var ports = max(deviceCount, 1)
+        if let portsNode = entries["ports"] {
+            if let value = int(portsNode, "client.ports", range: 1...Capacity.maxClientPorts) { ports = value } else { ok = false }
+        }
+        return ok ? Client(server: server, ports: ports) : nil
+    }
+
+    /// A single DNS label such as the lab or device name: `[a-z0-9-]+`, no leading/trailing dash.
+    mutating func hostLabel(_ node: Node, _ field: String) -> String? {
+        guard let text = string(node, field) else { return nil }
+        guard text.range(of: #"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"#, options: .regularExpression) != nil else {
+            report(node, field, "\"\(text)\" must be lowercase letters, digits and '-' (not at either end), at most 63")
+            return nil
+        }
+        return text
+    }
+
+    mutating func hostname(_ node: Node, _ field: String, allowAddress: Bool = false) -> String? {
+        guard let text = string(node, field) else { return nil }
+        if allowAddress, (try? CIDR(parsing: text)) != nil, !text.contains("/") { return text }
+        let label = #"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"#
+        guard text.count <= 253, text.range(of: "^\(label)(\\.\(label))*$", options: .regularExpression) != nil else {
+            report(node, field, "\"\(text)\" is not a valid host name")
+            return nil
+        }
+        return text
+    }
+}
+
+extension SSH {
+    static let keyTypes: Set<String> = [
+        "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+        "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
+    ]
+
+    /// `TYPE BASE64 [COMMENT]` on one line, with a known key type.
+    static func isPublicKeyLine(_ line: String) -> Bool {
+        guard !line.contains("\n") else { return false }
+        let fields = line.split(separator: " ", maxSplits: 2)
+        guard fields.count >= 2, keyTypes.contains(String(fields[0])) else { return false }
+        return fields[1].count >= 16 && fields[1].allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "+/=".contains($0)) }
+    }
+}

@@ -1,0 +1,127 @@
+import LabConfig
+
+/// Turns a lab config into the overlay of DESIGN.md section 4.
+public struct OverlayRenderer {
+    /// Inputs besides the lab config itself.
+    public struct Inputs {
+        /// The stock `config.txt` to edit, with the name used in messages.
+        public var bootConfig: (name: String, text: String)?
+        /// The stock `cmdline.txt` to edit.
+        public var bootCmdline: (name: String, text: String)?
+        /// The usbip-binder executable for the image's architecture (daemon: binder).
+        public var binderExecutable: [UInt8]?
+        /// Bytes of lab.yaml, hashed into the manifest.
+        public var configBytes: [UInt8]
+
+        public init(configBytes: [UInt8], bootConfig: (name: String, text: String)? = nil,
+                    bootCmdline: (name: String, text: String)? = nil, binderExecutable: [UInt8]? = nil) {
+            self.configBytes = configBytes
+            self.bootConfig = bootConfig
+            self.bootCmdline = bootCmdline
+            self.binderExecutable = binderExecutable
+        }
+    }
+
+    public struct Result {
+        public var overlay: Overlay
+        /// Things the user must know but that do not stop the build (printed on stderr).
+        public var warnings: [String]
+    }
+
+    public static let binderPath = "usr/local/sbin/usbip-binder"
+
+    let store: TemplateStore
+
+    public init(store: TemplateStore) { self.store = store }
+
+    public func render(_ lab: Lab, _ inputs: Inputs) throws -> Result {
+        var overlay = Overlay()
+        var warnings: [String] = []
+        let context = Self.context(for: lab)
+        let systemd = "etc/systemd/system"
+
+        overlay.addFile("etc/udev/rules.d/90-fpga-lab.rules", try store.render("udev/90-fpga-lab.rules", context))
+        overlay.addFile("etc/modules-load.d/fpga-lab.conf", try store.render("modules-load/fpga-lab.conf", context))
+        if !lab.server.blacklist.isEmpty {
+            overlay.addFile("etc/modprobe.d/fpga-lab-blacklist.conf", try store.render("modprobe/fpga-lab-blacklist.conf", context))
+        }
+        overlay.addFile("etc/hostname", lab.hostname + "\n")
+
+        let server: String
+        switch lab.server.daemon {
+        case .usbipd:
+            server = "usbipd.service"
+            overlay.addFile("\(systemd)/usbipd.service", try store.render("systemd/usbipd/usbipd.service", context))
+            overlay.addFile("\(systemd)/usbip-bind@.service", try store.render("systemd/usbipd/usbip-bind@.service", context))
+            warnings.append("daemon usbipd: the units run /usr/sbin/usbipd and /usr/sbin/usbip from Debian's usbip package, which stock Raspberry Pi OS does not include; install it on the Pi (apt install usbip) or use `daemon: binder`")
+        case .binder:
+            server = "usbip-binder.service"
+            overlay.addFile("\(systemd)/usbip-binder.service", try store.render("systemd/binder/usbip-binder.service", context))
+            overlay.addFile("\(systemd)/usbip-bind@.service", try store.render("systemd/binder/usbip-bind@.service", context))
+            overlay.addFile("etc/fpga-lab/binder.conf", try store.render("binder/binder.conf", context))
+            if let binary = inputs.binderExecutable {
+                overlay.add(OverlayEntry(path: Self.binderPath, content: .file(binary), mode: 0o755))
+            } else {
+                warnings.append("daemon binder: no usbip-binder executable was given, so the overlay lacks /\(Self.binderPath) that its units run; build it with `make binder` and pass --binder, or use `daemon: usbipd`")
+            }
+        }
+        overlay.add(OverlayEntry(symlink: "\(systemd)/multi-user.target.wants/\(server)", target: "/\(systemd)/\(server)"))
+
+        if let ssh = lab.server.ssh {
+            overlay.addFile("etc/ssh/sshd_config.d/fpga-lab.conf", try store.render("ssh/fpga-lab.conf", context))
+            overlay.addFile("etc/ssh/authorized_keys/\(ssh.user)", try store.render("ssh/authorized_keys", ["keys": ssh.authorizedKeys]))
+            overlay.addFile("\(Overlay.bootPrefix)/ssh", "")
+            overlay.addFile("\(Overlay.bootPrefix)/userconf.txt", "\(ssh.user):*\n")
+        }
+        for file in store.staticFiles { overlay.addFile(file.path, file.text) }
+        try editBootFiles(lab, inputs, into: &overlay)
+        overlay.addFile(Manifest.path, Manifest.text(for: overlay, lab: lab.name, configBytes: inputs.configBytes))
+        return Result(overlay: overlay, warnings: warnings)
+    }
+
+    private func editBootFiles(_ lab: Lab, _ inputs: Inputs, into overlay: inout Overlay) throws {
+        let targets = lab.server.board.dwc2Targets
+        if let config = inputs.bootConfig {
+            let edited = ConfigTxt(text: config.text).addingDWC2(for: targets)
+            overlay.addFile("\(Overlay.bootPrefix)/config.txt", edited.text)
+        }
+        if let cmdline = inputs.bootCmdline {
+            var text = cmdline.text
+            if !targets.isEmpty {
+                do { text = try CmdlineTxt.addingModule("dwc2", to: text) } catch {
+                    throw RenderError.bootFile(cmdline.name, error.description)
+                }
+            }
+            overlay.addFile("\(Overlay.bootPrefix)/cmdline.txt", text)
+        }
+    }
+
+    /// The values the templates see.
+    static func context(for lab: Lab) -> [String: Any] {
+        var rules: [[String: Any]] = []
+        var binderDevices: [[String: Any]] = []
+        for device in lab.devices {
+            for (index, id) in device.ids.enumerated() {
+                var rule: [String: Any] = ["name": device.name, "vendor": id.vendor, "product": id.product]
+                if index > 0 { rule["note"] = "also: \(id)" }
+                if let serial = device.serial { rule["serial"] = serial }
+                if let port = device.port { rule["kernelName"] = port }
+                rules.append(rule)
+                var line: [String: Any] = ["name": device.name, "id": id.description]
+                if let serial = device.serial { line["serial"] = serial }
+                if let port = device.port { line["portPath"] = port }
+                binderDevices.append(line)
+            }
+        }
+        let allow = lab.server.allow.map(\.description)
+        return [
+            "lab": lab.name,
+            "port": lab.server.port,
+            "allow": allow,
+            "ipAddressAllow": (["localhost"] + allow).joined(separator: " "),
+            "blacklist": lab.server.blacklist,
+            "rules": rules,
+            "binderDevices": binderDevices,
+        ]
+    }
+}

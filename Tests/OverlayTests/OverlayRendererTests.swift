@@ -1,0 +1,165 @@
+import Foundation
+import LabConfig
+import Testing
+@testable import Overlay
+
+/// Golden files live in Tests/OverlayTests/Golden/<case>/<path on the Pi>; run the tests with
+/// UPDATE_GOLDEN=1 to rewrite them after a deliberate change, then review the diff.
+enum Golden {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+
+    static func check(_ overlay: Overlay, case name: String) throws {
+        let base = root.appendingPathComponent(name)
+        let update = ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1"
+        if update { try? FileManager.default.removeItem(at: base) }
+        for entry in overlay.entries {
+            guard let bytes = entry.bytes else { continue }
+            let url = base.appendingPathComponent(entry.path)
+            if update {
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(bytes).write(to: url)
+            }
+            let golden = try #require(FileManager.default.contents(atPath: url.path), "missing golden \(name)/\(entry.path)")
+            #expect(String(decoding: bytes, as: UTF8.self) == String(decoding: golden, as: UTF8.self), "\(name)/\(entry.path)")
+        }
+        let files = overlay.entries.filter { $0.bytes != nil }.map(\.path).sorted()
+        let goldens = (FileManager.default.enumerator(atPath: base.path)?.allObjects as? [String] ?? [])
+            .filter { !isDirectory(base.appendingPathComponent($0)) }.sorted()
+        #expect(files == goldens, "the overlay holds exactly the golden files")
+    }
+
+    static func isDirectory(_ url: URL) -> Bool {
+        var flag: ObjCBool = false
+        return FileManager.default.fileExists(atPath: url.path, isDirectory: &flag) && flag.boolValue
+    }
+}
+
+enum Labs {
+    static func lab(daemon: Daemon, board: Board = .pi3plus, ssh: Bool = false) -> Lab {
+        Lab(
+            name: "fpga-lab-1",
+            server: Server(board: board, hostname: "fpga-pi-01", daemon: daemon,
+                           allow: [try! CIDR(parsing: "192.168.10.0/24"), try! CIDR(parsing: "10.1.2.3")],
+                           ssh: ssh ? SSH(user: "lab", authorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq admin@host"]) : nil,
+                           blacklist: ["ftdi_sio"]),
+            devices: [
+                Device(name: "arty-a7-1", id: USBID(vendor: "0403", product: "6010")!, serial: "210319A4B3C1"),
+                Device(name: "de10-nano-1", id: USBID(vendor: "09fb", product: "6010")!, port: "1-1.3",
+                       also: [USBID(vendor: "09fb", product: "6810")!]),
+            ],
+            client: Client(server: "fpga-pi-01.lab", ports: 16))
+    }
+
+    static func render(_ lab: Lab, _ inputs: OverlayRenderer.Inputs = .init(configBytes: Array("lab: x\n".utf8))) throws -> OverlayRenderer.Result {
+        try OverlayRenderer(store: TemplateStore()).render(lab, inputs)
+    }
+}
+
+@Suite struct OverlayRendererTests {
+    @Test func usbipdOverlayMatchesGolden() throws {
+        let inputs = OverlayRenderer.Inputs(configBytes: Array("lab: x\n".utf8),
+                                            bootConfig: ("config.txt", StockConfig.endsInAll),
+                                            bootCmdline: ("cmdline.txt", CmdlineTxtTests.stock))
+        let result = try Labs.render(Labs.lab(daemon: .usbipd), inputs)
+        try Golden.check(result.overlay, case: "usbipd")
+        #expect(result.warnings.count == 1)
+        #expect(result.warnings[0].contains("/usr/sbin/usbipd"))
+    }
+
+    @Test func binderOverlayMatchesGolden() throws {
+        let inputs = OverlayRenderer.Inputs(configBytes: Array("lab: x\n".utf8), binderExecutable: Array("\u{7f}ELF-fake".utf8))
+        let result = try Labs.render(Labs.lab(daemon: .binder, board: .pi4, ssh: true), inputs)
+        try Golden.check(result.overlay, case: "binder")
+        #expect(result.warnings.isEmpty)
+        #expect(result.overlay[OverlayRenderer.binderPath]?.mode == 0o755)
+    }
+
+    @Test func binderWithoutExecutableWarns() throws {
+        let result = try Labs.render(Labs.lab(daemon: .binder))
+        #expect(result.overlay[OverlayRenderer.binderPath] == nil)
+        #expect(result.warnings.count == 1 && result.warnings[0].contains("/usr/local/sbin/usbip-binder"))
+    }
+
+    @Test func udevRulesFollowTheDesign() throws {
+        let rules = try #require(Labs.render(Labs.lab(daemon: .usbipd)).overlay["etc/udev/rules.d/90-fpga-lab.rules"]?.bytes)
+        let lines = String(decoding: rules, as: UTF8.self).split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(lines.count == 3, "one rule per board ID, also: IDs included")
+        for line in lines {
+            #expect(line.hasPrefix(#"ACTION=="add", SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ATTR{idVendor}=="#))
+            #expect(!line.contains("ATTRS"))
+            #expect(line.hasSuffix(#"TAG+="systemd", ENV{SYSTEMD_WANTS}+="usbip-bind@%k.service""#))
+        }
+        #expect(lines[0].contains(#"ATTR{serial}=="210319A4B3C1""#))
+        #expect(lines[2].contains(#"ATTR{idProduct}=="6810""#) && lines[2].contains(#"KERNEL=="1-1.3""#))
+    }
+
+    @Test(arguments: [Daemon.usbipd, .binder])
+    func bindUnitIsAOneshotThatRunsAgain(daemon: Daemon) throws {
+        let overlay = try Labs.render(Labs.lab(daemon: daemon)).overlay
+        let unit = String(decoding: try #require(overlay["etc/systemd/system/usbip-bind@.service"]?.bytes), as: UTF8.self)
+        #expect(unit.contains("\nType=oneshot\n"))
+        #expect(!unit.contains("\nRemainAfterExit="))
+        #expect(unit.contains(" %i\n") || unit.contains("=%i\n"))
+        let server = daemon == .binder ? "usbip-binder.service" : "usbipd.service"
+        #expect(unit.contains("After=\(server)\nRequires=\(server)\n"))
+        #expect(overlay["etc/systemd/system/multi-user.target.wants/\(server)"]?.content == .symlink("/etc/systemd/system/\(server)"))
+    }
+
+    @Test func everyEntryIsOwnedAndModedExactly() throws {
+        let overlay = try Labs.render(Labs.lab(daemon: .usbipd, ssh: true)).overlay
+        for entry in overlay.entries {
+            #expect(entry.uid == 0 && entry.gid == 0)
+            switch entry.content {
+            case .directory: #expect(entry.mode == 0o755, "\(entry.path)")
+            case .file: #expect(entry.mode == 0o644, "\(entry.path)")
+            case .symlink: #expect(entry.mode == 0o777, "\(entry.path)")
+            }
+        }
+        #expect(overlay.entries.map(\.path) == overlay.entries.map(\.path).sorted())
+        #expect(overlay["boot/firmware/userconf.txt"]?.bytes == Array("lab:*\n".utf8))
+        #expect(overlay.bootEntries.map(\.path) == ["ssh", "userconf.txt"])
+        #expect(!overlay.rootEntries.contains { $0.path.hasPrefix("boot") })
+    }
+
+    @Test func manifestHashesEveryFile() throws {
+        let overlay = try Labs.render(Labs.lab(daemon: .usbipd)).overlay
+        let manifest = String(decoding: try #require(overlay[Manifest.path]?.bytes), as: UTF8.self)
+        for entry in overlay.entries where entry.path != Manifest.path {
+            if let bytes = entry.bytes {
+                #expect(manifest.contains("file 0644 0:0 sha256:\(Manifest.sha256Hex(bytes)) \(entry.path)\n"))
+            }
+        }
+        #expect(manifest.hasPrefix("fpga-lab-manifest 1\ntool fpga-lab \(FPGALabVersion.current)\nlab fpga-lab-1\nconfig sha256:"))
+    }
+
+    @Test func pi4BootFilesAreLeftAlone() throws {
+        let inputs = OverlayRenderer.Inputs(configBytes: [], bootConfig: ("config.txt", StockConfig.endsInAll),
+                                            bootCmdline: ("cmdline.txt", CmdlineTxtTests.stock))
+        let overlay = try Labs.render(Labs.lab(daemon: .usbipd, board: .pi4), inputs).overlay
+        #expect(overlay["boot/firmware/config.txt"]?.bytes == Array(StockConfig.endsInAll.utf8))
+        #expect(overlay["boot/firmware/cmdline.txt"]?.bytes == Array(CmdlineTxtTests.stock.utf8))
+    }
+
+    @Test func userTemplatesReplaceBuiltInOnes() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tpl-\(getpid())")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("udev"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data("# custom {{{lab}}}\n".utf8).write(to: dir.appendingPathComponent("udev/90-fpga-lab.rules.mustache"))
+        let overlay = try OverlayRenderer(store: TemplateStore(templatesDirectory: dir.path))
+            .render(Labs.lab(daemon: .usbipd), .init(configBytes: [])).overlay
+        #expect(overlay["etc/udev/rules.d/90-fpga-lab.rules"]?.bytes == Array("# custom fpga-lab-1\n".utf8))
+    }
+}
+
+@Suite struct OverlayModelTests {
+    @Test func addingAFileCreatesItsParents() {
+        var overlay = Overlay()
+        overlay.addFile("etc/a/b/c.conf", "x")
+        overlay.addFile("etc/a-b", "y")
+        #expect(overlay.entries.map(\.path) == ["etc", "etc/a", "etc/a-b", "etc/a/b", "etc/a/b/c.conf"])
+        #expect(overlay["etc/a/b"]?.content == .directory)
+        overlay.addFile("etc/a-b", "z")
+        #expect(overlay["etc/a-b"]?.bytes == [0x7a])
+        #expect(overlay.entries.count == 5)
+    }
+}
