@@ -119,8 +119,10 @@ extension Ext4Volume {
             try writeInode(ino, inode)
             return
         }
+        var released: [blk64_t] = []
         try withSmallInode(&inode) { small in
             if ext2fs_inode_has_valid_blocks2(fs, small) != 0 {
+                released = try blocks(of: ino, path: path)
                 try Ext4Error.check(ext2fs_punch(fs, ino, small, nil, 0, ~0), "ext2fs_punch", path)
             }
         }
@@ -130,7 +132,10 @@ extension Ext4Volume {
             var count: UInt32 = 0
             try Ext4Error.check(ext2fs_adjust_ea_refcount3(fs, aclBlock, nil, -1, &count, ino),
                                 "ext2fs_adjust_ea_refcount3", path)
-            if count == 0 { ext2fs_block_alloc_stats2(fs, aclBlock, -1) }
+            if count == 0 {
+                ext2fs_block_alloc_stats2(fs, aclBlock, -1)
+                released.append(aclBlock)
+            }
             inode.i_file_acl = 0
             inode.osd2.linux2.l_i_file_acl_high = 0
         }
@@ -138,6 +143,40 @@ extension Ext4Volume {
         inode.i_dtime = UInt32(truncatingIfNeeded: now)
         try writeInode(ino, inode)
         ext2fs_inode_alloc_stats2(fs, ino, -1, 0)
+        try zero(released, path: path)
+    }
+
+    /// Every block an inode owns: data blocks and mapping blocks (extent tree nodes
+    /// or indirect blocks).
+    func blocks(of ino: ext2_ino_t, path: String) throws -> [blk64_t] {
+        let fs = try handle()
+        var found: [blk64_t] = []
+        let code = withUnsafeMutablePointer(to: &found) { list in
+            ext2fs_block_iterate3(fs, ino, BLOCK_FLAG_READ_ONLY, nil, { _, block, _, _, _, context in
+                if let block, let context {
+                    context.assumingMemoryBound(to: [blk64_t].self).pointee.append(block.pointee)
+                }
+                return 0
+            }, list)
+        }
+        try Ext4Error.check(code, "ext2fs_block_iterate3", path)
+        return found
+    }
+
+    /// Overwrites freed blocks with zeros, so that bytes outside the allocated ranges
+    /// (and so outside the `.bmap`) are all zero and an image flashed with or without
+    /// the map reads the same.
+    func zero(_ blocks: [blk64_t], path: String) throws {
+        let fs = try writableHandle()
+        var index = 0
+        let sorted = blocks.sorted()
+        while index < sorted.count {
+            var end = index + 1
+            while end < sorted.count, sorted[end] == sorted[end - 1] + 1 { end += 1 }
+            try Ext4Error.check(ext2fs_zero_blocks2(fs, sorted[index], Int32(end - index), nil, nil),
+                                "ext2fs_zero_blocks2", path)
+            index = end
+        }
     }
 
     func withSmallInode<R>(_ inode: inout ext2_inode_large, _ body: (UnsafeMutablePointer<ext2_inode>) throws -> R) throws -> R {

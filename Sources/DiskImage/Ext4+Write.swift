@@ -61,7 +61,8 @@ extension Ext4Volume {
     public func makeSymlink(_ path: String, target: String, uid: UInt32, gid: UInt32, mtime: Int64) throws {
         let fs = try writableHandle()
         let limit = Int(fs.pointee.blocksize) - 1
-        guard target.utf8.count <= limit, !target.isEmpty else {
+        guard !target.isEmpty else { throw Ext4Error.invalidPath(path: path) }
+        guard target.utf8.count <= limit else {
             throw Ext4Error.symlinkTargetTooLong(path: path, length: target.utf8.count, limit: limit)
         }
         let parent = try replaceableParent(path, mtime: mtime)

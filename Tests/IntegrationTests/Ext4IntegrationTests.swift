@@ -183,4 +183,36 @@ func applyPatch(_ volume: Ext4Volume) throws {
         #expect(try ELFArch.detect(in: volume) == .aarch64)
         try volume.close()
     }
+
+    @Test func growsPlainAndHashIndexedDirectories() throws {
+        let dir = try Ext4Tools.scratch("ext4-dirs")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = try Ext4Tools.makeImage(in: dir, mkfsOptions: ["-b", "4096"])
+        let fs = dir.appendingPathComponent("check.ext4").path
+        // Give etc/ enough entries for several blocks, then let e2fsck -D index it.
+        let volume = try Ext4Volume(imagePath: image, offset: Ext4Tools.partitionOffset, writable: true, now: fixedTime)
+        for index in 0..<400 {
+            try volume.writeFile("etc/stock-\(index)-with-a-long-name.conf", bytes: [UInt8(index & 0xFF)], mode: 0o644, uid: 0, gid: 0, mtime: fixedTime)
+        }
+        try volume.close()
+        try Ext4Tools.extractPartition(image, to: fs)
+        try Ext4Tools.run("e2fsck", ["-fyD", fs], check: false)
+        #expect(Ext4Tools.folded(try Ext4Tools.debugfs(fs, "stat /etc")).contains("Flags: 0x81000"), "etc is hash-indexed (0x1000) and extent-mapped")
+        let indexed = dir.appendingPathComponent("indexed.img").path
+        try Ext4Tools.run("truncate", ["-s", "66M", indexed])
+        try Ext4Tools.run("dd", ["if=\(fs)", "of=\(indexed)", "bs=1M", "seek=1", "conv=notrunc", "status=none"])
+
+        let again = try Ext4Volume(imagePath: indexed, offset: Ext4Tools.partitionOffset, writable: true, now: fixedTime)
+        for index in 0..<300 {
+            try again.writeFile("etc/added-\(index)-with-a-long-name", bytes: [1], mode: 0o644, uid: 0, gid: 0, mtime: fixedTime)
+        }
+        try again.writeFile("etc/stock-7-with-a-long-name.conf", bytes: [9, 9], mode: 0o600, uid: 0, gid: 0, mtime: fixedTime)
+        #expect(try again.readFile("etc/added-299-with-a-long-name") == [1])
+        #expect(try again.readFile("etc/stock-7-with-a-long-name.conf") == [9, 9])
+        try again.close()
+        try Ext4Tools.extractPartition(indexed, to: fs)
+        let fsck = try Ext4Tools.run("e2fsck", ["-fn", fs], check: false)
+        #expect(fsck.status == 0, "e2fsck -fn: \(fsck.stdout)\(fsck.stderr)")
+        #expect(try Ext4Tools.debugfs(fs, "cat /etc/added-150-with-a-long-name") == "\u{01}")
+    }
 }
