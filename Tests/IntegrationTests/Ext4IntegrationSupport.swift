@@ -55,7 +55,7 @@ enum Ext4Tools {
     /// Makes `dir/disk.img`: an MBR (sfdisk) with one Linux partition at 1 MiB holding
     /// an ext4 filesystem of `megabytes` MiB made by `mkfs.ext4 <options> -d tree`, where
     /// the tree is shaped like Debian's merged /usr (`lib -> usr/lib`) and holds a copy
-    /// of the host's `/usr/bin/env`.
+    /// of the host's `/usr/bin/env`, a 300 kB file and two hard links to one inode.
     static func makeImage(in dir: URL, mkfsOptions: [String], megabytes: Int = 64) throws -> String {
         let tree = dir.appendingPathComponent("tree")
         let fm = FileManager.default
@@ -67,6 +67,8 @@ enum Ext4Tools {
         try fm.copyItem(atPath: "/usr/bin/env", toPath: tree.appendingPathComponent("usr/bin/env").path)
         try Data("stock-host\n".utf8).write(to: tree.appendingPathComponent("etc/hostname"))
         try Data(repeating: 0x5A, count: 300_000).write(to: tree.appendingPathComponent("etc/big.bin"))
+        try Data("shared\n".utf8).write(to: tree.appendingPathComponent("etc/hard-a"))
+        try fm.linkItem(atPath: tree.appendingPathComponent("etc/hard-a").path, toPath: tree.appendingPathComponent("etc/hard-b").path)
 
         let fs = dir.appendingPathComponent("rootfs.ext4").path
         try run("truncate", ["-s", "\(megabytes)M", fs])

@@ -16,7 +16,8 @@ let ext4Variants: [[String]] = [
 let fixedTime: Int64 = 1_700_000_000
 
 /// The patch the tests apply: parents missing, a path through `lib -> usr/lib`,
-/// fast and slow symlinks, a multi-block file, and a replaced stock file.
+/// fast and slow symlinks, a multi-block file, replaced stock files (one of two
+/// hard links among them) and an empty file.
 func applyPatch(_ volume: Ext4Volume) throws {
     try volume.makeDirectory("etc/fpga-lab", mode: 0o750, uid: 0, gid: 4, mtime: fixedTime)
     try volume.writeFile("etc/fpga-lab/binder.conf", bytes: Array("port 3240\n".utf8), mode: 0o640, uid: 1000, gid: 1001, mtime: fixedTime)
@@ -27,6 +28,8 @@ func applyPatch(_ volume: Ext4Volume) throws {
     try volume.writeFile("usr/local/sbin/usbip-binder", bytes: (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }, mode: 0o755, uid: 0, gid: 0, mtime: fixedTime)
     try volume.writeFile("etc/hostname", bytes: Array("fpga-pi-01\n".utf8), mode: 0o644, uid: 0, gid: 0, mtime: fixedTime)
     try volume.writeFile("etc/big.bin", bytes: Array("small now\n".utf8), mode: 0o600, uid: 0, gid: 0, mtime: fixedTime)
+    try volume.writeFile("etc/hard-a", bytes: Array("own\n".utf8), mode: 0o644, uid: 0, gid: 0, mtime: fixedTime)
+    try volume.writeFile("etc/fpga-lab/empty", bytes: [], mode: 0o600, uid: 0, gid: 0, mtime: fixedTime)
 }
 
 @Suite(.serialized) struct Ext4IntegrationTests {
@@ -60,6 +63,10 @@ func applyPatch(_ volume: Ext4Volume) throws {
         #expect(Ext4Tools.folded(try Ext4Tools.debugfs(fs, "stat /lib")).contains("Type: symlink"))
         #expect(try Ext4Tools.debugfs(fs, "cat /etc/hostname") == "fpga-pi-01\n")
         #expect(try Ext4Tools.debugfs(fs, "cat /etc/big.bin") == "small now\n")
+        #expect(try Ext4Tools.debugfs(fs, "cat /etc/hard-a") == "own\n")
+        #expect(try Ext4Tools.debugfs(fs, "cat /etc/hard-b") == "shared\n")
+        #expect(Ext4Tools.folded(try Ext4Tools.debugfs(fs, "stat /etc/hard-b")).contains("Links: 1"))
+        #expect(Ext4Tools.folded(try Ext4Tools.debugfs(fs, "stat /etc/fpga-lab/empty")).contains("Size: 0"))
 
         let fast = try Ext4Tools.debugfs(fs, "stat /etc/systemd/system/multi-user.target.wants/usbip-binder.service")
         #expect(fast.contains("Fast link dest: \"/etc/systemd/system/usbip-binder.service\""))
