@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "fpga-lab",
-    platforms: [.macOS(.v14)],
     products: [
         .library(name: "DiskImage", targets: ["DiskImage"])
     ],
