@@ -35,6 +35,11 @@ let package = Package(
             plugins: ["EmbedResources"]
         ),
         .target(name: "Archives", dependencies: ["CArchive"]),
+        .target(
+            name: "DiskImage",
+            dependencies: ["CExt2fs", "Archives", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .systemLibrary(name: "CExt2fs", pkgConfig: "ext2fs", providers: [.apt(["libext2fs-dev"])]),
         .systemLibrary(
             name: "CArchive",
             pkgConfig: "libarchive",
@@ -47,6 +52,10 @@ let package = Package(
         .testTarget(name: "OverlayTests", dependencies: ["Overlay", "LabConfig"]),
         .testTarget(name: "ArchivesTests", dependencies: ["Archives"]),
         .testTarget(name: "CLITests", dependencies: ["FPGALabCLI"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Overlay", "LabConfig", "Archives"]),
+        .testTarget(name: "DiskImageTests", dependencies: ["DiskImage"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Overlay", "LabConfig", "Archives", "DiskImage", .product(name: "Crypto", package: "swift-crypto")]
+        ),
     ]
 )

@@ -1,0 +1,66 @@
+import CExt2fs
+
+/// Errors raised while reading or patching an ext4 root filesystem.
+public enum Ext4Error: Error, Equatable, CustomStringConvertible {
+    /// The bytes at the superblock position do not hold an ext2/3/4 superblock.
+    case notExt4(path: String, offset: UInt64)
+    /// The filesystem uses a feature this patcher does not know how to keep consistent.
+    case unsupportedFeature(name: String, kind: String, mask: UInt32, action: String)
+    /// The journal holds transactions that were never replayed.
+    case needsRecovery
+    /// A libext2fs call failed; `message` is com_err's text for the code.
+    case library(operation: String, path: String, code: Int64, message: String)
+    /// A path component that must be a directory is something else.
+    case notADirectory(path: String)
+    /// The final path component is a directory where a file or symlink was asked for.
+    case isADirectory(path: String)
+    /// More than 40 symlinks were followed while resolving a path.
+    case symlinkLoop(path: String)
+    /// The path is empty or does not end in a name (e.g. `/`, `a/..`).
+    case invalidPath(path: String)
+    /// A symlink target is longer than one filesystem block.
+    case symlinkTargetTooLong(path: String, length: Int, limit: Int)
+    /// A file uses inline data, which this patcher does not read or rewrite.
+    case inlineData(path: String)
+    /// A write was attempted on a volume opened read-only.
+    case readOnly
+    /// The volume was used after `close()`.
+    case closed
+
+    public var description: String {
+        switch self {
+        case .notExt4(let path, let offset):
+            return "rootfs: no ext2/3/4 superblock in '\(path)' at byte offset \(offset)"
+        case .unsupportedFeature(let name, let kind, let mask, let action):
+            let hex = "0x" + String(mask, radix: 16)
+            return "rootfs: ext4 feature '\(name)' (\(kind) \(hex)) is not supported; refusing to \(action)"
+        case .needsRecovery:
+            return "rootfs: the ext4 journal needs recovery (filesystem not cleanly unmounted); run e2fsck first"
+        case .library(let operation, let path, let code, let message):
+            return "rootfs: \(operation) failed for '\(path)': \(message) (error \(code))"
+        case .notADirectory(let path):
+            return "rootfs: '\(path)' is not a directory"
+        case .isADirectory(let path):
+            return "rootfs: '\(path)' is a directory"
+        case .symlinkLoop(let path):
+            return "rootfs: too many levels of symbolic links resolving '\(path)'"
+        case .invalidPath(let path):
+            return "rootfs: invalid path '\(path)': it must name an entry below the root"
+        case .symlinkTargetTooLong(let path, let length, let limit):
+            return "rootfs: symlink target of '\(path)' is \(length) bytes; the limit is \(limit)"
+        case .inlineData(let path):
+            return "rootfs: '\(path)' stores inline data, which is not supported"
+        case .readOnly:
+            return "rootfs: the volume was opened read-only"
+        case .closed:
+            return "rootfs: the volume is closed"
+        }
+    }
+
+    /// Wraps a libext2fs `errcode_t` with com_err's message.
+    static func check(_ code: errcode_t, _ operation: String, _ path: String) throws {
+        guard code != 0 else { return }
+        let text = error_message(code).map { String(cString: $0) } ?? "unknown error"
+        throw Ext4Error.library(operation: operation, path: path, code: Int64(code), message: text)
+    }
+}

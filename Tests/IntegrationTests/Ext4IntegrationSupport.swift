@@ -1,0 +1,104 @@
+import Crypto
+import Foundation
+
+/// Helpers for the ext4 and bmap integration tests: running the real tools and
+/// building partitioned images with an ext4 rootfs made by `mkfs.ext4 -d`.
+enum Ext4Tools {
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs a tool found on PATH (or in /sbin, /usr/sbin); a missing tool fails the test.
+    @discardableResult
+    static func run(_ tool: String, _ arguments: [String], check: Bool = true) throws -> Output {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [tool] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["PATH"] = (environment["PATH"] ?? "/usr/bin:/bin") + ":/sbin:/usr/sbin"
+        environment["LC_ALL"] = "C"
+        process.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let output = Output(status: process.terminationStatus,
+                            stdout: String(decoding: stdout, as: UTF8.self),
+                            stderr: String(decoding: stderr, as: UTF8.self))
+        if check, output.status != 0 {
+            throw ToolFailure(description: "\(tool) \(arguments.joined(separator: " ")) exited \(output.status): \(output.stderr)\(output.stdout)")
+        }
+        return output
+    }
+
+    struct ToolFailure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// A fresh scratch directory, removed by the caller.
+    static func scratch(_ name: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("fpga-lab-\(name)-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Byte offset of the rootfs partition in images made by `makeImage`.
+    static let partitionOffset: UInt64 = 1 << 20
+
+    /// Makes `dir/disk.img`: an MBR (sfdisk) with one Linux partition at 1 MiB holding
+    /// an ext4 filesystem of `megabytes` MiB made by `mkfs.ext4 <options> -d tree`, where
+    /// the tree is shaped like Debian's merged /usr (`lib -> usr/lib`) and holds a copy
+    /// of the host's `/usr/bin/env`, a 300 kB file and two hard links to one inode.
+    static func makeImage(in dir: URL, mkfsOptions: [String], megabytes: Int = 64) throws -> String {
+        let tree = dir.appendingPathComponent("tree")
+        let fm = FileManager.default
+        for sub in ["usr/lib/systemd/system", "usr/bin", "etc/systemd/system", "var/lib/dpkg"] {
+            try fm.createDirectory(at: tree.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        try fm.createSymbolicLink(atPath: tree.appendingPathComponent("lib").path, withDestinationPath: "usr/lib")
+        try fm.createSymbolicLink(atPath: tree.appendingPathComponent("bin").path, withDestinationPath: "usr/bin")
+        try fm.copyItem(atPath: "/usr/bin/env", toPath: tree.appendingPathComponent("usr/bin/env").path)
+        try Data("stock-host\n".utf8).write(to: tree.appendingPathComponent("etc/hostname"))
+        try Data(repeating: 0x5A, count: 300_000).write(to: tree.appendingPathComponent("etc/big.bin"))
+        try Data("shared\n".utf8).write(to: tree.appendingPathComponent("etc/hard-a"))
+        try fm.linkItem(atPath: tree.appendingPathComponent("etc/hard-a").path, toPath: tree.appendingPathComponent("etc/hard-b").path)
+
+        let fs = dir.appendingPathComponent("rootfs.ext4").path
+        try run("truncate", ["-s", "\(megabytes)M", fs])
+        try run("mkfs.ext4", ["-q", "-F", "-E", "root_owner=0:0"] + mkfsOptions + ["-d", tree.path, fs])
+
+        let image = dir.appendingPathComponent("disk.img").path
+        try run("truncate", ["-s", "\(megabytes + 2)M", image])
+        let script = dir.appendingPathComponent("layout.sfdisk")
+        try Data("label: dos\nlabel-id: 0x1234abcd\nstart=2048, size=\(megabytes * 2048), type=83\n".utf8).write(to: script)
+        try run("sh", ["-c", "sfdisk -q '\(image)' < '\(script.path)'"])
+        try run("dd", ["if=\(fs)", "of=\(image)", "bs=1M", "seek=1", "conv=notrunc,sparse", "status=none"])
+        return image
+    }
+
+    /// Copies the partition out of the image so that e2fsck and debugfs can read it.
+    static func extractPartition(_ image: String, to path: String, megabytes: Int = 64) throws {
+        try run("dd", ["if=\(image)", "of=\(path)", "bs=1M", "skip=1", "count=\(megabytes)", "status=none"])
+    }
+
+    static func debugfs(_ fs: String, _ request: String) throws -> String {
+        try run("debugfs", ["-R", request, fs]).stdout
+    }
+
+    /// debugfs output with runs of spaces folded, for stable `contains` checks.
+    static func folded(_ text: String) -> String {
+        text.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+    }
+
+    static func sha256(ofFile path: String) throws -> String {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+}
