@@ -118,6 +118,27 @@ struct FATIntegrationTests {
         #expect(try volume.readFile("sub dir/some long name.bin") == data)
         #expect(try volume.readFile("kernel.img") == data)
         #expect(try volume.list("Sub Dir").map(\.name) == ["Some Long Name.bin"])
+
+        try volume.writeFile("SUB DIR/some long name.bin", Array("replaced\n".utf8), modified: Self.time)
+        try volume.writeFile("Sub Dir/Some Long Name 2.bin", data, modified: Self.time)
+        try FATTools.expectClean(path)
+        #expect(try FATTools.check("mtype", ["-i", path, "::Sub Dir/Some Long Name.bin"]) == "replaced\n")
+        #expect(try Self.mtools(path, "Sub Dir/Some Long Name 2.bin") == data)
+        #expect(try Self.mtools(path, "KERNEL.IMG") == data)
+    }
+
+    @Test("the FAT32 root directory grows like any other")
+    func growRoot() throws {
+        let (dir, path) = try Self.make(Self.layouts[3])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let volume = try Self.open(path)
+        let names = (0..<40).map { "root file with a long name \($0).txt" }
+        for name in names { try volume.writeFile(name, Array(name.utf8), modified: Self.time) }
+        try FATTools.expectClean(path)
+        #expect(try Self.open(path).list("").map(\.name) == names)
+        for name in [names[0], names[39]] {
+            #expect(try FATTools.check("mtype", ["-i", path, "::" + name]) == name)
+        }
     }
 
     @Test("a directory grows past one cluster; short names get ~N tails", arguments: [layouts[0], layouts[3]])
