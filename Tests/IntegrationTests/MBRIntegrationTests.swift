@@ -118,4 +118,28 @@ struct MBRIntegrationTests {
         #expect(try table.boot().partUUID == "11111111-2222-3333-4444-555555555555")
         #expect(try table.root().index == 3)  // partition 1 is Linux-typed but holds no ext4
     }
+
+    @Test("two FAT partitions: the one labelled bootfs is the boot partition; none is a clear error")
+    func pickByLabel() throws {
+        let dir = try FATTools.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("two.img").path
+        try FATTools.makeFile(path, bytes: 80 << 20)
+        try FATTools.check("sfdisk", ["--no-reread", "--no-tell-kernel", path], input: """
+            label: dos
+            label-id: 0xcafe0001
+            start=2048, size=65536, type=e
+            start=67584, size=65536, type=c
+
+            """)
+        try FATTools.check("mkfs.vfat", ["-F", "16", "-n", "DATA", "--offset=2048", path, "32768"])
+        try FATTools.check("mkfs.vfat", ["-F", "32", "-n", "bootfs", "--offset=67584", path, "32768"])
+        let table = try PartitionTable.read(from: ImageFile(path: path, writable: false))
+        #expect(try table.boot().index == 2)
+        #expect(table.rootPartition == nil)
+        #expect(throws: PartitionTableError.noRootPartition(
+            found: "1 (type 0xe at byte 1048576), 2 (type 0xc at byte 34603008)")) { try table.root() }
+        #expect("\(PartitionTableError.noRootPartition(found: "none"))"
+            == "no ext4 root partition (Linux type); partitions: none")
+    }
 }
