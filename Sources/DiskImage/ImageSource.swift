@@ -1,0 +1,173 @@
+import Archives
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A base image as the user gives it: a raw `.img`, compressed (`.xz`, `.gz`, `.zst`, `.bz2`)
+/// or a `.zip` holding one image. The kind is told by the file's first bytes, not its name.
+public enum ImageSource {
+    public enum Kind: String, Sendable { case raw, compressed, zip }
+
+    /// Magic numbers of the containers libarchive reads for us.
+    static func kind(ofHeader header: [UInt8]) -> Kind {
+        let magics: [(Kind, [UInt8])] = [
+            (.zip, [0x50, 0x4b, 0x03, 0x04]),
+            (.compressed, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]),  // xz
+            (.compressed, [0x1f, 0x8b]),                          // gzip
+            (.compressed, [0x28, 0xb5, 0x2f, 0xfd]),              // zstd
+            (.compressed, [0x42, 0x5a, 0x68]),                    // bzip2
+        ]
+        return magics.first { header.starts(with: $0.1) }?.0 ?? .raw
+    }
+
+    /// Writes the raw image held by `base` into `destination` (created, sparse: runs of zero
+    /// blocks are left as holes), streaming; `progress` gets the bytes of input consumed so far.
+    /// Returns the image size. `base` is only ever opened read-only.
+    @discardableResult
+    public static func extract(base: String, to destination: String,
+                               progress: @escaping (UInt64) -> Void = { _ in }) throws -> UInt64 {
+        let source = try CountingSource(FileByteSource(path: base), progress: progress)
+        let header = try source.peek(8)
+        let out = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard out >= 0 else { throw ImageSourceError.write(destination, String(cString: strerror(errno))) }
+        defer { close(out) }
+        var writer = SparseWriter(fd: out, path: destination)
+        switch kind(ofHeader: header) {
+        case .raw:
+            var block = [UInt8](repeating: 0, count: 1 << 20)
+            var offset: UInt64 = 0
+            while true {
+                let count = try block.withUnsafeMutableBytes { try source.read(into: $0) }
+                if count == 0 { break }
+                try block.withUnsafeBytes { try writer.write(UnsafeRawBufferPointer(rebasing: $0[..<count]), at: offset) }
+                offset += UInt64(count)
+            }
+        case .compressed:
+            let reader = try ArchiveReader(source: source, zip: false)
+            guard try reader.nextMember() != nil else { throw ImageSourceError.empty(base) }
+            try reader.readData { bytes, offset in try writer.write(bytes, at: UInt64(offset)) }
+        case .zip:
+            try extractZip(base: base, source: source, writer: &writer)
+        }
+        try writer.finish()
+        guard writer.size > 0 else { throw ImageSourceError.empty(base) }
+        return writer.size
+    }
+
+    private static func extractZip(base: String, source: ByteSource, writer: inout SparseWriter) throws {
+        let reader = try ArchiveReader(source: source, zip: true)
+        var found: String?
+        while let member = try reader.nextMember() {
+            guard member.name.lowercased().hasSuffix(".img") else {
+                try reader.skipData()
+                continue
+            }
+            if let found { throw ImageSourceError.severalImages(base, found, member.name) }
+            found = member.name
+            try reader.readData { bytes, offset in try writer.write(bytes, at: UInt64(offset)) }
+        }
+        guard found != nil else { throw ImageSourceError.noImageInZip(base) }
+    }
+}
+
+/// A byte source that reports how much has been read and can look at the first bytes.
+final class CountingSource: ByteSource {
+    let inner: ByteSource
+    let progress: (UInt64) -> Void
+    private var consumed: UInt64 = 0
+    private var peeked: [UInt8] = []
+
+    var name: String { inner.name }
+
+    init(_ inner: ByteSource, progress: @escaping (UInt64) -> Void) {
+        self.inner = inner
+        self.progress = progress
+    }
+
+    func peek(_ count: Int) throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        let got = try buffer.withUnsafeMutableBytes { try inner.read(into: $0) }
+        peeked = Array(buffer[..<got])
+        return peeked
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        var count: Int
+        if !peeked.isEmpty {
+            count = min(buffer.count, peeked.count)
+            buffer.copyMemory(from: UnsafeRawBufferPointer(start: peeked, count: count))
+            peeked.removeFirst(count)
+        } else {
+            count = try inner.read(into: buffer)
+        }
+        consumed += UInt64(count)
+        progress(consumed)
+        return count
+    }
+}
+
+/// Writes blocks at offsets, leaving all-zero 4 KiB blocks as holes; sets the final size.
+struct SparseWriter {
+    let fd: Int32
+    let path: String
+    private(set) var size: UInt64 = 0
+
+    init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
+
+    mutating func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+        let block = 4096
+        var start = 0
+        while start < bytes.count {
+            let end = min(start + block, bytes.count)
+            let chunk = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+            if !chunk.allSatisfy({ $0 == 0 }) {
+                var runEnd = end
+                while runEnd < bytes.count {
+                    let next = UnsafeRawBufferPointer(rebasing: bytes[runEnd..<min(runEnd + block, bytes.count)])
+                    if next.allSatisfy({ $0 == 0 }) { break }
+                    runEnd = min(runEnd + block, bytes.count)
+                }
+                try pwriteAll(UnsafeRawBufferPointer(rebasing: bytes[start..<runEnd]), at: offset + UInt64(start))
+                start = runEnd
+            } else {
+                start = end
+            }
+        }
+        size = max(size, offset + UInt64(bytes.count))
+    }
+
+    func finish() throws {
+        guard ftruncate(fd, off_t(size)) == 0 else { throw ImageSourceError.write(path, String(cString: strerror(errno))) }
+    }
+
+    private func pwriteAll(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ImageSourceError.write(path, String(cString: strerror(errno)))
+            }
+            done += n
+        }
+    }
+}
+
+public enum ImageSourceError: Error, Equatable, CustomStringConvertible {
+    case write(String, String)
+    case empty(String)
+    case severalImages(String, String, String)
+    case noImageInZip(String)
+
+    public var description: String {
+        switch self {
+        case let .write(path, reason): "\(path): cannot write: \(reason)"
+        case let .empty(path): "\(path): holds no image data"
+        case let .severalImages(path, a, b): "\(path): the zip holds more than one image (\(a), \(b)); unpack the one you want"
+        case let .noImageInZip(path): "\(path): the zip holds no .img file"
+        }
+    }
+}
