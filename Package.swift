@@ -19,7 +19,7 @@ let package = Package(
         .target(
             name: "FPGALabCLI",
             dependencies: [
-                "LabConfig", "Overlay", "Archives",
+                "LabConfig", "Overlay", "Archives", "DiskImage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Archives", dependencies: ["CArchive"]),
         .target(
             name: "DiskImage",
-            dependencies: ["CExt2fs", "Archives", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CExt2fs", "Archives", "Overlay", "LabConfig", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .systemLibrary(name: "CExt2fs", pkgConfig: "ext2fs", providers: [.apt(["libext2fs-dev"])]),
         .systemLibrary(

@@ -20,19 +20,38 @@ public struct AtomicOutput: Sendable {
         try? FileManager.default.removeItem(atPath: temporary)
         do {
             let result = try write(temporary)
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: destination, isDirectory: &isDirectory), isDirectory.boolValue {
-                let old = temporary + ".old"
-                try FileManager.default.moveItem(atPath: destination, toPath: old)
-                try FileManager.default.moveItem(atPath: temporary, toPath: destination)
-                try? FileManager.default.removeItem(atPath: old)
-            } else if rename(temporary, destination) != 0 {
-                throw AtomicOutputError.rename(destination, String(cString: strerror(errno)))
-            }
+            try publish()
             return result
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error
+        }
+    }
+
+    /// Moves the finished temporary onto the destination (a directory replaces a directory).
+    public func publish() throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: destination, isDirectory: &isDirectory), isDirectory.boolValue {
+            let old = temporary + ".old"
+            try FileManager.default.moveItem(atPath: destination, toPath: old)
+            try FileManager.default.moveItem(atPath: temporary, toPath: destination)
+            try? FileManager.default.removeItem(atPath: old)
+        } else if rename(temporary, destination) != 0 {
+            throw AtomicOutputError.rename(destination, String(cString: strerror(errno)))
+        }
+    }
+
+    /// Removes temporaries that runs killed before they finished left beside the destination
+    /// (`.NAME.partial-PID*` whose process is gone).
+    public func removeStale() {
+        let url = URL(fileURLWithPath: destination)
+        let directory = url.deletingLastPathComponent().path
+        let prefix = "." + url.lastPathComponent + ".partial-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            let pid = Int32(name.dropFirst(prefix.count).prefix(while: \.isNumber)) ?? 0
+            if pid > 0, pid != getpid(), kill(pid, 0) == 0 || errno == EPERM { continue }
+            try? FileManager.default.removeItem(atPath: directory + "/" + name)
         }
     }
 }

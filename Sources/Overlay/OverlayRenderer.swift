@@ -12,6 +12,8 @@ public struct OverlayRenderer {
         public var binderExecutable: [UInt8]?
         /// Bytes of lab.yaml, hashed into the manifest.
         public var configBytes: [UInt8]
+        /// Whether the target image holds Debian's usbip tools (nil: not known, as for render).
+        public var imageHasUsbip: Bool?
 
         public init(configBytes: [UInt8], bootConfig: (name: String, text: String)? = nil,
                     bootCmdline: (name: String, text: String)? = nil, binderExecutable: [UInt8]? = nil) {
@@ -53,7 +55,13 @@ public struct OverlayRenderer {
             server = "usbipd.service"
             overlay.addFile("\(systemd)/usbipd.service", try store.render("systemd/usbipd/usbipd.service", context))
             overlay.addFile("\(systemd)/usbip-bind@.service", try store.render("systemd/usbipd/usbip-bind@.service", context))
-            warnings.append("daemon usbipd: the units run /usr/sbin/usbipd and /usr/sbin/usbip from Debian's usbip package, which stock Raspberry Pi OS does not include; install it on the Pi (apt install usbip) or use `daemon: binder`")
+            switch inputs.imageHasUsbip {
+            case true?: break
+            case false?:
+                warnings.append("daemon usbipd: the image lacks /usr/sbin/usbipd and /usr/sbin/usbip that the units run; install Debian's usbip package on the Pi (apt install usbip) or use `daemon: binder`")
+            case nil:
+                warnings.append("daemon usbipd: the units run /usr/sbin/usbipd and /usr/sbin/usbip from Debian's usbip package, which stock Raspberry Pi OS does not include; install it on the Pi (apt install usbip) or use `daemon: binder`")
+            }
         case .binder:
             server = "usbip-binder.service"
             overlay.addFile("\(systemd)/usbip-binder.service", try store.render("systemd/binder/usbip-binder.service", context))

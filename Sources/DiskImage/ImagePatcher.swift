@@ -1,0 +1,144 @@
+import Archives
+import Foundation
+import LabConfig
+import Overlay
+
+/// `fpga-lab build-image`: a stock Raspberry Pi OS image patched with a lab's overlay, without
+/// root, loop devices or mounts.
+///
+///     BASE (.img/.xz/.gz/.zst/.bz2/.zip, read-only)
+///       │ ImageSource.extract (streaming, sparse)
+///       ▼
+///     .OUT.partial ─► MBR/GPT ─► bootfs (FAT, pure Swift): config.txt, cmdline.txt, ssh, userconf.txt
+///                          └──► rootfs (ext4, libext2fs): overlay files, /etc/hosts
+///       │ Bmap from the filesystems' allocation, compression by OUT's suffix
+///       ▼
+///     OUT, OUT.bmap, SHA256SUMS (renamed into place only when all are complete)
+public struct ImagePatcher {
+    public struct Request {
+        public var base: String
+        public var output: String
+        public var lab: LabFile
+        public var store: TemplateStore
+        /// Where usbip-binder builds live: `DIR/<x86_64|aarch64|armv6>/usbip-binder`.
+        public var binderDirectory: String?
+        /// An explicit usbip-binder executable (overrides `binderDirectory`).
+        public var binderExecutable: String?
+        /// Every timestamp written (SOURCE_DATE_EPOCH).
+        public var epoch: Int64
+
+        public init(base: String, output: String, lab: LabFile, store: TemplateStore,
+                    binderDirectory: String? = nil, binderExecutable: String? = nil, epoch: Int64) {
+            self.base = base
+            self.output = output
+            self.lab = lab
+            self.store = store
+            self.binderDirectory = binderDirectory
+            self.binderExecutable = binderExecutable
+            self.epoch = epoch
+        }
+    }
+
+    public struct Report: Sendable {
+        public var imageSize: UInt64
+        public var mappedBytes: UInt64
+        public var arch: ELFArch
+        public var bootKind: FATKind
+        public var partitions: [Partition]
+        public var overlayEntries: Int
+        public var warnings: [String]
+        /// Every file written, with its sha256, in the order of SHA256SUMS.
+        public var outputs: [(path: String, sha256: String)]
+    }
+
+    let request: Request
+    let progress: BuildProgress
+
+    public init(_ request: Request, progress: BuildProgress = SilentProgress()) {
+        self.request = request
+        self.progress = progress
+    }
+
+    public func run() throws -> Report {
+        let output = request.output
+        let compression = Compression.forPath(output)
+        guard FileManager.default.isReadableFile(atPath: request.base) else {
+            throw ImagePatchError.baseUnreadable(request.base)
+        }
+        if URL(fileURLWithPath: request.base).standardizedFileURL == URL(fileURLWithPath: output).standardizedFileURL {
+            throw ImagePatchError.outputIsBase(output)
+        }
+        let directory = URL(fileURLWithPath: output).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let image = AtomicOutput(destination: output)
+        let raw = compression == .none ? image.temporary : image.temporary + ".raw"
+        let bmapOutput = AtomicOutput(destination: output + ".bmap")
+        let sumsPath = URL(fileURLWithPath: output).deletingLastPathComponent().appendingPathComponent("SHA256SUMS").path
+        let sums = AtomicOutput(destination: sumsPath)
+        for stale in [image, bmapOutput, sums] { stale.removeStale() }
+        defer {
+            for path in [raw, image.temporary, bmapOutput.temporary, sums.temporary] { unlink(path) }
+        }
+
+        let baseSize = (try? FileManager.default.attributesOfItem(atPath: request.base)[.size] as? UInt64) ?? nil
+        progress.phase("extract", total: baseSize)
+        let imageSize = try ImageSource.extract(base: request.base, to: raw) { progress.advance(to: $0) }
+
+        progress.phase("patch", total: nil)
+        var report = try patch(raw)
+        report.imageSize = imageSize
+
+        progress.phase("bmap", total: nil)
+        let bmap = try Bmap.make(imagePath: raw, ranges: report.mappedRanges.map { ($0.offset, $0.length) })
+        report.mappedBytes = bmap.mappedBlocksCount * bmap.blockSize
+
+        if compression != .none {
+            progress.phase("compress", total: imageSize)
+            try compress(raw, to: image.temporary, compression: compression, size: imageSize)
+        }
+        progress.phase("checksum", total: nil)
+        let bmapBytes = bmap.xml()
+        try Data(bmapBytes).write(to: URL(fileURLWithPath: bmapOutput.temporary))
+        let imageSum = try Checksums.sha256(ofFile: image.temporary)
+        let outputs = [(output, imageSum), (output + ".bmap", Manifest.sha256Hex(bmapBytes))]
+        try Checksums.writeSums(outputs, merging: sumsPath, to: sums.temporary)
+
+        try bmapOutput.publish()
+        try image.publish()
+        try sums.publish()
+        progress.finish()
+        return Report(imageSize: imageSize, mappedBytes: report.mappedBytes, arch: report.arch,
+                      bootKind: report.bootKind, partitions: report.partitions,
+                      overlayEntries: report.overlayEntries, warnings: report.warnings, outputs: outputs)
+    }
+
+    private func compress(_ raw: String, to path: String, compression: Compression, size: UInt64) throws {
+        let source = try FileByteSource(path: raw)
+        let writer = try CompressedFileWriter(path: path, compression: compression, size: Int64(size))
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
+        defer { buffer.deallocate() }
+        var done: UInt64 = 0
+        while true {
+            let count = try source.read(into: buffer)
+            if count == 0 { break }
+            try writer.write(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            done += UInt64(count)
+            progress.advance(to: done)
+        }
+        try writer.finish()
+    }
+}
+
+public enum ImagePatchError: Error, Equatable, CustomStringConvertible {
+    case baseUnreadable(String)
+    case outputIsBase(String)
+    case overlayPath(String, String)
+
+    public var description: String {
+        switch self {
+        case .baseUnreadable(let path): "\(path): cannot read the base image (missing or not readable)"
+        case .outputIsBase(let path): "\(path): the output would overwrite the base image"
+        case .overlayPath(let path, let reason): "cannot write \(path) into the image: \(reason)"
+        }
+    }
+}
