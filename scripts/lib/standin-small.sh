@@ -106,7 +106,7 @@ fill_rootfs() {
   local dir=$1 budget=$(($2 * 1024 * 1024)) list
   list=$(mktemp)
   find /usr/share /usr/lib -xdev -type f -size -8M -printf '%s %p\n' 2>/dev/null | LC_ALL=C sort -k2 |
-    awk -v budget="$budget" '{ if (total + $1 > budget) exit; total += $1; print substr($0, index($0, " ") + 1) }' \
+    awk -v budget="$budget" '!full && total + $1 > budget { full = 1 } !full { total += $1; print substr($0, index($0, " ") + 1) }' \
       >"$list"
   tar -C / --files-from=<(sed 's|^/||' "$list") -cf - 2>/dev/null | tar -C "$dir" -xf - \
     || die "copying host files into the rootfs failed"
