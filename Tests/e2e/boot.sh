@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Boots a (patched or stock) bootable stand-in under qemu TCG, waits for FPGA-LAB-BOOTED,
+# then proves USB hot-plug: an emulated FTDI FT232 (0403:6001) added through QMP shows up in
+# the guest's lsusb, and is gone again after device_del.
+set -Eeuo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$HERE/../.." && pwd)
+MARKER=FPGA-LAB-BOOTED
+
+usage() {
+  cat <<'EOF'
+usage: Tests/e2e/boot.sh IMAGE [options]
+
+Kernel, initrd and cmdline come from IMAGE's bootfs (vmlinuz, initrd.img, cmdline.txt with
+console=serial0 mapped to ttyS0). The disk is attached with -snapshot: IMAGE is never written.
+
+  --timeout S      seconds to wait for the boot marker (default 420)
+  --port P         host port forwarded to the guest's USB/IP port 3240 (default: a free one)
+  --no-hotplug     only boot; skip the FTDI hot-plug check
+  --keep-running   leave the VM up; print its sockets (stop it with: qmp.py QMP quit)
+  --workdir DIR    where console.log, sockets and qemu.log go (default build/e2e/boot-<time>)
+environment:
+  E2E_ACCEL        qemu accelerator (default tcg,thread=multi)
+EOF
+}
+
+die() { printf 'boot.sh: error: %s\n' "$*" >&2; exit 1; }
+say() { printf 'boot.sh: %s\n' "$*"; }
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+
+image='' timeout=420 port='' hotplug=1 keep=0 workdir=''
+while (($#)); do
+  case $1 in
+    --timeout | --port | --workdir)
+      [[ $# -ge 2 ]] || die "$1 needs a value"
+      case $1 in
+        --timeout) timeout=$2 ;;
+        --port) port=$2 ;;
+        --workdir) workdir=$2 ;;
+      esac
+      shift 2
+      ;;
+    --no-hotplug)
+      hotplug=0
+      shift
+      ;;
+    --keep-running)
+      keep=1
+      shift
+      ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    -*) die "unknown option '$1' (try --help)" ;;
+    *)
+      [[ -z $image ]] || die "one IMAGE only"
+      image=$1
+      shift
+      ;;
+  esac
+done
+[[ -n $image ]] || { usage >&2; exit 2; }
+[[ -r $image ]] || die "cannot read image '$image'"
+[[ $timeout =~ ^[0-9]+$ ]] || die "--timeout must be whole seconds"
+for tool in qemu-system-x86_64 sfdisk mcopy mtype python3; do
+  command -v "$tool" >/dev/null || die "missing tool $tool (see deps/standin.apt)"
+done
+
+lane_start=$(date +%s.%N)
+workdir=${workdir:-$REPO_ROOT/build/e2e/boot-$(date -u +%Y%m%dT%H%M%S)-$$}
+mkdir -p "$workdir"
+workdir=$(cd "$workdir" && pwd)
+qmp_sock=$workdir/qmp.sock serial_sock=$workdir/serial.sock console_log=$workdir/console.log
+rm -f "$qmp_sock" "$serial_sock" "$console_log"
+
+# Partition 1 (bootfs) start sector, from the MBR.
+boot_start=$(sfdisk --dump "$image" | awk -F'[=,]' '/^[^:]*1 : start=/ { gsub(/ /, "", $2); print $2; exit }')
+[[ $boot_start =~ ^[0-9]+$ ]] || die "no partition 1 in $image's partition table"
+boot_fs="$image@@$((boot_start * 512))"
+export MTOOLS_SKIP_CHECK=1
+mcopy -n -i "$boot_fs" ::vmlinuz "$workdir/vmlinuz" || die "no vmlinuz on $image's bootfs"
+mcopy -n -i "$boot_fs" ::initrd.img "$workdir/initrd.img" || die "no initrd.img on $image's bootfs"
+cmdline=$(mtype -i "$boot_fs" ::cmdline.txt | tr -d '\r\n') || die "no cmdline.txt on $image's bootfs"
+cmdline=$(printf '%s' "$cmdline" | sed -e 's/console=serial0/console=ttyS0/' -e 's/ *console=tty1//')
+[[ $cmdline == *root=* ]] || die "cmdline.txt has no root=: $cmdline"
+
+if [[ -z $port ]]; then
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+fi
+
+qemu_pid=''
+stop_vm() {
+  [[ -n $qemu_pid ]] || return 0
+  python3 "$HERE/qmp.py" "$qmp_sock" quit >/dev/null 2>&1 || true
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    kill -0 "$qemu_pid" 2>/dev/null || return 0
+    sleep 0.5
+  done
+  kill "$qemu_pid" 2>/dev/null || true
+}
+fail() {
+  printf 'boot.sh: FAILED: %s\n--- last 40 lines of %s ---\n' "$*" "$console_log" >&2
+  tail -n 40 "$console_log" >&2 2>/dev/null || true
+  [[ -s $workdir/qemu.log ]] && { printf -- '--- qemu.log ---\n' >&2; tail -n 20 "$workdir/qemu.log" >&2; }
+  stop_vm
+  exit 1
+}
+trap 'fail "command failed (line $LINENO): $BASH_COMMAND"' ERR
+trap '((keep)) || stop_vm' EXIT
+
+say "booting $image (accel ${E2E_ACCEL:-tcg,thread=multi}, port $port -> 3240, log $console_log)"
+boot_start_time=$(date +%s.%N)
+qemu-system-x86_64 -accel "${E2E_ACCEL:-tcg,thread=multi}" -smp 2 -m 1024 \
+  -display none -monitor none \
+  -kernel "$workdir/vmlinuz" -initrd "$workdir/initrd.img" -append "$cmdline" \
+  -drive "file=$image,format=raw,if=virtio" -snapshot \
+  -device qemu-xhci,id=xhci \
+  -nic "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$port-:3240" \
+  -qmp "unix:$qmp_sock,server=on,wait=off" \
+  -chardev "socket,id=ser0,path=$serial_sock,server=on,wait=off,logfile=$console_log" \
+  -serial chardev:ser0 \
+  </dev/null >"$workdir/qemu.log" 2>&1 &
+qemu_pid=$!
+printf '%s\n' "$qemu_pid" >"$workdir/qemu.pid"
+
+deadline=$((SECONDS + timeout))
+until grep -q "$MARKER" "$console_log" 2>/dev/null; do
+  kill -0 "$qemu_pid" 2>/dev/null || fail "qemu exited before $MARKER"
+  ((SECONDS < deadline)) || fail "no $MARKER within $timeout s"
+  sleep 1
+done
+boot_seconds=$(elapsed "$boot_start_time")
+say "$MARKER after ${boot_seconds} s"
+
+if ((hotplug)); then
+  console() { python3 "$HERE/console.py" "$serial_sock" run "$1" "${2:-120}"; }
+  before=$(console lsusb) || fail "lsusb failed in the guest: $before"
+  [[ $before != *0403:6001* ]] || fail "0403:6001 is present before device_add"
+  python3 "$HERE/qmp.py" "$qmp_sock" plug-ftdi board1 "$workdir/board1.out" || fail "device_add failed"
+  plugged=''
+  for _ in $(seq 30); do
+    plugged=$(console lsusb) || fail "lsusb failed in the guest"
+    [[ $plugged == *0403:6001* ]] && break
+    sleep 1
+  done
+  [[ $plugged == *0403:6001* ]] || fail "0403:6001 not in lsusb after device_add:
+$plugged"
+  say "after device_add, guest lsusb shows: $(grep 0403:6001 <<<"$plugged" | tr -d '\r')"
+  python3 "$HERE/qmp.py" "$qmp_sock" unplug board1 || fail "device_del failed"
+  after=$(console lsusb) || fail "lsusb failed in the guest"
+  [[ $after != *0403:6001* ]] || fail "0403:6001 still in lsusb after device_del"
+  say "after device_del, 0403:6001 is gone"
+fi
+
+lane_seconds=$(elapsed "$lane_start")
+say "boot to marker: ${boot_seconds} s; whole lane: ${lane_seconds} s"
+if ((keep)); then
+  say "VM left running: pid $qemu_pid, qmp $qmp_sock, serial $serial_sock, usbip port $port"
+fi

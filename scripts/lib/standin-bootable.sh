@@ -1,0 +1,133 @@
+# shellcheck shell=bash
+# The BOOTABLE stand-in: a Debian 12 x86_64 rootfs (mmdebstrap) in the Raspberry Pi OS layout,
+# bootable with `qemu-system-x86_64 -kernel vmlinuz -initrd initrd.img`.
+# Needs standin-layout.sh and standin-small.sh sourced first.
+
+BOOTABLE_SUITE=bookworm
+BOOTABLE_PACKAGES=systemd,systemd-sysv,udev,kmod,iproute2,usbutils,procps,linux-image-amd64,usbip
+# The mirror the host uses (deb822), so the guest gets the same archive.
+BOOTABLE_SOURCES=/etc/apt/sources.list.d/debian.sources
+BOOTED_MARKER=FPGA-LAB-BOOTED
+
+# Prints the path of a cached mmdebstrap tarball, building it on a miss.
+# Downloaded .debs are kept in CACHE/apt-archives so a rebuild does not fetch them again.
+# usage: bootable_rootfs_tar CACHE
+bootable_rootfs_tar() {
+  local cache=$1 key tar archives=$1/apt-archives
+  [[ -r $BOOTABLE_SOURCES ]] || die "no apt sources at $BOOTABLE_SOURCES to take the mirror from"
+  key=$({
+    printf '%s\n' "$BOOTABLE_SUITE" "$BOOTABLE_PACKAGES" "$SOURCE_DATE_EPOCH"
+    cat "$BOOTABLE_SOURCES"
+    mmdebstrap --version
+  } | sha256sum | cut -c1-16)
+  tar=$cache/standin/rootfs-$BOOTABLE_SUITE-$key.tar
+  if [[ -s $tar ]]; then
+    printf '%s\n' "$tar"
+    return
+  fi
+  need_tools mmdebstrap
+  ((EUID == 0)) || die "mmdebstrap needs root here (it runs apt in a chroot)"
+  mkdir -p "$archives" "$cache/standin"
+  note "mmdebstrap $BOOTABLE_SUITE (+ $BOOTABLE_PACKAGES) from $(grep -m1 '^URIs:' "$BOOTABLE_SOURCES")"
+  # shellcheck disable=SC2016 # "$1" (the chroot) is expanded by mmdebstrap, not here
+  local mkdir_hook='mkdir -p "$1"/var/cache/apt/archives'
+  mmdebstrap --quiet --format=tar --variant=minbase --include="$BOOTABLE_PACKAGES" --skip=essential/unlink \
+    --setup-hook="$mkdir_hook" \
+    --setup-hook="sync-in $archives /var/cache/apt/archives" \
+    --customize-hook="sync-out /var/cache/apt/archives $archives" \
+    "$BOOTABLE_SUITE" "$tar.tmp" "$BOOTABLE_SOURCES" >&2 || die "mmdebstrap failed"
+  mv "$tar.tmp" "$tar"
+  printf '%s\n' "$tar"
+}
+
+# Serial autologin, the boot marker, and DHCP on the virtual NIC. usage: bootable_units ROOTDIR
+bootable_units() {
+  local r=$1
+  mkdir -p "$r/etc/systemd/system/serial-getty@ttyS0.service.d" "$r/etc/systemd/network" \
+    "$r/etc/systemd/system/multi-user.target.wants" "$r/etc/systemd/system/sockets.target.wants" \
+    "$r/etc/systemd/system/network-online.target.wants"
+  cat >"$r/etc/systemd/system/serial-getty@ttyS0.service.d/autologin.conf" <<'EOF'
+[Service]
+ExecStart=
+ExecStart=-/sbin/agetty --autologin root --noclear --keep-baud 115200,57600,38400,9600 - $TERM
+EOF
+  cat >"$r/etc/systemd/system/fpga-lab-booted.service" <<EOF
+[Unit]
+Description=fpga-lab stand-in: announce on the console that multi-user.target is reached
+After=multi-user.target
+
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'echo $BOOTED_MARKER >/dev/console'
+
+[Install]
+WantedBy=multi-user.target
+EOF
+  ln -sf ../fpga-lab-booted.service "$r/etc/systemd/system/multi-user.target.wants/fpga-lab-booted.service"
+  printf '[Match]\nName=en*\n\n[Network]\nDHCP=yes\n' >"$r/etc/systemd/network/20-wired.network"
+  ln -sf /usr/lib/systemd/system/systemd-networkd.service \
+    "$r/etc/systemd/system/multi-user.target.wants/systemd-networkd.service"
+  ln -sf /usr/lib/systemd/system/systemd-networkd.socket \
+    "$r/etc/systemd/system/sockets.target.wants/systemd-networkd.socket"
+  ln -sf /usr/lib/systemd/system/systemd-networkd-wait-online.service \
+    "$r/etc/systemd/system/network-online.target.wants/systemd-networkd-wait-online.service"
+}
+
+# usage: build_bootable_uncached OUT BOOT_MIB FATBITS DISKID CACHE WORK
+build_bootable_uncached() {
+  local out=$1 bmib=$2 bits=$3 diskid=$4 cache=$5 work=$6 tar root boot kver root_mib
+  local bstart=16384
+  tar=$(bootable_rootfs_tar "$cache")
+  root=$work/root boot=$work/boot
+  mkdir -p "$root" "$boot/overlays"
+  tar --numeric-owner -xpf "$tar" -C "$root" || die "cannot unpack $tar"
+  kver=$(find "$root/boot" -name 'vmlinuz-*' -printf '%f\n' | sed 's/^vmlinuz-//' | sort -V | tail -1)
+  [[ -n $kver && -s $root/boot/initrd.img-$kver ]] || die "no kernel + initrd in the mmdebstrap rootfs"
+  printf 'raspberrypi\n' >"$root/etc/hostname"
+  printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\traspberrypi\n' >"$root/etc/hosts"
+  stock_fstab "$diskid" >"$root/etc/fstab"
+  mkdir -p "$root/boot/firmware"
+  bootable_units "$root"
+  stock_config_txt x86_64 >"$boot/config.txt"
+  stock_cmdline_txt "$diskid" >"$boot/cmdline.txt"
+  printf 'fpga-lab bootable stand-in (Debian 12 x86_64, kernel %s) shaped like Raspberry Pi OS\n' "$kver" \
+    >"$boot/issue.txt"
+  printf 'Raspberry Pi Device Tree overlays (stand-in README)\n' >"$boot/overlays/README"
+  cp "$root/boot/vmlinuz-$kver" "$boot/vmlinuz"
+  cp "$root/boot/initrd.img-$kver" "$boot/initrd.img"
+  pin_mtimes "$root"
+  pin_mtimes "$boot"
+  # pi-gen's sizing: used space + 20 % + 200 MB, rounded up to 4 MiB.
+  root_mib=$(du -sm --apparent-size "$root" | cut -f1)
+  root_mib=$(((root_mib * 120 / 100 + 200 + 3) / 4 * 4))
+  make_fat "$work/boot.fat" "$bmib" "$bits" "$diskid" "$bstart" "$boot"
+  make_ext4 "$work/root.ext4" "$root_mib" "$(fixed_uuid "rootfs-$diskid")" "$root"
+  assemble_image "$out" "$diskid" "$bstart" "$bmib" "$bits" "$work/boot.fat" "$root_mib" "$work/root.ext4"
+  cp "$boot/vmlinuz" "${out%.img}.vmlinuz"
+  cp "$boot/initrd.img" "${out%.img}.initrd.img"
+}
+
+# Builds (or copies from the cache, keyed by these scripts + arguments) the bootable stand-in.
+# usage: build_bootable OUT BOOT_MIB FATBITS DISKID CACHE WORK
+build_bootable() {
+  local out=$1 bmib=$2 bits=$3 diskid=$4 cache=$5 work=$6 key cached stem
+  key=$({
+    cat "$LIB_DIR"/standin-*.sh "$SCRIPT_DIR/make-standin-base.sh"
+    printf '%s\n' "$bmib" "$bits" "$diskid" "$SOURCE_DATE_EPOCH"
+    basename "$(bootable_rootfs_tar "$cache")"
+  } | sha256sum | cut -c1-16)
+  cached=$cache/standin/bootable-$key.img
+  if [[ ! -s $cached ]]; then
+    build_bootable_uncached "$work/bootable.img" "$bmib" "$bits" "$diskid" "$cache" "$work"
+    mv "$work/bootable.vmlinuz" "${cached%.img}.vmlinuz"
+    mv "$work/bootable.initrd.img" "${cached%.img}.initrd.img"
+    mv "$work/bootable.img" "$cached"
+  else
+    note "cached: $cached"
+  fi
+  stem=${out%.img}
+  cp --sparse=always --reflink=auto "$cached" "$out.tmp"
+  cp "${cached%.img}.vmlinuz" "$stem.vmlinuz"
+  cp "${cached%.img}.initrd.img" "$stem.initrd.img"
+  mv "$out.tmp" "$out"
+}
