@@ -18,6 +18,9 @@ struct ConfigOptions: ParsableArguments {
             let count = error.errors.count
             Console.error("\(config): invalid: \(count) error\(count == 1 ? "" : "s")")
             throw ExitCode.failure
+        } catch {
+            Console.error("fpga-lab: error: \(error)")
+            throw ExitCode.failure
         }
     }
 }

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+
+/// `fpga-lab render` checked with the real tar and systemd-analyze.
+@Suite struct RenderIntegrationTests {
+    @Test(arguments: ["o.tar.gz", "o.tar.xz", "o.tar.zst", "o.tar"])
+    func tarballIsDeterministic(name: String) throws {
+        let dir = try Project.scratch("render")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Project.fpgaLab(["render", "--config", Project.exampleLab, "--output", name], in: dir)
+        let first = try Project.sha256(dir.appendingPathComponent(name).path)
+        Thread.sleep(forTimeInterval: 1.1)
+        let again = try Project.fpgaLab(["render", "--config", Project.exampleLab, "--output", name], in: dir)
+        #expect(again.status == 0)
+        #expect(try Project.sha256(dir.appendingPathComponent(name).path) == first)
+        let listing = try Project.check("tar", ["-tvvf", name], in: dir)
+        for line in listing.split(separator: "\n") {
+            #expect(line.contains(" root/root "), "\(line)")
+            #expect(line.contains(" 2023-11-14 22:13 "), "\(line)")
+            if line.hasPrefix("d") { #expect(line.hasPrefix("drwxr-xr-x "), "\(line)") }
+            if line.hasPrefix("-") { #expect(line.hasPrefix("-rw-r--r-- "), "\(line)") }
+        }
+        #expect(listing.contains("lrwxrwxrwx root/root         0 2023-11-14 22:13 etc/systemd/system/multi-user.target.wants/usbipd.service -> /etc/systemd/system/usbipd.service"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == [name], "no temporary left")
+    }
+
+    @Test func directoryOutputKeepsModesAndSymlinks() throws {
+        let dir = try Project.scratch("render-dir")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Project.fpgaLab(["render", "--config", Project.exampleLab, "--output-dir", "overlay"], in: dir)
+        let rules = dir.appendingPathComponent("overlay/etc/udev/rules.d/90-fpga-lab.rules").path
+        let attributes = try FileManager.default.attributesOfItem(atPath: rules)
+        #expect((attributes[.posixPermissions] as? Int) == 0o644)
+        let link = dir.appendingPathComponent("overlay/etc/systemd/system/multi-user.target.wants/usbipd.service").path
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "/etc/systemd/system/usbipd.service")
+        // A second render replaces the directory as a whole.
+        try Data("stale".utf8).write(to: dir.appendingPathComponent("overlay/stale"))
+        try Project.fpgaLab(["render", "--config", Project.exampleLab, "--output-dir", "overlay"], in: dir)
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("overlay/stale").path))
+    }
+
+    /// `systemd-analyze verify` in a root that holds systemd's own units, the overlay and the
+    /// programs the units run: silent and status 0; the same without the program fails.
+    @Test(arguments: ["usbipd", "binder"])
+    func unitsVerifyClean(daemon: String) throws {
+        let dir = try Project.scratch("verify")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let lab = try String(contentsOfFile: Project.exampleLab, encoding: .utf8)
+            .replacingOccurrences(of: "daemon: usbipd", with: "daemon: \(daemon)")
+        try Data(lab.utf8).write(to: dir.appendingPathComponent("lab.yaml"))
+        let fakeBinder = dir.appendingPathComponent("usbip-binder")
+        try Data("#!/bin/sh\n".utf8).write(to: fakeBinder)
+        try Project.fpgaLab(["render", "--config", "lab.yaml", "--output", "o.tar", "--binder", fakeBinder.path], in: dir)
+        let root = dir.appendingPathComponent("root")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("usr/lib/systemd"), withIntermediateDirectories: true)
+        try Project.check("cp", ["-a", "/lib/systemd/system", root.appendingPathComponent("usr/lib/systemd/").path])
+        try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("lib").path, withDestinationPath: "usr/lib")
+        try Project.check("tar", ["-xf", "o.tar", "-C", root.path], in: dir)
+        let server = daemon == "binder" ? "usbip-binder.service" : "usbipd.service"
+        let units = ["/etc/systemd/system/\(server)", "/etc/systemd/system/usbip-bind@1-1.3.service"]
+        let programs = daemon == "binder" ? ["usr/local/sbin/usbip-binder"] : ["usr/sbin/usbipd", "usr/sbin/usbip"]
+        for program in programs { try? FileManager.default.removeItem(at: root.appendingPathComponent(program)) }
+        let missing = try Project.run("systemd-analyze", ["verify", "--root=\(root.path)"] + units)
+        #expect(missing.status != 0, "verify must notice the missing programs")
+        #expect(missing.stderr.contains("is not executable: No such file or directory"))
+        for program in programs {
+            try FileManager.default.createDirectory(at: root.appendingPathComponent(program).deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Project.check("cp", ["/bin/true", root.appendingPathComponent(program).path])
+        }
+        let verified = try Project.run("systemd-analyze", ["verify", "--root=\(root.path)"] + units)
+        #expect(verified.status == 0)
+        #expect(verified.stdout + verified.stderr == "")
+    }
+}
