@@ -34,11 +34,16 @@ integration: build
 ## test: every lane
 test: unit integration
 
-## image: the main job on the example lab (renders its overlay until build-image lands)
+## image: patch BASE (default: a stand-in shaped like Raspberry Pi OS arm64, built with the real
+## mkfs tools) with the overlay of IMAGE_CONFIG into $(OUT)/pi.img, pi.img.bmap and SHA256SUMS
+BASE ?=
 image: build
-	mkdir -p $(OUT)
-	$(BIN) render --config $(IMAGE_CONFIG) --output $(OUT)/overlay.tar.gz
-	cd $(OUT) && sha256sum overlay.tar.gz > SHA256SUMS && cat SHA256SUMS
+	@mkdir -p $(OUT)
+	@if [ -z "$(BASE)" ]; then \
+	    scripts/make-standin-base.sh --small build/standin/small-aarch64.img --arch aarch64 >/dev/null && \
+	    echo "image: no BASE given; using the stand-in build/standin/small-aarch64.img"; \
+	fi
+	$(BIN) build-image --config $(IMAGE_CONFIG) --base $(or $(BASE),build/standin/small-aarch64.img) --output $(OUT)/pi.img
 
 clean:
 	rm -rf .build build

@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+
+/// `fpga-lab build-image` on stand-in bases made by the real mkfs tools in the layout of stock
+/// Raspberry Pi OS images, every output checked with the real tools.
+@Suite(.serialized) struct BuildImageIntegrationTests {
+    /// A small stand-in base (scripts/make-standin-base.sh: sfdisk, mkfs.vfat, mkfs.ext4 -d).
+    static func makeBase(in dir: URL, arch: String = "x86_64", extra: [String] = []) throws -> String {
+        let path = dir.appendingPathComponent("base-\(arch).img").path
+        try Project.check(Project.root.appendingPathComponent("scripts/make-standin-base.sh").path,
+                          ["--small", path, "--arch", arch, "--cache", dir.appendingPathComponent("cache").path] + extra)
+        return path
+    }
+
+    struct Layout {
+        var bootOffset: UInt64
+        var bootSize: UInt64
+        var rootOffset: UInt64
+    }
+
+    static func layout(_ image: String) throws -> Layout {
+        let json = try Project.check("sfdisk", ["--json", image])
+        let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
+        let parts = (object["partitiontable"] as! [String: Any])["partitions"] as! [[String: Any]]
+        func number(_ part: [String: Any], _ key: String) -> UInt64 { UInt64(part[key] as! Int) * 512 }
+        return Layout(bootOffset: number(parts[0], "start"), bootSize: number(parts[0], "size"), rootOffset: number(parts[1], "start"))
+    }
+
+    /// Copies a partition out (the tools want a file that is just the filesystem).
+    static func extract(_ image: String, offset: UInt64, size: UInt64?, to path: String) throws {
+        var args = ["if=\(image)", "of=\(path)", "bs=512", "skip=\(offset / 512)", "status=none"]
+        if let size { args.append("count=\(size / 512)") }
+        try Project.check("dd", args)
+    }
+
+    /// fsck.fat and e2fsck both report a clean filesystem; returns the rootfs copy for debugfs.
+    static func expectClean(_ image: String, in dir: URL) throws -> String {
+        let layout = try layout(image)
+        let boot = dir.appendingPathComponent("boot.fs").path, root = dir.appendingPathComponent("root.fs").path
+        try extract(image, offset: layout.bootOffset, size: layout.bootSize, to: boot)
+        try extract(image, offset: layout.rootOffset, size: nil, to: root)
+        let fat = try Project.run("fsck.fat", ["-n", boot])
+        #expect(fat.status == 0, "\(fat.stdout)\(fat.stderr)")
+        #expect(!fat.stdout.contains("differ") && !fat.stdout.contains("Free cluster summary"), "\(fat.stdout)")
+        let ext = try Project.run("e2fsck", ["-fn", root])
+        #expect(ext.status == 0, "\(ext.stdout)\(ext.stderr)")
+        return root
+    }
+
+    static func debugfs(_ fs: String, _ request: String) throws -> String {
+        try Project.check("debugfs", ["-R", request, fs])
+    }
+
+    @Test(arguments: ["x86_64", "aarch64"])
+    func patchedImageIsCleanAndComplete(arch: String) throws {
+        let dir = try Project.scratch("build-image")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let base = try Self.makeBase(in: dir, arch: arch)
+        let baseSum = try Project.sha256(base)
+        let tableBefore = try Project.check("sfdisk", ["-d", base]).replacingOccurrences(of: base, with: "IMG")
+
+        let result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "out/pi.img"], in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        let image = dir.appendingPathComponent("out/pi.img").path
+        #expect(try Project.sha256(base) == baseSum, "the base never changes")
+        #expect(try Project.check("sfdisk", ["-d", image]).replacingOccurrences(of: image, with: "IMG") == tableBefore)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path).sorted()
+                == ["SHA256SUMS", "pi.img", "pi.img.bmap"])
+        try Project.check("sha256sum", ["-c", "SHA256SUMS"], in: dir.appendingPathComponent("out"))
+
+        let root = try Self.expectClean(image, in: dir)
+        let rules = try Self.debugfs(root, "stat /etc/udev/rules.d/90-fpga-lab.rules")
+        #expect(rules.contains("Mode:  0644") && rules.contains("User:     0   Group:     0"))
+        #expect(rules.contains("mtime: 0x6553f100"), "mtime is SOURCE_DATE_EPOCH")
+        let link = try Self.debugfs(root, "stat /etc/systemd/system/multi-user.target.wants/usbipd.service")
+        #expect(link.contains("Fast link dest: \"/etc/systemd/system/usbipd.service\""))
+        #expect(try Self.debugfs(root, "cat /etc/hostname") == "fpga-pi-01\n")
+        #expect(try Self.debugfs(root, "cat /etc/hosts").contains("127.0.1.1\tfpga-pi-01\n"))
+        #expect(try Self.debugfs(root, "cat /etc/fpga-lab/manifest").hasPrefix("fpga-lab-manifest 1\n"))
+        let etc = try Self.debugfs(root, "stat /etc")
+        #expect(!etc.contains("mtime: 0x6553f100"), "existing directories keep their times")
+
+        let layout = try Self.layout(image)
+        let config = try Project.check("mtype", ["-i", "\(image)@@\(layout.bootOffset)", "::config.txt"])
+        #expect(config.hasSuffix("[pi3+]\ndtoverlay=dwc2,dr_mode=host\n[all]\n"))
+        #expect(config.contains("[cm5]\ndtoverlay=dwc2,dr_mode=host\n"), "the stock text is kept")
+        let cmdline = try Project.check("mtype", ["-i", "\(image)@@\(layout.bootOffset)", "::cmdline.txt"])
+        #expect(cmdline.hasSuffix(" rootwait modules-load=dwc2\n"))
+        #expect(result.stdout.contains("\(arch == "x86_64" ? "amd64" : "arm64") image"))
+    }
+
+    @Test func bmapCopyReproducesTheImage() throws {
+        let dir = try Project.scratch("bmap")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let base = try Self.makeBase(in: dir)
+        try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "pi.img"], in: dir)
+        let target = dir.appendingPathComponent("target.img").path
+        try Project.check("bmaptool", ["copy", "--bmap", "pi.img.bmap", "pi.img", target], in: dir)
+        // Every block outside the bmap is zero in the image, so the copy equals it byte for byte.
+        #expect(try Project.sha256(target) == Project.sha256(dir.appendingPathComponent("pi.img").path))
+        _ = try Self.expectClean(target, in: dir)
+    }
+
+    @Test func sameInputsGiveSameBytes() throws {
+        let dir = try Project.scratch("determinism")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let base = try Self.makeBase(in: dir)
+        try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "a/pi.img"], in: dir)
+        Thread.sleep(forTimeInterval: 1.1)
+        try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "b/pi.img"], in: dir)
+        for name in ["pi.img", "pi.img.bmap", "SHA256SUMS"] {
+            #expect(try Project.sha256(dir.appendingPathComponent("a/\(name)").path)
+                    == Project.sha256(dir.appendingPathComponent("b/\(name)").path), "\(name)")
+        }
+    }
+
+    @Test(arguments: ["xz", "gz", "zst", "zip"])
+    func compressedBasesAndOutputs(kind: String) throws {
+        let dir = try Project.scratch("compressed")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let raw = try Self.makeBase(in: dir)
+        let base: String
+        switch kind {
+        case "xz": try Project.check("xz", ["-k", "-T1", raw]); base = raw + ".xz"
+        case "gz": try Project.check("gzip", ["-k", raw]); base = raw + ".gz"
+        case "zst": try Project.check("zstd", ["-q", "-k", raw]); base = raw + ".zst"
+        default:
+            try Project.check("zip", ["-q", "-j", "base.zip", raw], in: dir)
+            base = dir.appendingPathComponent("base.zip").path
+        }
+        try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", raw, "--output", "plain/pi.img"], in: dir)
+        let out = "pi.img.\(kind == "zip" ? "xz" : kind)"
+        let result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "packed/\(out)"], in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        let unpacked = dir.appendingPathComponent("unpacked.img").path
+        let tool = ["xz": "xz", "gz": "gzip", "zst": "zstd", "zip": "xz"][kind]!
+        let data = try Project.check("sh", ["-c", "\(tool) -dc packed/\(out) > \(unpacked)"], in: dir)
+        #expect(data == "")
+        #expect(try Project.sha256(unpacked) == Project.sha256(dir.appendingPathComponent("plain/pi.img").path))
+        try Project.check("sha256sum", ["-c", "SHA256SUMS"], in: dir.appendingPathComponent("packed"))
+    }
+
+    @Test func fat32BaseWithLargerBootfs() throws {
+        let dir = try Project.scratch("fat32")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let base = try Self.makeBase(in: dir, extra: ["--fat", "32", "--boot-mib", "256"])
+        let result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "pi.img"], in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("bootfs fat32"))
+        _ = try Self.expectClean(dir.appendingPathComponent("pi.img").path, in: dir)
+    }
+}
