@@ -50,7 +50,8 @@ public struct AtomicOutput: Sendable {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
         for name in names where name.hasPrefix(prefix) {
             let pid = Int32(name.dropFirst(prefix.count).prefix(while: \.isNumber)) ?? 0
-            if pid > 0, pid != getpid(), kill(pid, 0) == 0 || errno == EPERM { continue }
+            let alive = pid == getpid() || (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM))
+            if alive { continue }
             try? FileManager.default.removeItem(atPath: directory + "/" + name)
         }
     }

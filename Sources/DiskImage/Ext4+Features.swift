@@ -77,3 +77,24 @@ public struct Ext4Superblock: Equatable, Sendable {
         mask == 0 ? nil : mask & (~mask &+ 1)
     }
 }
+
+extension Ext4Superblock {
+    static let compatNames: [UInt32: String] = [
+        0x1: "dir_prealloc", 0x2: "imagic_inodes", 0x4: "has_journal", 0x8: "ext_attr",
+        0x10: "resize_inode", 0x20: "dir_index", 0x200: "sparse_super2", 0x400: "fast_commit",
+        0x800: "stable_inodes", 0x1000: "orphan_file",
+    ]
+
+    /// The names of every feature set, in `dumpe2fs` spelling (unknown bits as FEATURE_Cn/In/Rn).
+    public var featureNames: [String] {
+        func names(_ mask: UInt32, _ table: [UInt32: String], _ prefix: String) -> [String] {
+            (0..<32).compactMap { bit in
+                let flag = UInt32(1) << UInt32(bit)
+                guard mask & flag != 0 else { return nil }
+                return table[flag] ?? "FEATURE_\(prefix)\(bit)"
+            }
+        }
+        return names(compat, Self.compatNames, "C") + names(incompat, Self.incompatNames, "I")
+            + names(roCompat, Self.roCompatNames, "R")
+    }
+}

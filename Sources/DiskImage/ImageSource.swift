@@ -20,6 +20,9 @@ public enum ImageSource {
         return magics.first { header.starts(with: $0.1) }?.0 ?? .raw
     }
 
+    /// True when `header` (the file's first bytes) starts a compressed stream or a zip.
+    public static func isCompressed(header: [UInt8]) -> Bool { kind(ofHeader: header) != .raw }
+
     /// Writes the raw image held by `base` into `destination` (created, sparse: runs of zero
     /// blocks are left as holes), streaming; `progress` gets the bytes of input consumed so far.
     /// Returns the image size. `base` is only ever opened read-only.

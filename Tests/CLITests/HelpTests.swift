@@ -8,6 +8,7 @@ import Testing
                     "--boot-cmdline <cmdline.txt>", "--binder <path>", "--templates <dir>", "SOURCE_DATE_EPOCH"]),
         ("build-image", ["--config <lab.yaml>", "--base <image>", "--output <out.img>", "--binder <path>", "--templates <dir>",
                          "--json", "SHA256SUMS"]),
+        ("inspect", ["<image>", "never modified"]),
     ]
 
     @Test func rootHelpListsEveryVerb() throws {

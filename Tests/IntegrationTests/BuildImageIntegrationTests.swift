@@ -138,6 +138,11 @@ import Testing
         #expect(data == "")
         #expect(try Project.sha256(unpacked) == Project.sha256(dir.appendingPathComponent("plain/pi.img").path))
         try Project.check("sha256sum", ["-c", "SHA256SUMS"], in: dir.appendingPathComponent("packed"))
+        let inspected = try Project.fpgaLab(["inspect", "packed/\(out)"], in: dir)
+        #expect(inspected.status == 0, "\(inspected.stderr)")
+        #expect(inspected.stdout.contains("  pi3+ cm5:\n"), "the pi3+ now sees the stock [cm5] line's twin")
+        #expect(inspected.stdout.contains("manifest (/etc/fpga-lab/manifest):\nfpga-lab-manifest 1\n"))
+        #expect(inspected.stdout.contains("architecture: amd64"))
     }
 
     @Test func fat32BaseWithLargerBootfs() throws {
