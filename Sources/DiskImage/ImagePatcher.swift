@@ -81,11 +81,17 @@ public struct ImagePatcher {
         }
 
         let baseSize = (try? FileManager.default.attributesOfItem(atPath: request.base)[.size] as? UInt64) ?? nil
-        progress.phase("extract", total: baseSize)
-        let imageSize = try ImageSource.extract(base: request.base, to: raw) { progress.advance(to: $0) }
-
-        progress.phase("patch", total: nil)
-        var report = try patch(raw)
+        let imageSize: UInt64
+        var report: PatchResult
+        do {
+            progress.phase("extract", total: baseSize)
+            imageSize = try ImageSource.extract(base: request.base, to: raw) { progress.advance(to: $0) }
+            progress.phase("patch", total: nil)
+            report = try patch(raw)
+        } catch {
+            progress.finish()
+            throw ImagePatchError.badBase(request.base, "\(error)")
+        }
         report.imageSize = imageSize
 
         progress.phase("bmap", total: nil)
@@ -133,12 +139,14 @@ public enum ImagePatchError: Error, Equatable, CustomStringConvertible {
     case baseUnreadable(String)
     case outputIsBase(String)
     case overlayPath(String, String)
+    case badBase(String, String)
 
     public var description: String {
         switch self {
         case .baseUnreadable(let path): "\(path): cannot read the base image (missing or not readable)"
         case .outputIsBase(let path): "\(path): the output would overwrite the base image"
         case .overlayPath(let path, let reason): "cannot write \(path) into the image: \(reason)"
+        case .badBase(let path, let reason): reason.hasPrefix(path) ? reason : "\(path): \(reason)"
         }
     }
 }

@@ -46,9 +46,13 @@ public enum ImageSource {
                 offset += UInt64(count)
             }
         case .compressed:
-            let reader = try ArchiveReader(source: source, zip: false)
-            guard try reader.nextMember() != nil else { throw ImageSourceError.empty(base) }
-            try reader.readData { bytes, offset in try writer.write(bytes, at: UInt64(offset)) }
+            do {
+                let reader = try ArchiveReader(source: source, zip: false)
+                guard try reader.nextMember() != nil else { throw ImageSourceError.empty(base) }
+                try reader.readData { bytes, offset in try writer.write(bytes, at: UInt64(offset)) }
+            } catch let error as ArchiveError {
+                throw ImageSourceError.corrupt(base, "\(error)")
+            }
         case .zip:
             try extractZip(base: base, source: source, writer: &writer)
         }
@@ -164,6 +168,7 @@ public enum ImageSourceError: Error, Equatable, CustomStringConvertible {
     case empty(String)
     case severalImages(String, String, String)
     case noImageInZip(String)
+    case corrupt(String, String)
 
     public var description: String {
         switch self {
@@ -171,6 +176,7 @@ public enum ImageSourceError: Error, Equatable, CustomStringConvertible {
         case let .empty(path): "\(path): holds no image data"
         case let .severalImages(path, a, b): "\(path): the zip holds more than one image (\(a), \(b)); unpack the one you want"
         case let .noImageInZip(path): "\(path): the zip holds no .img file"
+        case let .corrupt(path, reason): "\(path): the compressed image is truncated or corrupt (\(reason.replacingOccurrences(of: path + ": ", with: "")))"
         }
     }
 }
