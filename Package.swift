@@ -19,7 +19,7 @@ let package = Package(
         .target(
             name: "FPGALabCLI",
             dependencies: [
-                "LabConfig", "Overlay", "Archives",
+                "LabConfig", "Overlay", "Archives", "ClientRecipe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -34,6 +34,10 @@ let package = Package(
             ],
             plugins: ["EmbedResources"]
         ),
+        .target(
+            name: "ClientRecipe",
+            dependencies: ["LabConfig", "Overlay", .product(name: "Mustache", package: "swift-mustache")]
+        ),
         .target(name: "Archives", dependencies: ["CArchive"]),
         .systemLibrary(
             name: "CArchive",
@@ -46,7 +50,8 @@ let package = Package(
         .testTarget(name: "LabConfigTests", dependencies: ["LabConfig"]),
         .testTarget(name: "OverlayTests", dependencies: ["Overlay", "LabConfig"]),
         .testTarget(name: "ArchivesTests", dependencies: ["Archives"]),
+        .testTarget(name: "ClientRecipeTests", dependencies: ["ClientRecipe", "Overlay", "LabConfig"], exclude: ["Golden"]),
         .testTarget(name: "CLITests", dependencies: ["FPGALabCLI"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Overlay", "LabConfig", "Archives"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Overlay", "LabConfig", "Archives", "ClientRecipe"]),
     ]
 )
