@@ -5,7 +5,8 @@ import Overlay
 import Testing
 
 /// The client recipe against the real tools: shellcheck, DKMS, the Debian 12 kernel headers
-/// (linux-headers-amd64), linux-source-6.1, modinfo and objdump. One module build per run.
+/// (linux-headers-amd64), linux-source-6.1, modinfo, objdump, and Debian's kernel
+/// (linux-image-amd64) booted in qemu to load the module. One module build per run.
 @Suite(.serialized) struct ClientRecipeIntegrationTests {
     @Test func everyGeneratedScriptIsShellcheckClean() throws {
         let package = try ScratchPackage(ports: 300)
@@ -13,7 +14,7 @@ import Testing
         let scripts = try FileManager.default.contentsOfDirectory(atPath: package.directory)
             .filter { $0.hasSuffix(".sh") }.sorted()
         #expect(scripts == ["install.sh", "prepare.sh"])
-        let result = try run("shellcheck", ["--shell=bash", "--severity=style"] + scripts.map { package.directory + "/" + $0 })
+        let result = try ClientRecipeShell.run("shellcheck", ["--shell=bash", "--severity=style"] + scripts.map { package.directory + "/" + $0 })
         #expect(result.status == 0, "shellcheck:\n\(result.stdout)\(result.stderr)")
     }
 
@@ -22,7 +23,7 @@ import Testing
         let package = try ScratchPackage(ports: 300)
         defer { package.remove() }
         let started = Date()
-        let result = try run(package.directory + "/install.sh",
+        let result = try ClientRecipeShell.run(package.directory + "/install.sh",
                              ["--build-only", "--kernel", kernel, "--work-dir", package.base + "/work"])
         let seconds = Date().timeIntervalSince(started)
         print("client-recipe: DKMS build of vhci-hcd.ko for \(kernel) took \(String(format: "%.1f", seconds)) s")
@@ -39,13 +40,22 @@ import Testing
         // `int vhci_num_controllers = VHCI_NR_HCS;` in vhci_hcd.c: the module's initial value is
         // the controller count prepare.sh put into vhci.h (Debian's own module has 8).
         #expect(try initialInt32(symbol: "vhci_num_controllers", in: module) == 10)
+
+        // Debian's kernel itself loads it: booted in qemu with its own usb-common, usbcore and
+        // usbip-core, the new vhci-hcd makes 10 controllers and reports 300 ports.
+        let vmStarted = Date()
+        let report = try ClientRecipeVM.load(module, kernel: kernel, scratch: package.base)
+        print("client-recipe: qemu boot of \(kernel) loading vhci-hcd.ko took \(String(format: "%.1f", Date().timeIntervalSince(vmStarted))) s")
+        #expect(report.loaded == ["1-usb-common.ko", "2-usbcore.ko", "3-usbip-core.ko", "4-vhci-hcd.ko"], "\(report.console)")
+        #expect(report.nports == 300, "\(report.console)")
+        #expect(report.controllers == 10, "\(report.console)")
     }
 
     @Test func aKernelWithEnoughPortsNeedsNothing() throws {
         let package = try ScratchPackage(ports: 16)
         defer { package.remove() }
         let config = try package.write("config-debian", kernelConfig(hcPorts: 15, controllers: 8))
-        let result = try run(package.directory + "/install.sh",
+        let result = try ClientRecipeShell.run(package.directory + "/install.sh",
                              ["--kernel", "6.1.0-99-amd64", "--config-file", config, "--no-udev"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("nothing to build: kernel 6.1.0-99-amd64 already has 240 vhci ports, the lab needs 16"))
@@ -58,8 +68,8 @@ import Testing
         let config = try package.write("config-wsl2", kernelConfig(hcPorts: 8, controllers: 1))
         let nports = try package.write("sys/devices/platform/vhci_hcd.0/nports", "480\n")
         let sysfs = String(nports.dropLast("/devices/platform/vhci_hcd.0/nports".count))
-        let running = try run("uname", ["-r"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let result = try run(package.directory + "/install.sh",
+        let running = try ClientRecipeShell.run("uname", ["-r"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let result = try ClientRecipeShell.run(package.directory + "/install.sh",
                              ["--kernel", running, "--config-file", config, "--sysfs-root", sysfs, "--no-udev"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("has vhci-hcd with 8 ports x 1 controllers = 16 ports"))
@@ -71,7 +81,7 @@ import Testing
         let package = try ScratchPackage(ports: 300)
         defer { package.remove() }
         let config = try package.write("config-wsl2", kernelConfig(hcPorts: 8, controllers: 1))
-        let result = try run(package.directory + "/install.sh",
+        let result = try ClientRecipeShell.run(package.directory + "/install.sh",
                              ["--build-only", "--kernel", "5.15.0-fpga-lab-none", "--config-file", config])
         #expect(result.status == 1)
         #expect(result.stderr.contains("install.sh: error: no headers for kernel 5.15.0-fpga-lab-none"))
@@ -81,7 +91,7 @@ import Testing
         let package = try ScratchPackage(ports: 300)
         defer { package.remove() }
         let config = try package.write("config-builtin", "CONFIG_USBIP_CORE=y\nCONFIG_USBIP_VHCI_HCD=y\n")
-        let result = try run(package.directory + "/install.sh",
+        let result = try ClientRecipeShell.run(package.directory + "/install.sh",
                              ["--build-only", "--kernel", "6.1.0-99-amd64", "--config-file", config])
         #expect(result.status == 1)
         #expect(result.stderr.contains("has vhci-hcd built in (CONFIG_USBIP_VHCI_HCD=y), which a module cannot replace"))
@@ -113,33 +123,6 @@ private struct ScratchPackage {
     func remove() { try? FileManager.default.removeItem(atPath: base) }
 }
 
-private struct RunResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-/// Runs `tool` (a path, or a name looked up in PATH by env) and collects its output, which
-/// goes through temporary files so that neither stream can fill up and stall the tool.
-private func run(_ tool: String, _ arguments: [String]) throws -> RunResult {
-    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("client-recipe-run-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: false)
-    defer { try? FileManager.default.removeItem(at: scratch) }
-    let outURL = scratch.appendingPathComponent("stdout"), errURL = scratch.appendingPathComponent("stderr")
-    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [tool] + arguments
-    process.standardOutput = try FileHandle(forWritingTo: outURL)
-    process.standardError = try FileHandle(forWritingTo: errURL)
-    try process.run()
-    process.waitUntilExit()
-    return RunResult(status: process.terminationStatus,
-                     stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-                     stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
-}
-
 /// The kernel release of the installed Debian headers (linux-headers-amd64 pulls in
 /// /usr/src/linux-headers-6.1.0-N-amd64 and /lib/modules/6.1.0-N-amd64/build).
 private func debianHeadersKernel() throws -> String {
@@ -164,7 +147,7 @@ private func kernelConfig(hcPorts: Int, controllers: Int) -> String {
 }
 
 private func modinfo(_ field: String, _ module: String) throws -> String {
-    let result = try run("modinfo", ["-F", field, module])
+    let result = try ClientRecipeShell.run("modinfo", ["-F", field, module])
     try #require(result.status == 0, "modinfo: \(result.stderr)")
     return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
 }
@@ -172,14 +155,14 @@ private func modinfo(_ field: String, _ module: String) throws -> String {
 /// The initial value of a 4-byte little-endian global in a relocatable object: its section and
 /// offset from the symbol table (`objdump -t`), its bytes from that section (`objdump -s`).
 private func initialInt32(symbol: String, in object: String) throws -> Int32 {
-    let table = try run("objdump", ["-t", object])
+    let table = try ClientRecipeShell.run("objdump", ["-t", object])
     try #require(table.status == 0, "objdump -t: \(table.stderr)")
     // 0000000000000170 g     O .data	0000000000000004 vhci_num_controllers
     let line = try #require(table.stdout.split(separator: "\n").first { $0.hasSuffix(" " + symbol) }, "\(symbol) not in \(object)")
     let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
     let offset = try #require(UInt64(fields[0], radix: 16))
     let section = try #require(fields.first { $0.hasPrefix(".") }).description
-    let dump = try run("objdump", ["-s", "-j", section, "--start-address=0x\(String(offset, radix: 16))",
+    let dump = try ClientRecipeShell.run("objdump", ["-s", "-j", section, "--start-address=0x\(String(offset, radix: 16))",
                                    "--stop-address=0x\(String(offset + 4, radix: 16))", object])
     try #require(dump.status == 0, "objdump -s: \(dump.stderr)")
     //  0170 0a000000                             ....
