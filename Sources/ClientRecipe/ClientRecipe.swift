@@ -11,6 +11,7 @@ import Overlay
 /// ```
 /// OUT/
 ///   dkms.conf  Kbuild  Makefile   the DKMS package fpga-lab-vhci-hcd (module vhci-hcd.ko)
+///   fpga_lab_version.c            MODULE_VERSION("15xN"): DKMS replaces the stock module
 ///   prepare.sh                    PRE_BUILD: copies vhci sources from linux-source-X.Y, sets ports
 ///   install.sh                    checks the kernel's ports, then builds/installs (or does nothing)
 ///   99-fpga-lab-client.rules      /dev/fpga/<name> for each board's tty
@@ -28,6 +29,7 @@ public struct ClientRecipe: Sendable {
         ("dkms.conf", "client/dkms.conf", 0o644),
         ("Kbuild", "client/Kbuild", 0o644),
         ("Makefile", "client/Makefile", 0o644),
+        ("fpga_lab_version.c", "client/fpga_lab_version.c", 0o644),
         ("prepare.sh", "client/prepare.sh", 0o755),
         ("install.sh", "client/install.sh", 0o755),
         ("99-fpga-lab-client.rules", "client/99-fpga-lab-client.rules", 0o644),

@@ -45,7 +45,7 @@ import Testing
         #expect(error == nil, "\(stderr)")
         let files = try FileManager.default.contentsOfDirectory(atPath: base + "/client").sorted()
         #expect(files == ["99-fpga-lab-client.rules", "Kbuild", "Makefile", "README.txt", "dkms.conf",
-                          "install.sh", "prepare.sh", "vhci-hcd.config"])
+                          "fpga_lab_version.c", "install.sh", "prepare.sh", "vhci-hcd.config"])
         let mode = try FileManager.default.attributesOfItem(atPath: base + "/client/install.sh")[.posixPermissions] as? Int
         #expect(mode == 0o755)
         let config = try String(contentsOfFile: base + "/client/vhci-hcd.config", encoding: .utf8)

@@ -61,7 +61,7 @@ enum Labs {
         let modes = Dictionary(uniqueKeysWithValues: overlay.entries.map { ($0.path, $0.mode) })
         #expect(modes == [
             "99-fpga-lab-client.rules": 0o644, "Kbuild": 0o644, "Makefile": 0o644, "README.txt": 0o644,
-            "dkms.conf": 0o644, "install.sh": 0o755, "prepare.sh": 0o755, "vhci-hcd.config": 0o644,
+            "dkms.conf": 0o644, "fpga_lab_version.c": 0o644, "install.sh": 0o755, "prepare.sh": 0o755, "vhci-hcd.config": 0o644,
         ])
     }
 

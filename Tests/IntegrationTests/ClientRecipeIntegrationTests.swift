@@ -36,6 +36,7 @@ import Testing
         #expect(module.hasPrefix(package.base + "/work/"), "the build stays inside --work-dir")
         #expect(try modinfo("vermagic", module).hasPrefix("\(kernel) SMP "))
         #expect(try modinfo("name", module) == "vhci_hcd")
+        #expect(try modinfo("version", module) == "15x10")
         #expect(try modinfo("depends", module).split(separator: ",").contains("usbip-core"))
         // `int vhci_num_controllers = VHCI_NR_HCS;` in vhci_hcd.c: the module's initial value is
         // the controller count prepare.sh put into vhci.h (Debian's own module has 8).

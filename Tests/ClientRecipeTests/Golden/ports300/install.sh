@@ -15,7 +15,7 @@ readonly PACKAGE=fpga-lab-vhci-hcd
 readonly VERSION=15x10
 readonly NEEDED_PORTS=300
 readonly BUILT_PORTS=300
-readonly PACKAGE_FILES=(dkms.conf Kbuild Makefile prepare.sh)
+readonly PACKAGE_FILES=(dkms.conf Kbuild Makefile prepare.sh fpga_lab_version.c)
 readonly RULES=99-fpga-lab-client.rules
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly here
@@ -111,6 +111,13 @@ if [[ $force -eq 0 && $have_ports -ge $NEEDED_PORTS ]]; then
     exit 0
 fi
 
+if [[ $force -eq 0 && $build_only -eq 0 ]] &&
+    [[ $(modinfo -k "$kernel" -F version vhci-hcd 2>/dev/null || true) == "$VERSION" ]]; then
+    say "nothing to build: $PACKAGE $VERSION ($BUILT_PORTS ports) is already installed for kernel $kernel"
+    install_udev_rule
+    exit 0
+fi
+
 [[ $vhci != y ]] ||
     die "kernel $kernel has vhci-hcd built in (CONFIG_USBIP_VHCI_HCD=y), which a module cannot replace; build your kernel with vhci-hcd.config instead"
 [[ $usbip_core == m || $usbip_core == y || $usbip_core == unknown ]] ||
@@ -148,8 +155,12 @@ fi
 forced=()
 [[ $force -eq 0 ]] || forced=(--force)
 dkms install -m "$PACKAGE" -v "$VERSION" -k "$kernel" "${forced[@]}"
+# DKMS can report success and still keep the stock module; what modprobe would load decides.
+installed=$(modinfo -k "$kernel" -F filename vhci-hcd 2>/dev/null || true)
+[[ $(modinfo -F version "$installed" 2>/dev/null) == "$VERSION" ]] ||
+    die "DKMS did not install the new vhci-hcd for kernel $kernel: modprobe would load ${installed:-nothing}"
 echo vhci-hcd > /etc/modules-load.d/fpga-lab-client.conf
-say "installed vhci-hcd ($BUILT_PORTS ports) for kernel $kernel; it loads at boot (/etc/modules-load.d/fpga-lab-client.conf)"
+say "installed $installed ($BUILT_PORTS ports) for kernel $kernel; it loads at boot (/etc/modules-load.d/fpga-lab-client.conf)"
 
 if [[ $kernel == "$(uname -r)" ]]; then
     if [[ -e $sysfs_root/module/vhci_hcd ]] && ! modprobe -r vhci-hcd; then
