@@ -90,7 +90,9 @@ else
 fi
 live_nports=$sysfs_root/devices/platform/vhci_hcd.0/nports
 if [[ $kernel == "$(uname -r)" && -r $live_nports ]]; then
-    have_ports=$(<"$live_nports")
+    live=$(<"$live_nports")
+    [[ $live =~ ^[0-9]+$ ]] || die "$live_nports holds \"$live\", not a number of ports"
+    have_ports=$live
     say "kernel $kernel: the loaded vhci-hcd has $have_ports ports ($live_nports)"
 fi
 
