@@ -19,7 +19,7 @@ let package = Package(
         .target(
             name: "FPGALabCLI",
             dependencies: [
-                "LabConfig", "Overlay", "Archives", "DiskImage",
+                "LabConfig", "Overlay", "Archives", "DiskImage", "ClientRecipe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -33,6 +33,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             plugins: ["EmbedResources"]
+        ),
+        .target(
+            name: "ClientRecipe",
+            dependencies: ["LabConfig", "Overlay", .product(name: "Mustache", package: "swift-mustache")]
         ),
         .target(name: "Archives", dependencies: ["CArchive"]),
         .target(
@@ -51,11 +55,15 @@ let package = Package(
         .testTarget(name: "LabConfigTests", dependencies: ["LabConfig"]),
         .testTarget(name: "OverlayTests", dependencies: ["Overlay", "LabConfig"]),
         .testTarget(name: "ArchivesTests", dependencies: ["Archives"]),
+        .testTarget(name: "ClientRecipeTests", dependencies: ["ClientRecipe", "Overlay", "LabConfig"], exclude: ["Golden"]),
         .testTarget(name: "CLITests", dependencies: ["FPGALabCLI"]),
         .testTarget(name: "DiskImageTests", dependencies: ["DiskImage"], exclude: ["Fixtures"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Overlay", "LabConfig", "Archives", "DiskImage", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "Overlay", "LabConfig", "Archives", "DiskImage", "ClientRecipe",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
     ]
 )
