@@ -109,6 +109,7 @@ fail() {
 }
 trap 'fail "command failed (line $LINENO): $BASH_COMMAND"' ERR
 trap '((keep)) || stop_vm' EXIT
+trap 'stop_vm; exit 130' INT TERM
 
 say "booting $image (accel ${E2E_ACCEL:-tcg,thread=multi}, port $port -> 3240, log $console_log)"
 boot_start_time=$(date +%s.%N)

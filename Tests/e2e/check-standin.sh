@@ -11,6 +11,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$HERE/../.." && pwd)
 MAKE_BASE=$REPO_ROOT/scripts/make-standin-base.sh
 export MTOOLS_SKIP_CHECK=1
+unset SOURCE_DATE_EPOCH # the expected times below are the default epoch (0x673bd500)
 trap 'printf "check-standin: error: command failed (line %s): %s\n" "$LINENO" "$BASH_COMMAND" >&2' ERR
 
 failures=0
@@ -86,6 +87,9 @@ check_layout() {
     "PARTUUID=$diskid-01 PARTUUID=$diskid-02 "
   equals "$name: /boot/firmware is a directory" \
     "$(debugfs -R 'stat /boot/firmware' "$rootfs" 2>/dev/null | grep -o 'Type: directory')" "Type: directory"
+  equals "$name: /etc atime, ctime, mtime, crtime pinned to SOURCE_DATE_EPOCH" \
+    "$(debugfs -R 'stat /etc' "$rootfs" 2>/dev/null | grep -o -E '^ *[a-z]+time: 0x[0-9a-f]+' | tr -d ' ' | sort | tr '\n' ' ')" \
+    "atime:0x673bd500 crtime:0x673bd500 ctime:0x673bd500 mtime:0x673bd500 "
   equals "$name: hostname" "$(debugfs -R 'cat /etc/hostname' "$rootfs" 2>/dev/null)" raspberrypi
 }
 

@@ -18,6 +18,8 @@ import sys
 import time
 
 PROMPT = re.compile(rb"root@[^:\s]+:[^#\n]*# ")
+# Terminal control sequences bash emits around a command (e.g. bracketed paste: ESC [ ? 2004 l).
+CONTROL = re.compile(rb"\x1b\[\??[0-9;]*[A-Za-z]")
 
 
 class Console:
@@ -75,7 +77,7 @@ class Console:
             return None, self.data[start:].decode(errors="replace")
         echoed = self.data.find(b'"$?"', start, match.start())
         body_start = self.data.find(b"\n", echoed) + 1 if echoed >= 0 else start
-        body = self.data[body_start:match.start()].replace(b"\r", b"")
+        body = CONTROL.sub(b"", self.data[body_start:match.start()]).replace(b"\r", b"")
         return int(match.group(1)), body.decode(errors="replace")
 
 

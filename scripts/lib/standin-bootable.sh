@@ -122,6 +122,8 @@ build_bootable() {
     mv "$work/bootable.vmlinuz" "${cached%.img}.vmlinuz"
     mv "$work/bootable.initrd.img" "${cached%.img}.initrd.img"
     mv "$work/bootable.img" "$cached"
+    # Entries of older script versions are dead weight (about 1 GiB each).
+    find "$cache/standin" -maxdepth 1 -name 'bootable-*' ! -name "bootable-$key.*" -delete
   else
     note "cached: $cached"
   fi

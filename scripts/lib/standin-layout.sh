@@ -146,23 +146,26 @@ make_fat() {
 # Creates an ext4 image from a directory tree with fixed UUID, hash seed and times.
 # usage: make_ext4 OUT MIB UUID SRCDIR
 make_ext4() {
-  local out=$1 mib=$2 uuid=$3 src=$4 cmds
+  local out=$1 mib=$2 uuid=$3 src=$4 cmds path field
   rm -f "$out"
   truncate -s "$((mib * 1024 * 1024))" "$out"
   E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mkfs.ext4 -q -F -L rootfs -O ^64bit,^huge_file \
     -b 4096 -I 256 -U "$uuid" -E "hash_seed=$uuid,lazy_itable_init=0,nodiscard" -d "$src" "$out" \
     || die "mkfs.ext4 -d $src failed (is ${mib} MiB enough?)"
-  # mke2fs -d copies ctime from the source inode (unsettable there): pin ctime and crtime.
+  # mke2fs -d copies ctime from the source inode (unsettable there) and the atime that reading
+  # the tree just bumped: pin atime, ctime and crtime of every inode.
   cmds=$(mktemp)
-  {
-    printf 'sif / ctime @%s\nsif / crtime @%s\n' "$SOURCE_DATE_EPOCH" "$SOURCE_DATE_EPOCH"
-    (cd "$src" && find . -mindepth 1 -printf '%P\0' | LC_ALL=C sort -z) |
-      while IFS= read -r -d '' rel; do
-        [[ $rel == *'"'* || $rel == *$'\n'* ]] && die "unsupported file name in rootfs: $rel"
-        printf 'sif "/%s" ctime @%s\nsif "/%s" crtime @%s\n' \
-          "$rel" "$SOURCE_DATE_EPOCH" "$rel" "$SOURCE_DATE_EPOCH"
+  (cd "$src" && find . -mindepth 1 -printf '/%P\0' | LC_ALL=C sort -z) |
+    {
+      printf '/\0'
+      cat
+    } |
+    while IFS= read -r -d '' path; do
+      [[ $path == *'"'* || $path == *$'\n'* ]] && die "unsupported file name in rootfs: $path"
+      for field in atime ctime crtime; do
+        printf 'sif "%s" %s @%s\n' "$path" "$field" "$SOURCE_DATE_EPOCH"
       done
-  } >"$cmds"
+    done >"$cmds"
   E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH debugfs -w -f "$cmds" "$out" >/dev/null 2>"$cmds.err" \
     || die "debugfs could not pin inode times: $(tail -3 "$cmds.err")"
   if grep -v '^debugfs ' "$cmds.err" | grep -q .; then

@@ -100,15 +100,17 @@ small_rootfs() {
   esac >"$dir/var/lib/dpkg/arch"
 }
 
-# Copies about MIB MiB of the host's real files (/usr/share, /usr/lib) under DIR/usr.
+# Copies about MIB MiB of the host's real files, half from /usr/share, half from /usr/lib.
 # usage: fill_rootfs DIR MIB
 fill_rootfs() {
-  local dir=$1 budget=$(($2 * 1024 * 1024)) list
+  local dir=$1 budget=$(($2 * 1024 * 1024 / 2)) list tree
   list=$(mktemp)
-  find /usr/share /usr/lib -xdev -type f -size -8M -printf '%s %p\n' 2>/dev/null | LC_ALL=C sort -k2 |
-    awk -v budget="$budget" '!full && total + $1 > budget { full = 1 } !full { total += $1; print substr($0, index($0, " ") + 1) }' \
-      >"$list"
-  tar -C / --files-from=<(sed 's|^/||' "$list") -cf - 2>/dev/null | tar -C "$dir" -xf - \
+  for tree in /usr/share /usr/lib; do
+    find "$tree" -xdev -type f -size -8M -printf '%s %p\n' 2>/dev/null | LC_ALL=C sort -k2 |
+      awk -v budget="$budget" '!full && total + $1 > budget { full = 1 }
+        !full { total += $1; print substr($0, index($0, " ") + 2) }'
+  done >"$list"
+  tar -C / --files-from="$list" -cf - 2>/dev/null | tar -C "$dir" -xf - \
     || die "copying host files into the rootfs failed"
   rm -f "$list"
 }
