@@ -8,7 +8,8 @@ import Testing
     static func makeBase(in dir: URL, arch: String = "x86_64", extra: [String] = []) throws -> String {
         let path = dir.appendingPathComponent("base-\(arch).img").path
         try Project.check(Project.root.appendingPathComponent("scripts/make-standin-base.sh").path,
-                          ["--small", path, "--arch", arch, "--cache", dir.appendingPathComponent("cache").path] + extra)
+                          ["--small", path, "--arch", arch, "--cache", dir.appendingPathComponent("cache").path] + extra,
+                          environment: ["SOURCE_DATE_EPOCH": "1731974400"])
         return path
     }
 
