@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Where long work reports how far it got: a progress bar on a terminal, nothing otherwise.
 public protocol BuildProgress: AnyObject {
     /// A new phase starts (`extract`, `patch`, `bmap`, `compress`, `checksum`); `total` in bytes
@@ -14,4 +18,38 @@ public final class SilentProgress: BuildProgress {
     public func phase(_ name: String, total: UInt64?) {}
     public func advance(to done: UInt64) {}
     public func finish() {}
+}
+
+/// Passes progress on and records how long each phase took (for `--json` and `make bench`).
+public final class PhaseTimer: BuildProgress {
+    private let inner: BuildProgress
+    private var current: (name: String, started: UInt64)?
+    public private(set) var seconds: [(phase: String, seconds: Double)] = []
+
+    public init(_ inner: BuildProgress) { self.inner = inner }
+
+    public func phase(_ name: String, total: UInt64?) {
+        close()
+        current = (name, Self.now())
+        inner.phase(name, total: total)
+    }
+
+    public func advance(to done: UInt64) { inner.advance(to: done) }
+
+    public func finish() {
+        close()
+        inner.finish()
+    }
+
+    private func close() {
+        guard let current else { return }
+        seconds.append((current.name, Double(Self.now() - current.started) / 1e9))
+        self.current = nil
+    }
+
+    private static func now() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+    }
 }

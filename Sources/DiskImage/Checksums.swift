@@ -1,15 +1,47 @@
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// sha256 of outputs and the `SHA256SUMS` file beside them (coreutils format:
 /// `<64 hex>  <file name>`, one line per file, sorted by name).
 public enum Checksums {
+    /// sha256 of a whole file. Holes of a sparse file are hashed from a zero buffer instead of
+    /// being read (SEEK_DATA/seekHole), which matters for a 2 GiB image that is mostly holes.
     public static func sha256(ofFile path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw ChecksumError.unreadable(path) }
-        defer { try? handle.close() }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ChecksumError.unreadable(path) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw ChecksumError.unreadable(path) }
+        let size = Int64(info.st_size)
+        let chunk = 4 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 4096)
+        defer { buffer.deallocate() }
+        let zeros = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 4096)
+        defer { zeros.deallocate() }
+        zeros.initializeMemory(as: UInt8.self, repeating: 0)
         var hash = SHA256()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            hash.update(data: chunk)
+        var position: Int64 = 0
+        while position < size {
+            var data = lseek(fd, off_t(position), seekData)
+            if data < 0 { data = off_t(size) }
+            while position < Int64(data) {
+                let count = Int(min(Int64(chunk), Int64(data) - position))
+                hash.update(bufferPointer: UnsafeRawBufferPointer(rebasing: zeros[..<count]))
+                position += Int64(count)
+            }
+            guard position < size else { break }
+            var hole = Int64(lseek(fd, off_t(position), seekHole))
+            if hole < 0 { hole = size }
+            while position < hole {
+                let want = Int(min(Int64(chunk), hole - position))
+                let got = pread(fd, buffer.baseAddress, want, off_t(position))
+                guard got > 0 else { throw ChecksumError.unreadable(path) }
+                hash.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<got]))
+                position += Int64(got)
+            }
         }
         return hash.finalize().map { String(format: "%02x", $0) }.joined()
     }

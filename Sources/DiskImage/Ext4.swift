@@ -56,7 +56,9 @@ public final class Ext4Volume {
         try Ext4Error.check(code, "ext2fs_open2", imagePath)
         guard let handle else { throw Ext4Error.notExt4(path: imagePath, offset: offset) }
         let wtime = Int64(handle.pointee.super.pointee.s_wtime)
-        self.now = now ?? wtime
+        // libext2fs reads a zero `now` as "use the clock", so time 0 (SOURCE_DATE_EPOCH unset)
+        // becomes 1 to stay reproducible.
+        self.now = max(now ?? wtime, 1)
         handle.pointee.now = time_t(self.now)
         fs = handle
         let bitmaps = ext2fs_read_bitmaps(handle)

@@ -49,14 +49,16 @@ public struct ImagePatcher {
         public var warnings: [String]
         /// Every file written, with its sha256, in the order of SHA256SUMS.
         public var outputs: [(path: String, sha256: String)]
+        /// Wall time of each phase, in order.
+        public var phaseSeconds: [(phase: String, seconds: Double)]
     }
 
     let request: Request
-    let progress: BuildProgress
+    let progress: PhaseTimer
 
     public init(_ request: Request, progress: BuildProgress = SilentProgress()) {
         self.request = request
-        self.progress = progress
+        self.progress = PhaseTimer(progress)
     }
 
     public func run() throws -> Report {
@@ -115,7 +117,8 @@ public struct ImagePatcher {
         progress.finish()
         return Report(imageSize: imageSize, mappedBytes: report.mappedBytes, arch: report.arch,
                       bootKind: report.bootKind, partitions: report.partitions,
-                      overlayEntries: report.overlayEntries, warnings: report.warnings, outputs: outputs)
+                      overlayEntries: report.overlayEntries, warnings: report.warnings, outputs: outputs,
+                      phaseSeconds: progress.seconds)
     }
 
     private func compress(_ raw: String, to path: String, compression: Compression, size: UInt64) throws {

@@ -37,14 +37,7 @@ public enum ImageSource {
         var writer = SparseWriter(fd: out, path: destination)
         switch kind(ofHeader: header) {
         case .raw:
-            var block = [UInt8](repeating: 0, count: 1 << 20)
-            var offset: UInt64 = 0
-            while true {
-                let count = try block.withUnsafeMutableBytes { try source.read(into: $0) }
-                if count == 0 { break }
-                try block.withUnsafeBytes { try writer.write(UnsafeRawBufferPointer(rebasing: $0[..<count]), at: offset) }
-                offset += UInt64(count)
-            }
+            try copyRaw(base: base, to: &writer, progress: progress)
         case .compressed:
             do {
                 let reader = try ArchiveReader(source: source, zip: false)
@@ -59,6 +52,36 @@ public enum ImageSource {
         try writer.finish()
         guard writer.size > 0 else { throw ImageSourceError.empty(base) }
         return writer.size
+    }
+
+    /// Copies the data extents of a raw base (its holes are skipped with SEEK_DATA/SEEK_HOLE,
+    /// zero blocks inside data are not written), like `cp --sparse=always`.
+    private static func copyRaw(base: String, to writer: inout SparseWriter, progress: (UInt64) -> Void) throws {
+        let fd = open(base, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ImageSourceError.read(base, String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw ImageSourceError.read(base, String(cString: strerror(errno))) }
+        let size = Int64(info.st_size)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 4096)
+        defer { buffer.deallocate() }
+        var position: Int64 = 0
+        while position < size {
+            let data = Int64(lseek(fd, off_t(position), seekData))
+            guard data >= 0 else { break }
+            var hole = Int64(lseek(fd, off_t(data), seekHole))
+            if hole < 0 { hole = size }
+            position = data
+            while position < hole {
+                let want = Int(min(Int64(buffer.count), hole - position))
+                let got = pread(fd, buffer.baseAddress, want, off_t(position))
+                guard got > 0 else { throw ImageSourceError.read(base, got == 0 ? "ends early" : String(cString: strerror(errno))) }
+                try writer.write(UnsafeRawBufferPointer(rebasing: buffer[..<got]), at: UInt64(position))
+                position += Int64(got)
+                progress(UInt64(position))
+            }
+        }
+        writer.extend(to: UInt64(size))
     }
 
     private static func extractZip(base: String, source: ByteSource, writer: inout SparseWriter) throws {
@@ -129,12 +152,10 @@ struct SparseWriter {
         var start = 0
         while start < bytes.count {
             let end = min(start + block, bytes.count)
-            let chunk = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
-            if !chunk.allSatisfy({ $0 == 0 }) {
+            if !Self.isZero(bytes, start..<end) {
                 var runEnd = end
                 while runEnd < bytes.count {
-                    let next = UnsafeRawBufferPointer(rebasing: bytes[runEnd..<min(runEnd + block, bytes.count)])
-                    if next.allSatisfy({ $0 == 0 }) { break }
+                    if Self.isZero(bytes, runEnd..<min(runEnd + block, bytes.count)) { break }
                     runEnd = min(runEnd + block, bytes.count)
                 }
                 try pwriteAll(UnsafeRawBufferPointer(rebasing: bytes[start..<runEnd]), at: offset + UInt64(start))
@@ -144,6 +165,24 @@ struct SparseWriter {
             }
         }
         size = max(size, offset + UInt64(bytes.count))
+    }
+
+    /// Makes the image at least `length` bytes long (a trailing hole).
+    mutating func extend(to length: UInt64) { size = max(size, length) }
+
+    /// True when every byte in `range` is zero; reads 8 bytes at a time where it can.
+    static func isZero(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        var index = range.lowerBound
+        let base = bytes.baseAddress!
+        while index + 8 <= range.upperBound {
+            if base.loadUnaligned(fromByteOffset: index, as: UInt64.self) != 0 { return false }
+            index += 8
+        }
+        while index < range.upperBound {
+            if bytes[index] != 0 { return false }
+            index += 1
+        }
+        return true
     }
 
     func finish() throws {
@@ -165,6 +204,7 @@ struct SparseWriter {
 
 public enum ImageSourceError: Error, Equatable, CustomStringConvertible {
     case write(String, String)
+    case read(String, String)
     case empty(String)
     case severalImages(String, String, String)
     case noImageInZip(String)
@@ -173,6 +213,7 @@ public enum ImageSourceError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .write(path, reason): "\(path): cannot write: \(reason)"
+        case let .read(path, reason): "\(path): cannot read: \(reason)"
         case let .empty(path): "\(path): holds no image data"
         case let .severalImages(path, a, b): "\(path): the zip holds more than one image (\(a), \(b)); unpack the one you want"
         case let .noImageInZip(path): "\(path): the zip holds no .img file"

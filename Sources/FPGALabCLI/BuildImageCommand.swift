@@ -74,13 +74,15 @@ struct BuildImageCommand: ParsableCommand {
             var overlayEntries: Int
             var warnings: [String]
             var files: [Output]
+            var phaseSeconds: [String: Double]
         }
         let summary = Summary(
             output: output, arch: report.arch.debianName, imageSize: report.imageSize, mappedBytes: report.mappedBytes,
             bootfs: "\(report.bootKind)",
             partitions: report.partitions.map { .init(index: $0.index, offset: $0.range.offset, length: $0.range.length, partuuid: $0.partUUID) },
             overlayEntries: report.overlayEntries, warnings: report.warnings,
-            files: report.outputs.map { .init(path: $0.path, sha256: $0.sha256) })
+            files: report.outputs.map { .init(path: $0.path, sha256: $0.sha256) },
+            phaseSeconds: Dictionary(report.phaseSeconds.map { ($0.phase, $0.seconds) }, uniquingKeysWith: +))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return String(decoding: try encoder.encode(summary), as: UTF8.self)
