@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LabConfig
+import Logging
 
 /// `--config lab.yaml`, shared by every verb that reads a lab config.
 struct ConfigOptions: ParsableArguments {
@@ -46,7 +47,10 @@ enum Console {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
-    static func warning(_ line: String) { error("fpga-lab: warning: \(line)") }
+    /// Warnings go through swift-log, so a library can report them the same way.
+    static let logger = Logger(label: "fpga-lab") { _ in StderrLogHandler() }
+
+    static func warning(_ line: String) { logger.warning("\(line)") }
 
     static func output(_ line: String) { print(line) }
 }

@@ -75,6 +75,17 @@ import Testing
         #expect(result.stderr == "")
     }
 
+    @Test func warningsGoToStderrResultsToStdout() throws {
+        let dir = try FPGALabBinary.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data(Self.good.utf8).write(to: dir.appendingPathComponent("lab.yaml"))
+        let result = try FPGALabBinary.run(["render", "--config", "lab.yaml", "--output", "o.tar"], in: dir)
+        #expect(result.status == 0)
+        #expect(result.stdout == "o.tar: 16 entries\n")
+        #expect(result.stderr.hasPrefix("fpga-lab: warning: daemon usbipd: the units run /usr/sbin/usbipd"))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
     @Test func missingConfigFile() throws {
         let result = try FPGALabBinary.run(["check", "--config", "/nonexistent/lab.yaml"])
         #expect(result.status == 1)
