@@ -26,12 +26,15 @@ kernel_unbind() {
     wait_for_line "$T/bus/usb/drivers/$1/unbind" "$2" && rm -f "$T/$3/driver"
 }
 
+# kernel_move DRIVER BUSID DIR: both reactions, in the kernel's order.
+kernel_move() { kernel_unbind "$@" && kernel_bind "$2" "$3"; }
+
 # state: every file the binder may write, for before/after comparisons.
 state() { (cd "$T/bus/usb/drivers" && grep -r . --include=bind --include=unbind --include=match_busid --include=rebind . | sort) }
 
 echo "bind"
 make_tree "$T"; add_boards "$T"
-kernel_unbind usb 1-1.3 "$ARTY" & kernel_bind 1-1.3 "$ARTY" &
+kernel_move usb 1-1.3 "$ARTY" &
 out=$(binder --sysfs-root "$T" bind 1-1.3 2>&1); rc=$?
 wait
 check "bind exits 0" 0 "$rc"
