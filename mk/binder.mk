@@ -56,7 +56,7 @@ $(BINDER_OUT)/%/usbip-binder.o: $(BINDER_SOURCES) $(BINDER_C) $(BINDER_OUT)/Vers
 	  -I Binder/CBinder -Xcc -nostdlibinc \
 	  -Xcc -isystem -Xcc $(BINDER_ZIG_LIBC)/$(BINDER_MUSL_$*) \
 	  -Xcc -isystem -Xcc $(BINDER_ZIG_LIBC)/generic-musl \
-	  -Xfrontend -function-sections -module-cache-path $(@D)/module-cache \
+	  -Xfrontend -function-sections -Xllvm -enable-machine-outliner=always -module-cache-path $(@D)/module-cache \
 	  -c $(BINDER_SOURCES) $(BINDER_OUT)/Version.generated.swift -o $@
 
 $(BINDER_OUT)/%/usbip-binder: $(BINDER_OUT)/%/usbip-binder.o Binder/stubs.c

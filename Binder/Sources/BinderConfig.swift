@@ -47,9 +47,9 @@ struct BinderConfig {
         var config = BinderConfig()
         var portLine = 0
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for rawLine in text.fields(0x0a, keepEmpty: true) {
             lineNumber += 1
-            let words = tokens(String(rawLine))
+            let words = tokens(rawLine)
             guard let directive = words.first else { continue }
             let args = Array(words.dropFirst())
             func fail(_ m: String) -> BinderError { .config(path: path, line: lineNumber, message: m) }
@@ -87,10 +87,10 @@ struct BinderConfig {
         var serial: String?
         var port: String?
         for option in args.dropFirst(2) {
-            if option.hasPrefix("serial="), serial == nil, option.count > 7 {
-                serial = String(option.dropFirst(7))
-            } else if option.hasPrefix("port="), port == nil, option.count > 5 {
-                port = String(option.dropFirst(5))
+            if option.startsWith("serial="), serial == nil, option.utf8.count > 7 {
+                serial = option.droppingBytes(7)
+            } else if option.startsWith("port="), port == nil, option.utf8.count > 5 {
+                port = option.droppingBytes(5)
             } else {
                 throw fail("bad device option '\(option)' (serial=S or port=P, each once)")
             }

@@ -77,8 +77,8 @@ struct Binding {
     func matchEntries() -> [String] {
         guard let text = sysfs.read(Self.hostDriver + "/match_busid") else { return [] }
         var out: [String] = []
-        for word in text.split(whereSeparator: { $0 == " " || $0 == "\n" }) where isBusID(String(word)) {
-            out.append(String(word))
+        for word in text.fields(0x20) where isBusID(word) {
+            out.append(word)
         }
         return out
     }

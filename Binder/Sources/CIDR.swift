@@ -14,12 +14,10 @@ struct CIDR: Equatable {
     /// Parses `a.b.c.d[/n]` or an IPv6 address (with `::`) `[/n]`; without `/n`
     /// the block is one host. Host bits beyond the prefix are cleared.
     init?(parsing s: String) {
-        var addrText = s
-        var prefixText: String?
-        if let slash = s.firstIndex(of: "/") {
-            addrText = String(s[..<slash])
-            prefixText = String(s[s.index(after: slash)...])
-        }
+        let parts = s.fields(0x2f, keepEmpty: true)
+        guard parts.count <= 2 else { return nil }
+        let addrText = parts[0]
+        let prefixText: String? = parts.count == 2 ? parts[1] : nil
         let bytes: [UInt8]
         let bits: Int
         let isV4: Bool
@@ -60,11 +58,11 @@ private func masked(_ bytes: [UInt8], _ prefix: Int) -> [UInt8] {
 }
 
 func parseIPv4(_ s: String) -> [UInt8]? {
-    let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+    let parts = s.fields(0x2e, keepEmpty: true)
     guard parts.count == 4 else { return nil }
     var out: [UInt8] = []
     for p in parts {
-        guard !p.isEmpty, p.utf8.count <= 3, let n = parseNumber(String(p), radix: 10), n <= 255 else { return nil }
+        guard !p.isEmpty, p.utf8.count <= 3, let n = parseNumber(p, radix: 10), n <= 255 else { return nil }
         out.append(UInt8(n))
     }
     return out
@@ -149,8 +147,8 @@ func formatIPv6(_ b: [UInt8]) -> String {
             k += bestLen
             continue
         }
-        if !out.isEmpty && !out.hasSuffix(":") { out += ":" }
-        out += hex(groups[k], width: 1)
+        if !out.isEmpty && !out.endsWith(":") { out += ":" }
+        out += USBIP.hex(groups[k], width: 1)
         k += 1
     }
     return out

@@ -80,7 +80,7 @@ struct Invocation {
             case "status": try set(&command, .status)
             case "serve": try set(&command, .serve)
             default:
-                throw .usage(a.hasPrefix("-") ? "unknown option '\(a)'" : "unknown command '\(a)'")
+                throw .usage(a.startsWith("-") ? "unknown option '\(a)'" : "unknown command '\(a)'")
             }
             i += 1
         }

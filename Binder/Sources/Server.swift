@@ -248,7 +248,7 @@ private func peerAddress(_ storage: sockaddr_storage) -> ([UInt8], UInt16) {
 
 private func formatPeer(_ address: [UInt8]) -> String {
     let text = formatIPv6(address)
-    return text.contains(":") ? "[" + text + "]" : text
+    return text.has(0x3a) ? "[" + text + "]" : text
 }
 
 func monotonicMilliseconds() -> Int64 {

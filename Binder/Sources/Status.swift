@@ -33,7 +33,7 @@ struct Status {
                 vendor: vendor, product: product,
                 serial: dev.attribute("serial", sysfs) ?? "", busID: dev.busID)
             out.append(row(
-                dev.busID, hex(UInt32(vendor), width: 4) + ":" + hex(UInt32(product), width: 4),
+                dev.busID, USBIP.hex(UInt32(vendor), width: 4) + ":" + USBIP.hex(UInt32(product), width: 4),
                 driver.isEmpty ? "-" : driver, export, name ?? "-"))
         }
         let binding = Binding(sysfs: sysfs)

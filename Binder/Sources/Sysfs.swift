@@ -8,7 +8,7 @@ struct Sysfs {
 
     init(root: String) {
         var r = root
-        while r.count > 1 && r.hasSuffix("/") { r.removeLast() }
+        while r.utf8.count > 1 && r.endsWith("/") { r = String(ascii: r.utf8.dropLast()) }
         self.root = r
     }
 
@@ -61,8 +61,8 @@ struct Sysfs {
     func resolve(_ rel: String) -> String? {
         guard let full = realPath(path(rel)), let base = realPath(root) else { return nil }
         let prefix = base == "/" ? "/" : base + "/"
-        guard full.hasPrefix(prefix) else { return nil }
-        return String(full.dropFirst(prefix.count))
+        guard full.startsWith(prefix) else { return nil }
+        return full.droppingBytes(prefix.utf8.count)
     }
 
     /// Names in a directory, sorted, without `.` and `..`; empty when unreadable.
@@ -74,7 +74,7 @@ struct Sysfs {
             let name = String(cString: binder_dirent_name(e))
             if name != "." && name != ".." { names.append(name) }
         }
-        names.sort()
+        names.sort { $0.bytesPrecede($1) }
         return names
     }
 
@@ -93,9 +93,7 @@ func withCString<R>(_ s: String, _ body: (UnsafePointer<CChar>) -> R) -> R {
 }
 
 func lastComponent(_ path: String) -> String {
-    var last = ""
-    for part in path.split(separator: "/") { last = String(part) }
-    return last
+    path.fields(0x2f).last ?? ""
 }
 
 /// The whole content of a file.

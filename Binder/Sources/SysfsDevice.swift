@@ -36,13 +36,13 @@ struct SysfsDevice {
     /// Name of the bound driver (`driver` link), "" when none.
     func driver(_ sysfs: Sysfs) -> String { sysfs.linkName(dir + "/driver") ?? "" }
 
-    var isRootHub: Bool { busID.hasPrefix("usb") }
+    var isRootHub: Bool { busID.startsWith("usb") }
 
     func isHub(_ sysfs: Sysfs) -> Bool { hexAttribute("bDeviceClass", sysfs) == 0x09 }
 
     /// Devices behind a vhci_hcd (imported from another server) cannot be re-exported.
     var isVHCIAttached: Bool {
-        for part in dir.split(separator: "/") where part.hasPrefix("vhci_hcd") { return true }
+        for part in dir.fields(0x2f) where part.startsWith("vhci_hcd") { return true }
         return false
     }
 
@@ -69,7 +69,7 @@ struct SysfsDevice {
     /// Interface directories `BUSID:C.I`, in interface-number order.
     private func interfaces(_ sysfs: Sysfs) -> [USBIPInterface] {
         var found: [(UInt32, USBIPInterface)] = []
-        for name in sysfs.list(dir) where name.hasPrefix(busID + ":") {
+        for name in sysfs.list(dir) where name.startsWith(busID + ":") {
             let number = parseNumber(lastComponentAfterDot(name), radix: 10) ?? 0
             let sub = dir + "/" + name + "/"
             let iface = USBIPInterface(
@@ -85,7 +85,7 @@ struct SysfsDevice {
     /// Every USB device (not root hubs, not interfaces) under `bus/usb/devices`.
     static func all(_ sysfs: Sysfs) -> [SysfsDevice] {
         var devices: [SysfsDevice] = []
-        for name in sysfs.list("bus/usb/devices") where !name.contains(":") && !name.hasPrefix("usb") {
+        for name in sysfs.list("bus/usb/devices") where !name.has(0x3a) && !name.startsWith("usb") {
             if let d = SysfsDevice(busID: name, in: sysfs) { devices.append(d) }
         }
         return devices
@@ -94,9 +94,7 @@ struct SysfsDevice {
 
 /// Text after the last '.', e.g. "1-1.3:1.2" -> "2".
 private func lastComponentAfterDot(_ s: String) -> String {
-    var last = ""
-    for part in s.split(separator: ".") { last = String(part) }
-    return last
+    s.fields(0x2e).last ?? ""
 }
 
 /// Unsigned number in `radix`, leading blanks allowed (`%2d` prints " 1"); nil if not a number.

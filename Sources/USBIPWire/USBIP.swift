@@ -15,6 +15,20 @@ public enum USBIP {
     /// Upper bound on the device count a decoder accepts in OP_REP_DEVLIST.
     /// usbip-host exports at most 16 busids; anything far above is garbage.
     public static let maxDevices: UInt32 = 1024
+
+    /// Lowercase hexadecimal, zero-padded to `width` digits.
+    @inline(never)
+    public static func hex(_ value: UInt32, width: Int) -> String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        var v = value
+        repeat {
+            out.append(digits[Int(v & 0xf)])
+            v >>= 4
+        } while v != 0
+        while out.count < width { out.append(UInt8(ascii: "0")) }
+        return String(decoding: out.reversed(), as: UTF8.self)
+    }
 }
 
 /// Operation codes of the `op_common` header.
@@ -53,24 +67,10 @@ public enum USBIPWireError: Error, Equatable, Sendable {
     /// One line, for logs.
     public var message: String {
         switch self {
-        case .badVersion(let v): return "unsupported USB/IP version 0x\(hex(UInt32(v), width: 4))"
-        case .unexpectedCode(let c): return "unexpected USB/IP operation 0x\(hex(UInt32(c), width: 4))"
+        case .badVersion(let v): return "unsupported USB/IP version 0x\(USBIP.hex(UInt32(v), width: 4))"
+        case .unexpectedCode(let c): return "unexpected USB/IP operation 0x\(USBIP.hex(UInt32(c), width: 4))"
         case .badStatus(let s): return "request carries non-zero status \(s)"
         case .tooManyDevices(let n): return "device list announces \(n) devices"
         }
     }
-}
-
-/// Lowercase hexadecimal, zero-padded to `width` digits.
-@inline(never)
-public func hex(_ value: UInt32, width: Int) -> String {
-    let digits: [UInt8] = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    var v = value
-    repeat {
-        out.append(digits[Int(v & 0xf)])
-        v >>= 4
-    } while v != 0
-    while out.count < width { out.append(UInt8(ascii: "0")) }
-    return String(decoding: out.reversed(), as: UTF8.self)
 }

@@ -75,8 +75,8 @@ import USBIPWire
     }
 
     @Test func hexDigits() {
-        #expect(hex(0x403, width: 4) == "0403")
-        #expect(hex(0xdead_beef, width: 2) == "deadbeef")
-        #expect(hex(0, width: 0) == "0")
+        #expect(USBIP.hex(0x403, width: 4) == "0403")
+        #expect(USBIP.hex(0xdead_beef, width: 2) == "deadbeef")
+        #expect(USBIP.hex(0, width: 0) == "0")
     }
 }
