@@ -3,6 +3,8 @@
 #   make -f mk/binder.mk binder        build/binder/{x86_64,aarch64,armv6}/usbip-binder
 #   make -f mk/binder.mk binder-test   fake-sysfs suite + real `usbip list -r` peer, every arch
 #                                      (aarch64 and armv6 under qemu-user-static)
+#   make -f mk/binder.mk binder-vm-test the x86_64 binary against a real kernel (Debian's, in
+#                                      qemu, TCG): bind, list, import hand-over, unbind
 #
 # Needs: swiftc (Swift 6.3 with the Embedded stdlib), python3 -m ziglang (PyPI
 # `ziglang`, for musl and its headers), qemu-user-static and usbip for the tests
@@ -33,7 +35,7 @@ BINDER_MUSL_armv6 := arm-linux-musl
 
 BINDER_BINARIES := $(foreach a,$(BINDER_ARCHS),$(BINDER_OUT)/$(a)/usbip-binder)
 
-.PHONY: binder binder-test binder-sizes FORCE
+.PHONY: binder binder-test binder-vm-test binder-sizes FORCE
 .SECONDARY: $(foreach a,$(BINDER_ARCHS),$(BINDER_OUT)/$(a)/usbip-binder.o)
 
 binder: $(BINDER_BINARIES) binder-sizes
@@ -71,3 +73,6 @@ BINDER_RUN_armv6 := qemu-arm-static -cpu arm1176
 binder-test: $(BINDER_BINARIES)
 	$(foreach a,$(BINDER_ARCHS),BINDER=$(BINDER_OUT)/$(a)/usbip-binder BINDER_RUNNER="$(BINDER_RUN_$(a))" \
 	  BINDER_ARCH=$(a) bash Binder/tests/run-all.sh &&) true
+
+binder-vm-test: $(BINDER_OUT)/x86_64/usbip-binder
+	bash Binder/tests/vm/run-vm.sh $<

@@ -77,8 +77,8 @@ struct Binding {
     func matchEntries() -> [String] {
         guard let text = sysfs.read(Self.hostDriver + "/match_busid") else { return [] }
         var out: [String] = []
-        for word in text.fields(0x20) where isBusID(word) {
-            out.append(word)
+        for word in text.fields(0x20) {
+            for entry in word.fields(0x0a) where isBusID(entry) { out.append(entry) }
         }
         return out
     }

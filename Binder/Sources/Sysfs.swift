@@ -21,15 +21,17 @@ struct Sysfs {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Writes `text` and a newline to an existing attribute in one `write(2)`,
-    /// as `echo text > attr` does. Never creates files. O_APPEND is ignored by
-    /// sysfs and makes a fake tree keep every command written to it.
+    /// Writes `text` to an existing attribute in one `write(2)`, with no
+    /// newline: usbip-host's `match_busid` keeps a trailing newline as part of
+    /// the busid (then `bind` fails with ENODEV), as a real kernel showed.
+    /// Never creates files. O_APPEND is ignored by sysfs and makes a fake tree
+    /// keep every command written to it, one after the other.
     func write(_ rel: String, _ text: String) throws(BinderError) {
         let p = path(rel)
         let fd = withCString(p) { binder_open($0, O_WRONLY | O_APPEND) }
         guard fd >= 0 else { throw .system(what: "cannot open", path: p, errno: binder_errno()) }
         defer { close(fd) }
-        var line = text + "\n"
+        var line = text
         let (n, e) = line.withUTF8 { buf -> (Int, Int32) in
             let n = CBinder.write(fd, buf.baseAddress, buf.count)
             return (n, n < 0 ? binder_errno() : 0)

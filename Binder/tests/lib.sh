@@ -31,7 +31,7 @@ check() {
 check_contains() {
     case "$3" in
         *"$2"*) pass "$1" ;;
-        *) fail "$1"; printf '       wanted %q in: %q\n' "$2" "$3" ;;
+        *) fail "$1"; printf '       wanted %q in: %q\n' "$2" "${3:0:300}" ;;
     esac
 }
 

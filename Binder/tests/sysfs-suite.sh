@@ -2,8 +2,8 @@
 # usbip-binder bind / unbind / status against fake sysfs trees.
 #
 # A fake tree has no kernel: each test checks what the binder WROTE to the
-# driver files (the binder opens them O_APPEND, so a regular file keeps every
-# command), and where the binder waits for the kernel's reaction, the test plays
+# driver files (the binder opens them O_APPEND and writes without newline, as
+# the kernel needs, so a regular file keeps every command, back to back), and where the binder waits for the kernel's reaction, the test plays
 # the kernel itself in the background (re-points the `driver` link).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -113,9 +113,7 @@ check "stale entries logged" "usbip-binder: removed stale match_busid entry 1-1.
 usbip-binder: removed stale match_busid entry 1-1.4
 usbip-binder: 1-1.3 bound to usbip-host (was usb)" "$out"
 check "absent and unbound entries deleted, bound one kept" "1-1.9 1-1.2 1-1.4 
-del 1-1.9
-del 1-1.4
-add 1-1.3" "$(cat "$HOST/match_busid")"
+del 1-1.9del 1-1.4add 1-1.3" "$(cat "$HOST/match_busid")"
 
 echo "device disappears mid-bind"
 make_tree "$T"; add_boards "$T"
@@ -124,8 +122,7 @@ out=$(binder --sysfs-root "$T" bind 1-1.3 2>&1); rc=$?
 wait
 check "vanished: exit 4" 4 "$rc"
 check "vanished: message" "usbip-binder: device 1-1.3 disappeared during the operation" "$out"
-check "vanished: match_busid entry taken back" "add 1-1.3
-del 1-1.3" "$(cat "$HOST/match_busid")"
+check "vanished: match_busid entry taken back" "add 1-1.3del 1-1.3" "$(cat "$HOST/match_busid")"
 
 echo "kernel does not take the device"
 make_tree "$T"; add_boards "$T"
@@ -134,8 +131,7 @@ out=$(binder --sysfs-root "$T" bind 1-1.3 2>&1); rc=$?
 wait
 check "not taken: exit 1" 1 "$rc"
 check "not taken: message" "usbip-binder: usbip-host did not take 1-1.3 (driver is none)" "$out"
-check "not taken: match_busid entry taken back" "add 1-1.3
-del 1-1.3" "$(cat "$HOST/match_busid")"
+check "not taken: match_busid entry taken back" "add 1-1.3del 1-1.3" "$(cat "$HOST/match_busid")"
 check "not taken: device handed back to its driver" "1-1.3" "$(cat "$T/bus/usb/drivers/usb/bind")"
 
 echo "errors"
