@@ -14,7 +14,7 @@ OUT ?= build/out
 
 -include mk/*.mk
 
-.PHONY: deps build unit integration e2e test image bench clean
+.PHONY: deps build unit integration test image bench clean
 
 ## deps: install the Debian (and PyPI) packages the build and the tests need
 deps:
@@ -27,8 +27,9 @@ build: deps
 unit: build
 	$(SWIFT) test $(BUILD_FLAGS) --skip IntegrationTests
 
-## integration: tests against real tools (tar, systemd-analyze, mkfs, fsck, usbip...)
-integration: build
+## integration: tests against real tools (tar, systemd-analyze, mkfs, fsck, usbip...), and the
+## usbip-binder suites (fake sysfs + Debian's real `usbip list -r`, every arch under qemu-user)
+integration: build binder-test
 	$(SWIFT) test $(BUILD_FLAGS) --filter IntegrationTests
 
 ## test: every lane
@@ -37,7 +38,7 @@ test: unit integration
 ## image: patch BASE (default: a stand-in shaped like Raspberry Pi OS arm64, built with the real
 ## mkfs tools) with the overlay of IMAGE_CONFIG into $(OUT)/pi.img, pi.img.bmap and SHA256SUMS
 BASE ?=
-image: build
+image: build binder
 	@mkdir -p $(OUT)
 	@if [ -z "$(BASE)" ]; then \
 	    scripts/make-standin-base.sh --small build/standin/small-aarch64.img --arch aarch64 >/dev/null && \
@@ -47,3 +48,8 @@ image: build
 
 clean:
 	rm -rf .build build
+
+## bench: speed and memory against baselines in the same run (BENCH_QUICK=1: small base)
+bench: deps
+	$(SWIFT) build -c release --product fpga-lab
+	python3 Benchmarks/bench.py $$($(SWIFT) build -c release --show-bin-path)/fpga-lab

@@ -39,6 +39,7 @@ let package = Package(
             dependencies: ["LabConfig", "Overlay", .product(name: "Mustache", package: "swift-mustache")]
         ),
         .target(name: "Archives", dependencies: ["CArchive"]),
+        .target(name: "USBIPWire"),
         .target(
             name: "DiskImage",
             dependencies: ["CExt2fs", "Archives", "Overlay", "LabConfig", .product(name: "Crypto", package: "swift-crypto")]
@@ -57,6 +58,7 @@ let package = Package(
         .testTarget(name: "ArchivesTests", dependencies: ["Archives"]),
         .testTarget(name: "ClientRecipeTests", dependencies: ["ClientRecipe", "Overlay", "LabConfig"], exclude: ["Golden"]),
         .testTarget(name: "CLITests", dependencies: ["FPGALabCLI"]),
+        .testTarget(name: "USBIPWireTests", dependencies: ["USBIPWire"]),
         .testTarget(name: "DiskImageTests", dependencies: ["DiskImage"], exclude: ["Fixtures"]),
         .testTarget(
             name: "IntegrationTests",

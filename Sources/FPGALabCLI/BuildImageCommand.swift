@@ -24,8 +24,11 @@ struct BuildImageCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The image to write (.img, .img.xz, ...).", valueName: "out.img"))
     var output: String
 
-    @Option(name: .long, help: ArgumentHelp("The usbip-binder executable to bake in (default: build/binder/<arch>/usbip-binder).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The usbip-binder executable to bake in (default: <binder-dir>/<arch>/usbip-binder).", valueName: "path"))
     var binder: String?
+
+    @Option(name: .long, help: ArgumentHelp("Where `make binder` put the usbip-binder builds (default: ./build/binder, else the one of the source tree fpga-lab was built in).", valueName: "dir"))
+    var binderDir: String?
 
     @Option(name: .long, help: ArgumentHelp("Use the .mustache templates in this directory instead of the built-in ones.", valueName: "dir"))
     var templates: String?
@@ -44,7 +47,7 @@ struct BuildImageCommand: ParsableCommand {
         do {
             let request = ImagePatcher.Request(
                 base: base, output: output, lab: file, store: try TemplateStore(templatesDirectory: templates),
-                binderDirectory: "build/binder", binderExecutable: binder, epoch: try sourceDateEpoch())
+                binderDirectory: binderDir ?? defaultBinderDirectory(), binderExecutable: binder, epoch: try sourceDateEpoch())
             let report = try ImagePatcher(request, progress: TerminalProgress()).run()
             for warning in report.warnings { Console.warning(warning) }
             if json {
@@ -59,6 +62,21 @@ struct BuildImageCommand: ParsableCommand {
             Console.error("fpga-lab: error: \(error)")
             throw ExitCode.failure
         }
+    }
+
+    /// `./build/binder`, else `build/binder` of the source tree this binary was built in
+    /// (`.build/<triple>/<config>/fpga-lab`).
+    private func defaultBinderDirectory() -> String {
+        let local = "build/binder"
+        if FileManager.default.fileExists(atPath: local) { return local }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var tree = executable.deletingLastPathComponent()
+        for _ in 0..<4 {
+            tree = tree.deletingLastPathComponent()
+            let candidate = tree.appendingPathComponent("build/binder").path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+        }
+        return local
     }
 
     private func jsonSummary(_ report: ImagePatcher.Report) throws -> String {

@@ -23,8 +23,8 @@ public enum Daemon: String, CaseIterable, Sendable {
     /// `usbipd` and `usbip bind` from Debian's `usbip` package (must be in the image).
     case usbipd
 
-    /// Used when `server.daemon` is not given.
-    public static let `default`: Daemon = .usbipd
+    /// Used when `server.daemon` is not given: the image then needs no extra package.
+    public static let `default`: Daemon = .binder
 }
 
 public struct Server: Equatable, Sendable {

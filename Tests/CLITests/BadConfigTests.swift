@@ -71,7 +71,7 @@ import Testing
         try Data(Self.good.utf8).write(to: dir.appendingPathComponent("lab.yaml"))
         let result = try FPGALabBinary.run(["check", "--config", "lab.yaml"], in: dir)
         #expect(result.status == 0)
-        #expect(result.stdout == "lab.yaml: valid: lab lab1, 1 board, server pi3 (lab1) with usbipd on port 3240\n")
+        #expect(result.stdout == "lab.yaml: valid: lab lab1, 1 board, server pi3 (lab1) with binder on port 3240\n")
         #expect(result.stderr == "")
     }
 
@@ -82,7 +82,7 @@ import Testing
         let result = try FPGALabBinary.run(["render", "--config", "lab.yaml", "--output", "o.tar"], in: dir)
         #expect(result.status == 0)
         #expect(result.stdout == "o.tar: 16 entries\n")
-        #expect(result.stderr.hasPrefix("fpga-lab: warning: daemon usbipd: the units run /usr/sbin/usbipd"))
+        #expect(result.stderr.hasPrefix("fpga-lab: warning: daemon binder: no usbip-binder executable was given"))
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
 

@@ -73,8 +73,15 @@ import Testing
         let rules = try Self.debugfs(root, "stat /etc/udev/rules.d/90-fpga-lab.rules")
         #expect(rules.contains("Mode:  0644") && rules.contains("User:     0   Group:     0"))
         #expect(rules.contains("mtime: 0x6553f100"), "mtime is SOURCE_DATE_EPOCH")
-        let link = try Self.debugfs(root, "stat /etc/systemd/system/multi-user.target.wants/usbipd.service")
-        #expect(link.contains("Fast link dest: \"/etc/systemd/system/usbipd.service\""))
+        let link = try Self.debugfs(root, "stat /etc/systemd/system/multi-user.target.wants/usbip-binder.service")
+        #expect(link.contains("Fast link dest: \"/etc/systemd/system/usbip-binder.service\""))
+        // The binder built for the image's architecture (make binder) is baked in.
+        let binder = try Self.debugfs(root, "stat /usr/local/sbin/usbip-binder")
+        #expect(binder.contains("Mode:  0755"), "\(binder)")
+        let built = Project.root.appendingPathComponent("build/binder/\(arch == "x86_64" ? "x86_64" : "aarch64")/usbip-binder").path
+        let size = try FileManager.default.attributesOfItem(atPath: built)[.size] as! Int
+        #expect(binder.contains("Size: \(size)"), "the binder for \(arch)")
+        #expect(result.stderr == "", "no warning: \(result.stderr)")
         #expect(try Self.debugfs(root, "cat /etc/hostname") == "fpga-pi-01\n")
         #expect(try Self.debugfs(root, "cat /etc/hosts").contains("127.0.1.1\tfpga-pi-01\n"))
         #expect(try Self.debugfs(root, "cat /etc/fpga-lab/manifest").hasPrefix("fpga-lab-manifest 1\n"))

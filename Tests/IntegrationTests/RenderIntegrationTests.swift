@@ -20,7 +20,7 @@ import Testing
             if line.hasPrefix("d") { #expect(line.hasPrefix("drwxr-xr-x "), "\(line)") }
             if line.hasPrefix("-") { #expect(line.hasPrefix("-rw-r--r-- "), "\(line)") }
         }
-        #expect(listing.contains("lrwxrwxrwx root/root         0 2023-11-14 22:13 etc/systemd/system/multi-user.target.wants/usbipd.service -> /etc/systemd/system/usbipd.service"))
+        #expect(listing.contains("lrwxrwxrwx root/root         0 2023-11-14 22:13 etc/systemd/system/multi-user.target.wants/usbip-binder.service -> /etc/systemd/system/usbip-binder.service"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == [name], "no temporary left")
     }
 
@@ -31,8 +31,8 @@ import Testing
         let rules = dir.appendingPathComponent("overlay/etc/udev/rules.d/90-fpga-lab.rules").path
         let attributes = try FileManager.default.attributesOfItem(atPath: rules)
         #expect((attributes[.posixPermissions] as? Int) == 0o644)
-        let link = dir.appendingPathComponent("overlay/etc/systemd/system/multi-user.target.wants/usbipd.service").path
-        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "/etc/systemd/system/usbipd.service")
+        let link = dir.appendingPathComponent("overlay/etc/systemd/system/multi-user.target.wants/usbip-binder.service").path
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "/etc/systemd/system/usbip-binder.service")
         // A second render replaces the directory as a whole.
         try Data("stale".utf8).write(to: dir.appendingPathComponent("overlay/stale"))
         try Project.fpgaLab(["render", "--config", Project.exampleLab, "--output-dir", "overlay"], in: dir)
@@ -46,7 +46,7 @@ import Testing
         let dir = try Project.scratch("verify")
         defer { try? FileManager.default.removeItem(at: dir) }
         let lab = try String(contentsOfFile: Project.exampleLab, encoding: .utf8)
-            .replacingOccurrences(of: "daemon: usbipd", with: "daemon: \(daemon)")
+            .replacingOccurrences(of: "daemon: binder", with: "daemon: \(daemon)")
         try Data(lab.utf8).write(to: dir.appendingPathComponent("lab.yaml"))
         let fakeBinder = dir.appendingPathComponent("usbip-binder")
         try Data("#!/bin/sh\n".utf8).write(to: fakeBinder)

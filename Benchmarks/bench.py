@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""make bench: fpga-lab's speed and memory as ratios to baselines measured in the same run.
+
+Every case runs each side RUNS times (default 3) and keeps the median wall time and the peak
+RSS (from /usr/bin/time). The table goes to stdout, everything to bench/results.json.
+BENCH_QUICK=1 uses a ~256 MiB base instead of the 2 GiB one (a smoke check of the harness).
+"""
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build/release/fpga-lab")
+CACHE = os.path.join(ROOT, "build/bench")
+LAB = os.path.join(ROOT, "examples/lab.yaml")
+ENV = dict(os.environ, SOURCE_DATE_EPOCH="1700000000", LC_ALL="C.UTF-8", MTOOLS_SKIP_CHECK="1")
+
+
+def timed(command, cwd):
+    """Runs a shell command under /usr/bin/time; returns (seconds, peak RSS in KiB)."""
+    rss_file = os.path.join(cwd, ".rss")
+    start = time.monotonic()
+    subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file, "sh", "-c", command],
+                   cwd=cwd, env=ENV, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    seconds = time.monotonic() - start
+    with open(rss_file) as handle:
+        rss = int(handle.read().split()[-1])
+    return seconds, rss
+
+
+def median_of(command, cwd, setup=None):
+    seconds, rss = [], []
+    for _ in range(RUNS):
+        if setup:
+            subprocess.run(["sh", "-c", setup], cwd=cwd, env=ENV, check=True)
+        s, r = timed(command, cwd)
+        seconds.append(s)
+        rss.append(r)
+    return statistics.median(seconds), max(rss)
+
+
+def make_base():
+    os.makedirs(CACHE, exist_ok=True)
+    name = "base-quick.img" if QUICK else "base-2g.img"
+    path = os.path.join(CACHE, name)
+    if not os.path.exists(path):
+        size = ["--boot-mib", "64"] if QUICK else ["--size-gib", "2", "--fill-mib", "1100"]
+        if QUICK:
+            size += ["--fill-mib", "150"]
+        subprocess.run([os.path.join(ROOT, "scripts/make-standin-base.sh"), "--small", path, "--arch", "aarch64"] + size,
+                       env=ENV, check=True, stdout=subprocess.DEVNULL)
+    xz = path + ".xz"
+    if not os.path.exists(xz):
+        subprocess.run(["xz", "-k", "-T2", "-3", path], check=True)
+    return path, xz
+
+
+def sixteen_board_lab(work):
+    lines = ["lab: bench", "server:", "  board: pi4", "  allow: [10.0.0.0/8]", "devices:"]
+    for index in range(16):
+        lines += [f"  - name: board-{index}", '    vendor: "0403"', '    product: "6010"', f'    serial: "S{index:04d}"']
+    path = os.path.join(work, "lab16.yaml")
+    with open(path, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return path
+
+
+def debugfs_script(work):
+    """The same edits build-image makes, done the classic way: debugfs -w for the rootfs and
+    mcopy for bootfs (this machine cannot loop-mount). Returns the shell command."""
+    overlay = os.path.join(work, "overlay")
+    subprocess.run([BIN, "render", "--config", LAB, "--output-dir", overlay], env=ENV, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    commands = []
+    for directory, dirs, files in sorted(os.walk(overlay)):
+        relative = os.path.relpath(directory, overlay)
+        if relative.startswith("boot"):
+            continue
+        for name in sorted(dirs):
+            path = os.path.normpath(os.path.join("/", relative, name))
+            if not path.startswith("/boot"):
+                commands.append(f"mkdir {path}")
+        for name in sorted(files):
+            source = os.path.join(directory, name)
+            path = os.path.normpath(os.path.join("/", relative, name))
+            if os.path.islink(source):
+                commands.append(f"symlink {path} {os.readlink(source)}")
+            else:
+                commands += [f"rm {path}", f"write {source} {path}", f"sif {path} mode 0100644"]
+    script = os.path.join(work, "debugfs.cmds")
+    with open(script, "w") as handle:
+        handle.write("\n".join(commands) + "\n")
+    return script
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="fpga-lab-bench-")
+    base, base_xz = make_base()
+    info = subprocess.run(["sfdisk", "--json", base], capture_output=True, text=True, check=True).stdout
+    parts = json.loads(info)["partitiontable"]["partitions"]
+    boot_offset, root_offset = parts[0]["start"] * 512, parts[1]["start"] * 512
+    cases = []
+
+    def case(name, ours, baseline, goal, setup=None):
+        ours_s, ours_rss = median_of(ours, work, setup)
+        base_s, base_rss = median_of(baseline, work, setup) if baseline else (None, None)
+        ratio = ours_s / base_s if base_s else None
+        cases.append({"case": name, "seconds": round(ours_s, 3), "peak_rss_kib": ours_rss,
+                      "baseline_seconds": round(base_s, 3) if base_s else None,
+                      "baseline_peak_rss_kib": base_rss, "ratio": round(ratio, 3) if ratio else None, "goal": goal})
+        shown = f"{ratio:.2f}x" if ratio else "-"
+        print(f"{name:<44} {ours_s:8.2f}s {ours_rss/1024:8.0f}MiB {base_s or 0:8.2f}s {shown:>8}  {goal}", flush=True)
+
+    print(f"{'case':<44} {'fpga-lab':>9} {'peakRSS':>11} {'baseline':>9} {'ratio':>8}  goal")
+    clean = "rm -rf out*"
+    case("build-image raw -> raw vs cp --sparse=always",
+         f"{BIN} build-image --config {LAB} --base {base} --output out/pi.img",
+         f"mkdir -p out && cp --sparse=always {base} out/pi.img", "<= 1.2x", setup=clean)
+    case("build-image .img.xz -> .img.xz vs xz -dc | xz -T2",
+         f"{BIN} build-image --config {LAB} --base {base_xz} --output out/pi.img.xz",
+         f"mkdir -p out && xz -dc {base_xz} | xz -T2 > out/pi.img.xz", "<= 1.1x, RSS <= 256 MiB", setup=clean)
+    script = debugfs_script(work)
+    boot = os.path.join(work, "overlay/boot")
+    classic = (f"mkdir -p out && cp --sparse=always {base} out/pi.img && "
+               f"debugfs -w -f {script} out/pi.img?offset={root_offset} >/dev/null 2>&1; "
+               f"mtype -i out/pi.img@@{boot_offset} ::config.txt > cfg && echo dtoverlay=dwc2,dr_mode=host >> cfg && "
+               f"mcopy -o -i out/pi.img@@{boot_offset} cfg ::config.txt")
+    case("build-image vs debugfs -w + mcopy, same edits", f"{BIN} build-image --config {LAB} --base {base} --output out/pi.img",
+         classic, ">= 10x faster (ratio <= 0.1)", setup=clean)
+    eight = " && ".join(f"{BIN} build-image --config {LAB} --base {base} --output out{i}/pi.img" for i in range(8))
+    case("8 images vs 1 image", eight, f"{BIN} build-image --config {LAB} --base {base} --output out/pi.img", "<= 2x", setup=clean)
+    lab16 = sixteen_board_lab(work)
+    case("render of a 16-board lab", f"{BIN} render --config {lab16} --output out.tar.gz", None, "time")
+    shutil.rmtree(work, ignore_errors=True)
+
+    results = {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}",
+        "quick": QUICK, "runs": RUNS, "base": base, "cases": cases,
+    }
+    os.makedirs(os.path.join(ROOT, "bench"), exist_ok=True)
+    with open(os.path.join(ROOT, "bench/results.json"), "w") as handle:
+        json.dump(results, handle, indent=2)
+    print(f"\nwrote bench/results.json ({results['machine']})")
+
+
+if __name__ == "__main__":
+    main()
