@@ -19,7 +19,7 @@ let package = Package(
         .target(
             name: "FPGALabCLI",
             dependencies: [
-                "LabConfig", "Overlay", "Archives",
+                "LabConfig", "Overlay", "Archives", "Flash",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -39,6 +39,10 @@ let package = Package(
             name: "DiskImage",
             dependencies: ["CExt2fs", "Archives", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        .target(
+            name: "Flash",
+            dependencies: ["DiskImage", "Archives", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .systemLibrary(name: "CExt2fs", pkgConfig: "ext2fs", providers: [.apt(["libext2fs-dev"])]),
         .systemLibrary(
             name: "CArchive",
@@ -52,10 +56,11 @@ let package = Package(
         .testTarget(name: "OverlayTests", dependencies: ["Overlay", "LabConfig"]),
         .testTarget(name: "ArchivesTests", dependencies: ["Archives"]),
         .testTarget(name: "CLITests", dependencies: ["FPGALabCLI"]),
+        .testTarget(name: "FlashTests", dependencies: ["Flash", "DiskImage", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "DiskImageTests", dependencies: ["DiskImage"], exclude: ["Fixtures"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Overlay", "LabConfig", "Archives", "DiskImage", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["Overlay", "LabConfig", "Archives", "DiskImage", "Flash", .product(name: "Crypto", package: "swift-crypto")]
         ),
     ]
 )

@@ -13,7 +13,7 @@ public struct FPGALab: ParsableCommand {
         Exit status: 0 success, 1 failure or invalid input, 64 bad command line.
         """,
         version: FPGALabVersion.current,
-        subcommands: [CheckCommand.self, RenderCommand.self]
+        subcommands: [CheckCommand.self, RenderCommand.self, FlashCommand.self]
     )
 
     public init() {}
