@@ -81,6 +81,7 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
         var headers: DispatchSemaphore?
         var status: Int?
         var length: Int64?
+        var received: Int64 = 0
 
         init(pipe: BytePipe, url: URL) {
             self.pipe = pipe
@@ -101,6 +102,7 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
         }
 
         func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+            received += Int64(data.count)
             do {
                 try pipe.append([UInt8](data))
             } catch {
@@ -111,9 +113,8 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
         func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
             if let error {
                 pipe.finish(error: FlashError.transfer(url.absoluteString, error.localizedDescription))
-            } else if let expected = task.response?.expectedContentLength, expected >= 0,
-                      task.countOfBytesReceived != expected {
-                pipe.finish(error: FlashError.transfer(url.absoluteString, "got \(task.countOfBytesReceived) of \(expected) bytes"))
+            } else if let length, received != length {
+                pipe.finish(error: FlashError.transfer(url.absoluteString, "got \(received) of \(length) bytes"))
             } else {
                 pipe.finish()
             }

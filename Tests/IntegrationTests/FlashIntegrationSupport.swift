@@ -113,7 +113,7 @@ final class LocalHTTPServer {
             line += byte
         }
         guard let port = Int(String(decoding: line, as: UTF8.self)) else {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             throw Ext4Tools.ToolFailure(description: "python3 http.server did not start (is python3 installed?)")
         }
         self.port = port
@@ -121,8 +121,9 @@ final class LocalHTTPServer {
 
     func url(_ name: String) -> String { "http://127.0.0.1:\(port)/\(name)" }
 
+    /// SIGKILL, because children of the test runner inherit a signal mask blocking SIGTERM.
     func stop() {
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 }
