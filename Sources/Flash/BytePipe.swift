@@ -2,26 +2,22 @@ import Archives
 import Foundation
 
 /// A byte queue between a producer (a download, a zip member decoder on its own thread) and a
-/// consumer that reads it as a `ByteSource`. The producer is told to pause when more than
-/// `highWater` bytes wait and to resume below `lowWater`, so memory stays bounded.
+/// consumer that reads it as a `ByteSource`. A producer thread blocks in `write` while more
+/// than `highWater` bytes wait, or waits in `waitForRoom` until fewer than `lowWater` do
+/// before fetching more, so memory stays bounded.
 ///
 /// ```
-/// producer ── write(bytes) ──► [ chunk | chunk | chunk ] ── read(into:) ──► consumer
-///             onPause()/onResume() when the queue crosses high/low water
+/// producer ── write / append ──► [ chunk | chunk | chunk ] ── read(into:) ──► consumer
+///             blocks over highWater; waitForRoom() returns under lowWater
 /// ```
 public final class BytePipe: ByteSource, @unchecked Sendable {
     public let name: String
     let highWater: Int
     let lowWater: Int
-    /// Called (under no lock) when the queue fills / drains; a download suspends/resumes its task.
-    var onPause: () -> Void = {}
-    var onResume: () -> Void = {}
-
     private let condition = NSCondition()
     private var chunks: [[UInt8]] = []
     private var head = 0
     private var queued = 0
-    private var paused = false
     private var finished = false
     private var failure: Error?
     private var cancelled = false
@@ -35,19 +31,24 @@ public final class BytePipe: ByteSource, @unchecked Sendable {
     /// Bytes waiting now; for tests and memory checks.
     public var queuedBytes: Int { condition.withLock { queued } }
 
-    /// Appends bytes without blocking (a download's delegate must not block); pauses the
-    /// producer past high water. Throws once the consumer has cancelled.
+    /// Appends bytes without blocking (a download's delegate must not block). Throws once the
+    /// consumer has cancelled.
     public func append(_ bytes: [UInt8]) throws {
-        var pause = false
         try condition.withLock {
             if cancelled { throw CancellationError() }
             guard !bytes.isEmpty else { return }
             chunks.append(bytes)
             queued += bytes.count
-            if queued > highWater, !paused { paused = true; pause = true }
             condition.broadcast()
         }
-        if pause { onPause() }
+    }
+
+    /// Blocks until fewer than `lowWater` bytes wait (the moment to fetch the next chunk).
+    public func waitForRoom() throws {
+        try condition.withLock {
+            while queued >= lowWater, !cancelled { condition.wait() }
+            if cancelled { throw CancellationError() }
+        }
     }
 
     /// Appends bytes and blocks while the queue is over high water (for producer threads).
@@ -82,8 +83,7 @@ public final class BytePipe: ByteSource, @unchecked Sendable {
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        var resume = false
-        let count: Int = try condition.withLock {
+        try condition.withLock {
             while chunks.isEmpty, !finished { condition.wait() }
             if chunks.isEmpty {
                 if let failure { throw failure }
@@ -98,11 +98,8 @@ public final class BytePipe: ByteSource, @unchecked Sendable {
                 head = 0
             }
             queued -= count
-            if paused, queued < lowWater { paused = false; resume = true }
             condition.broadcast()
             return count
         }
-        if resume { onResume() }
-        return count
     }
 }

@@ -16,6 +16,8 @@ public enum FlashError: Error, Equatable, CustomStringConvertible {
     case fileChecksum(String, expected: String, actual: String)
     /// The image ended before the last mapped block.
     case truncated(String, got: UInt64, needed: UInt64)
+    /// The source decoded to nothing.
+    case empty(String)
     /// The bytes read back from the target differ from what was written.
     case readback(target: String, first: UInt64, last: UInt64)
     /// A bmap given with --bmap or listed in a zip could not be read or parsed.
@@ -36,6 +38,7 @@ public enum FlashError: Error, Equatable, CustomStringConvertible {
             "\(name): sha256 \(actual) but SHA256SUMS says \(expected): the file is corrupted"
         case let .truncated(name, got, needed):
             "\(name): the image ends after \(got) bytes, the bmap maps blocks up to byte \(needed)"
+        case let .empty(name): "\(name): holds no image data"
         case let .readback(target, first, last):
             "\(target): read-back of blocks \(first)-\(last) differs from what was written: the medium is faulty or was changed meanwhile"
         case let .bmap(name, reason): "\(name): \(reason)"

@@ -99,6 +99,7 @@ public struct Flasher {
         try copier.finish()
         progress.end()
         let writeSeconds = Date().timeIntervalSince(started)
+        guard outcome.imageLength > 0 else { throw FlashError.empty(plan.source.imageName) }
         if let bmap = plan.source.bmap, outcome.imageLength != bmap.imageSize {
             throw FlashError.bmap(plan.source.bmapName ?? "bmap", "describes an image of \(bmap.imageSize) bytes, the image has \(outcome.imageLength)")
         }

@@ -5,13 +5,9 @@ import Testing
 @Suite struct BytePipeTests {
     @Test func deliversBytesInOrderAcrossChunkBoundaries() throws {
         let pipe = BytePipe(name: "t", highWater: 10, lowWater: 4)
-        var pauses = 0
-        var resumes = 0
-        pipe.onPause = { pauses += 1 }
-        pipe.onResume = { resumes += 1 }
         try pipe.append([1, 2, 3, 4, 5, 6])
         try pipe.append([7, 8, 9, 10, 11, 12])
-        #expect(pauses == 1)
+        #expect(pipe.queuedBytes == 12)
         pipe.finish()
         var out: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4)
@@ -21,8 +17,21 @@ import Testing
             out += buffer[..<n]
         }
         #expect(out == Array(1...12))
-        #expect(resumes == 1)
         #expect(pipe.queuedBytes == 0)
+    }
+
+    @Test func waitForRoomReturnsOnceTheReaderDrainsBelowLowWater() throws {
+        let pipe = BytePipe(name: "t", highWater: 8, lowWater: 4)
+        try pipe.append([UInt8](repeating: 7, count: 6))
+        let room = DispatchSemaphore(value: 0)
+        Thread {
+            try? pipe.waitForRoom()
+            room.signal()
+        }.start()
+        #expect(room.wait(timeout: .now() + 0.1) == .timedOut)
+        var buffer = [UInt8](repeating: 0, count: 3)
+        #expect(try buffer.withUnsafeMutableBytes { try pipe.read(into: $0) } == 3)
+        #expect(room.wait(timeout: .now() + 5) == .success)
     }
 
     @Test func errorsReachTheReaderAfterTheData() throws {

@@ -90,20 +90,56 @@ enum FlashFixture {
     }
 }
 
-/// `python3 -m http.server` on 127.0.0.1, a free port picked by the kernel; stopped by `stop()`.
+/// A Python HTTP server on 127.0.0.1 with a free port picked by the kernel, serving a
+/// directory; stopped by `stop()`. `ranges: false` is `python3 -m http.server`'s handler,
+/// which ignores Range headers; `ranges: true` adds Range support as real servers have it.
 final class LocalHTTPServer {
     let process = Process()
     let port: Int
 
-    init(directory: URL) throws {
+    static let script = """
+        import functools, http.server, os, re, sys
+        class Ranges(http.server.SimpleHTTPRequestHandler):
+            def send_head(self):
+                match = re.fullmatch(r"bytes=(\\d+)-(\\d*)", self.headers.get("Range", ""))
+                path = self.translate_path(self.path)
+                if not match or not os.path.isfile(path):
+                    return super().send_head()
+                size = os.path.getsize(path)
+                start = int(match.group(1))
+                end = min(int(match.group(2) or size - 1), size - 1)
+                if start >= size:
+                    self.send_error(416)
+                    return None
+                source = open(path, "rb")
+                source.seek(start)
+                self.send_response(206)
+                self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+                self.send_header("Content-Length", str(end - start + 1))
+                self.send_header("ETag", f'"{os.stat(path).st_mtime_ns}-{size}"')
+                self.end_headers()
+                self.remaining = end - start + 1
+                return source
+            def copyfile(self, source, output):
+                left = getattr(self, "remaining", None)
+                if left is None:
+                    return super().copyfile(source, output)
+                while left > 0:
+                    block = source.read(min(left, 1 << 16))
+                    if not block:
+                        break
+                    output.write(block)
+                    left -= len(block)
+        base = Ranges if sys.argv[2] == "ranges" else http.server.SimpleHTTPRequestHandler
+        handler = functools.partial(base, directory=sys.argv[1])
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        print(server.server_address[1], flush=True)
+        server.serve_forever()
+        """
+
+    init(directory: URL, ranges: Bool = false) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-u", "-c", """
-            import functools, http.server, sys
-            handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
-            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-            print(server.server_address[1], flush=True)
-            server.serve_forever()
-            """, directory.path]
+        process.arguments = ["python3", "-u", "-c", Self.script, directory.path, ranges ? "ranges" : "plain"]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -114,6 +150,7 @@ final class LocalHTTPServer {
         }
         guard let port = Int(String(decoding: line, as: UTF8.self)) else {
             kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
             throw Ext4Tools.ToolFailure(description: "python3 http.server did not start (is python3 installed?)")
         }
         self.port = port

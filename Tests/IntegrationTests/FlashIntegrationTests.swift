@@ -59,10 +59,10 @@ import Testing
         #expect(report.bytesWritten > 0)
     }
 
-    @Test func streamsAnHTTPURL() throws {
+    @Test(arguments: [false, true]) func streamsAnHTTPURL(ranges: Bool) throws {
         let (dir, image) = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let server = try LocalHTTPServer(directory: dir)
+        let server = try LocalHTTPServer(directory: dir, ranges: ranges)
         defer { server.stop() }
         let target = dir.appendingPathComponent("target.img").path
         let run = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), target])
@@ -92,7 +92,7 @@ import Testing
         try Ext4Tools.run("xz", ["-T1", "-1", served.appendingPathComponent("pi.img").path])
         try FileManager.default.copyItem(atPath: image + ".xz.bmap", toPath: served.appendingPathComponent("pi.img.xz.bmap").path)
         try FileManager.default.copyItem(at: dir.appendingPathComponent("SHA256SUMS"), to: served.appendingPathComponent("SHA256SUMS"))
-        let server = try LocalHTTPServer(directory: served)
+        let server = try LocalHTTPServer(directory: served, ranges: true)
         defer { server.stop() }
 
         let run = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
@@ -164,5 +164,73 @@ import Testing
         let run = try FlashFixture.fpgaLab(["flash", server.url("artifact.zip"), remote])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try FlashFixture.sameBytes(remote, image, on: ranges))
+    }
+}
+
+/// While the server honours Range, a slow reader never has more than two 8 MiB chunks
+/// buffered; a server that ignores Range still streams the whole file correctly.
+@Suite struct FlashHTTPBackPressureTests {
+    static func readAll(_ source: HTTPByteSource, slowly: Bool) throws -> (total: Int, peak: Int) {
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var total = 0
+        var peak = 0
+        while true {
+            let count = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+            if count == 0 { return (total, peak) }
+            total += count
+            if slowly, total / (16 << 20) != (total - count) / (16 << 20) { usleep(100_000) }
+            peak = max(peak, source.bufferedBytes)
+        }
+    }
+
+    @Test func aSlowReaderKeepsTheBufferBounded() throws {
+        let dir = try Ext4Tools.scratch("flash-http")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Ext4Tools.run("truncate", ["-s", "256M", dir.appendingPathComponent("big.img").path])
+        let server = try LocalHTTPServer(directory: dir, ranges: true)
+        defer { server.stop() }
+        let source = try HTTPByteSource(url: URL(string: server.url("big.img"))!)
+        #expect(source.ranged)
+        #expect(source.expectedLength == 256 << 20)
+        let (total, peak) = try Self.readAll(source, slowly: true)
+        #expect(total == 256 << 20)
+        #expect(peak <= 16 << 20, "peak buffered \(peak)")
+        print("http back-pressure: peak buffered \(peak) bytes for a 256 MiB download")
+    }
+
+    @Test func aServerIgnoringRangeStillStreamsTheWholeFile() throws {
+        let dir = try Ext4Tools.scratch("flash-http-plain")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bytes = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 7) }
+        try Data(bytes).write(to: dir.appendingPathComponent("f.bin"))
+        let server = try LocalHTTPServer(directory: dir)
+        defer { server.stop() }
+        let source = try HTTPByteSource(url: URL(string: server.url("f.bin"))!, chunkSize: 1 << 20)
+        #expect(!source.ranged)
+        #expect(try HTTPByteSource.fetch(URL(string: server.url("f.bin"))!) == bytes)
+        #expect(try HTTPByteSource.fetch(URL(string: server.url("missing"))!) == nil)
+        #expect(try Self.readAll(source, slowly: false).total == bytes.count)
+    }
+
+    @Test func rangedChunksReassembleExactly() throws {
+        let dir = try Ext4Tools.scratch("flash-http-ranged")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bytes = (0..<3_000_001).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 9) }
+        try Data(bytes).write(to: dir.appendingPathComponent("f.bin"))
+        try Data().write(to: dir.appendingPathComponent("empty"))
+        let server = try LocalHTTPServer(directory: dir, ranges: true)
+        defer { server.stop() }
+        let source = try HTTPByteSource(url: URL(string: server.url("f.bin"))!, chunkSize: 1 << 20)
+        #expect(source.ranged)
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 77_777)
+        while true {
+            let count = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+            if count == 0 { break }
+            out += buffer[..<count]
+        }
+        #expect(out == bytes)
+        let empty = try HTTPByteSource.fetch(URL(string: server.url("empty"))!)
+        #expect(empty == [], "\(String(describing: empty))")
     }
 }
