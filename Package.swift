@@ -19,7 +19,7 @@ let package = Package(
         .target(
             name: "FPGALabCLI",
             dependencies: [
-                "LabConfig", "Overlay", "Archives", "DiskImage", "ClientRecipe",
+                "LabConfig", "Overlay", "Archives", "DiskImage", "ClientRecipe", "Flash",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -44,6 +44,10 @@ let package = Package(
             name: "DiskImage",
             dependencies: ["CExt2fs", "Archives", "Overlay", "LabConfig", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        .target(
+            name: "Flash",
+            dependencies: ["DiskImage", "Archives", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .systemLibrary(name: "CExt2fs", pkgConfig: "ext2fs", providers: [.apt(["libext2fs-dev"])]),
         .systemLibrary(
             name: "CArchive",
@@ -59,11 +63,12 @@ let package = Package(
         .testTarget(name: "ClientRecipeTests", dependencies: ["ClientRecipe", "Overlay", "LabConfig"], exclude: ["Golden"]),
         .testTarget(name: "CLITests", dependencies: ["FPGALabCLI"]),
         .testTarget(name: "USBIPWireTests", dependencies: ["USBIPWire"]),
+        .testTarget(name: "FlashTests", dependencies: ["Flash", "DiskImage", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "DiskImageTests", dependencies: ["DiskImage"], exclude: ["Fixtures"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Overlay", "LabConfig", "Archives", "DiskImage", "ClientRecipe",
+                "Overlay", "LabConfig", "Archives", "DiskImage", "ClientRecipe", "Flash",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

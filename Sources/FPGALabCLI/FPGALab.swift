@@ -15,7 +15,7 @@ public struct FPGALab: ParsableCommand {
         version: FPGALabVersion.current,
         subcommands: [
             CheckCommand.self, RenderCommand.self, BuildImageCommand.self, InspectCommand.self,
-            ClientRecipeCommand.self,
+            FlashCommand.self, ClientRecipeCommand.self,
         ]
     )
 

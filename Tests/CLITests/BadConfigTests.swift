@@ -81,7 +81,7 @@ import Testing
         try Data(Self.good.utf8).write(to: dir.appendingPathComponent("lab.yaml"))
         let result = try FPGALabBinary.run(["render", "--config", "lab.yaml", "--output", "o.tar"], in: dir)
         #expect(result.status == 0)
-        #expect(result.stdout == "o.tar: 16 entries\n")
+        #expect(result.stdout == "o.tar: 17 entries\n")
         #expect(result.stderr.hasPrefix("fpga-lab: warning: daemon binder: no usbip-binder executable was given"))
         #expect(result.stderr.split(separator: "\n").count == 1)
     }

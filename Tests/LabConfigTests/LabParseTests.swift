@@ -54,7 +54,7 @@ import Testing
         #expect(diagnostics.isEmpty)
         let decoded = try #require(lab)
         #expect(decoded.server.port == 3240)
-        #expect(decoded.server.daemon == .usbipd)
+        #expect(decoded.server.daemon == .binder)
         #expect(decoded.hostname == "bench")
         #expect(decoded.client == nil)
     }

@@ -1,0 +1,110 @@
+import Archives
+import Foundation
+
+/// Where a file of the flash comes from: a local path or an http(s) URL. Companion files
+/// (the `.bmap`, `SHA256SUMS`) are looked up beside it, in the same directory or URL path.
+public enum Location: Equatable, Sendable, CustomStringConvertible {
+    case file(String)
+    case url(URL)
+
+    /// An `http://` or `https://` argument is a URL, anything else a path.
+    public init(_ argument: String) {
+        let lower = argument.lowercased()
+        if lower.hasPrefix("http://") || lower.hasPrefix("https://"), let url = URL(string: argument) {
+            self = .url(url)
+        } else {
+            self = .file(argument)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .file(let path): path
+        case .url(let url): url.absoluteString
+        }
+    }
+
+    /// The last path component (`pi.img.xz`), as SHA256SUMS names files.
+    public var basename: String {
+        switch self {
+        case .file(let path): URL(fileURLWithPath: path).lastPathComponent
+        case .url(let url): url.lastPathComponent
+        }
+    }
+
+    /// The file called `name` in the same directory.
+    public func sibling(_ name: String) -> Location {
+        switch self {
+        case .file(let path):
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            return .file(path.contains("/") ? directory.appendingPathComponent(name).path : name)
+        case .url(let url):
+            return .url(url.deletingLastPathComponent().appendingPathComponent(name))
+        }
+    }
+
+    /// Opens the file for streaming.
+    public func open() throws -> ByteSource {
+        switch self {
+        case .file(let path):
+            do { return try FileByteSource(path: path) } catch { throw FlashError.errno(path, "open") }
+        case .url(let url):
+            return try HTTPByteSource(url: url)
+        }
+    }
+
+    /// The whole content of a small file, or nil when there is none.
+    public func fetch() throws -> [UInt8]? {
+        switch self {
+        case .file(let path):
+            guard FileManager.default.fileExists(atPath: path) else { return nil }
+            guard let data = FileManager.default.contents(atPath: path) else { throw FlashError.errno(path, "read") }
+            return [UInt8](data)
+        case .url(let url):
+            return try HTTPByteSource.fetch(url)
+        }
+    }
+}
+
+/// A byte source that hashes (SHA-256) and counts what passes through, and can peek at the
+/// first bytes to tell the container by its magic.
+final class HashingSource: ByteSource {
+    let inner: ByteSource
+    private var peeked: [UInt8] = []
+    private(set) var digest = StreamDigest()
+    var name: String { inner.name }
+
+    init(_ inner: ByteSource) { self.inner = inner }
+
+    func peek(_ count: Int) throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        var got = 0
+        while got < count {
+            let n = try buffer.withUnsafeMutableBytes { try inner.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[got...])) }
+            if n == 0 { break }
+            got += n
+        }
+        peeked = Array(buffer[..<got])
+        return peeked
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let count: Int
+        if !peeked.isEmpty {
+            count = min(buffer.count, peeked.count)
+            peeked.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            peeked.removeFirst(count)
+        } else {
+            count = try inner.read(into: buffer)
+        }
+        digest.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        return count
+    }
+
+    /// Reads to the end (bytes a decoder left unread, such as stream padding), so the digest
+    /// covers the whole file.
+    func drain() throws {
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while try buffer.withUnsafeMutableBytes({ try read(into: $0) }) > 0 {}
+    }
+}

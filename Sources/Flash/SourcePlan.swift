@@ -1,0 +1,182 @@
+import Archives
+import DiskImage
+import Foundation
+
+/// SOURCE resolved: where the image bytes come from, the bmap and SHA256SUMS found with it.
+///
+/// Companions are looked up as bmaptool does: `SOURCE.bmap`, then the name without its
+/// compression suffix plus `.bmap` (`pi.img.xz` -> `pi.img.xz.bmap`, `pi.img.bmap`), and
+/// `SHA256SUMS` in the same directory or URL path. A zip (GitHub's upload-artifact) is read
+/// twice: first its small members (bmap, SHA256SUMS), then the image member streamed.
+public final class SourcePlan {
+    enum Input {
+        case stream(HashingSource, ImageStream.Container)
+        case zip(path: String, member: String)
+    }
+
+    /// The SOURCE argument.
+    public let source: Location
+    /// The file SHA256SUMS names (`pi.img.xz`, or the zip member).
+    public let imageName: String
+    public let bmap: Bmap?
+    /// Where the bmap came from, for messages.
+    public let bmapName: String?
+    public let checksums: Checksums?
+    /// The image size when known before streaming (bmap, raw file length, zip entry).
+    public let imageSize: UInt64?
+    /// What was found, checked or missing, for the user.
+    public let notes: [String]
+    let input: Input
+    private let spooled: String?
+
+    /// Resolves SOURCE; `bmapOverride` is --bmap. Downloads nothing but the small files
+    /// (and a zip, which is spooled to a temporary file because its index sits at its end).
+    public init(source: Location, bmapOverride: Location?) throws {
+        self.source = source
+        let opened = HashingSource(try source.open())
+        let container = ImageStream.Container(header: try opened.peek(8))
+        var sumsBytes: [UInt8]?
+        var notes: [String] = []
+        var sizeHint: UInt64?
+        var spooled: String?
+        /// (name for messages, name in SHA256SUMS, reader)
+        var bmapCandidates: [(String, String, () throws -> [UInt8]?)] = []
+        if let bmapOverride {
+            bmapCandidates.append((bmapOverride.description, bmapOverride.basename, { try bmapOverride.fetch() }))
+        }
+
+        if container == .zip {
+            let path: String
+            switch source {
+            case .file(let file): path = file
+            case .url:
+                path = try Self.spool(opened)
+                spooled = path
+            }
+            let scan = try ZipScan(path: path)
+            imageName = scan.image
+            input = .zip(path: path, member: scan.image)
+            sizeHint = Compression.forPath(scan.image) == .none ? scan.imageSize : nil
+            sumsBytes = scan.small["SHA256SUMS"]
+            let imageBase = String(scan.image.split(separator: "/").last ?? "")
+            let bmaps = Self.bmapNames(for: imageBase) + scan.small.keys.filter { $0.hasSuffix(".bmap") }.sorted()
+            for name in bmaps {
+                bmapCandidates.append(("\(source):\(name)", name, { scan.small[name] }))
+            }
+            notes.append("\(source): zip artifact, image member \(scan.image)")
+        } else {
+            imageName = source.basename
+            input = .stream(opened, container)
+            if container == .raw {
+                switch source {
+                case .file(let path): sizeHint = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? UInt64) ?? nil
+                case .url: sizeHint = (opened.inner as? HTTPByteSource)?.expectedLength.map(UInt64.init)
+                }
+            }
+            sumsBytes = try source.sibling("SHA256SUMS").fetch()
+            for name in Self.bmapNames(for: source.basename) {
+                let location = source.sibling(name)
+                bmapCandidates.append((location.description, name, { try location.fetch() }))
+            }
+        }
+
+        let sums = sumsBytes.map { Checksums(parsing: String(decoding: $0, as: UTF8.self)) }
+        checksums = sums
+        if sums == nil { notes.append("no SHA256SUMS beside \(source): the download is not checked against one") }
+
+        var found: (String, String, [UInt8])?
+        for (index, (name, basename, fetch)) in bmapCandidates.enumerated() {
+            if let bytes = try fetch() {
+                found = (name, basename, bytes)
+                break
+            }
+            if index == 0, bmapOverride != nil { throw FlashError.bmap(name, "no such bmap") }
+        }
+        if let (name, basename, bytes) = found {
+            if try sums?.check(basename, bytes: bytes) == true { notes.append("\(basename): matches SHA256SUMS") }
+            do {
+                bmap = try Bmap.parse(bytes)
+            } catch {
+                throw FlashError.bmap(name, "\(error)")
+            }
+            bmapName = name
+            sizeHint = bmap?.imageSize
+        } else {
+            bmap = nil
+            bmapName = nil
+            notes.append("no bmap found for \(source): every non-zero block of the image is written")
+        }
+        let checkedName = imageName
+        if let sums, sums.digest(for: checkedName) == nil {
+            notes.append("SHA256SUMS does not list \(checkedName): the image is not checked against it")
+        }
+        imageSize = sizeHint
+        self.notes = notes
+        self.spooled = spooled
+    }
+
+    deinit {
+        if let spooled { try? FileManager.default.removeItem(atPath: spooled) }
+    }
+
+    /// `NAME.bmap`, then NAME without its compression suffix plus `.bmap`.
+    static func bmapNames(for name: String) -> [String] {
+        let stripped = Compression.stripped(name)
+        return stripped == name ? [name + ".bmap"] : [name + ".bmap", stripped + ".bmap"]
+    }
+
+    /// Streams a downloaded zip into a temporary file (never whole in memory).
+    private static func spool(_ source: HashingSource) throws -> String {
+        let path = NSTemporaryDirectory() + "/fpga-lab-flash-\(getpid())-\(UUID().uuidString.prefix(8)).zip"
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw FlashError.errno(path, "create") }
+        defer { close(fd) }
+        let writer = AlignedWriter(fd: fd, path: path)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
+        defer { buffer.deallocate() }
+        var offset: UInt64 = 0
+        do {
+            while true {
+                let count = try source.read(into: buffer)
+                if count == 0 { break }
+                try writer.append(UnsafeRawBufferPointer(rebasing: buffer[..<count]), at: offset)
+                offset += UInt64(count)
+            }
+            try writer.flush()
+        } catch {
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
+        }
+        return path
+    }
+}
+
+/// The first pass over a zip: its image member and its small members' bytes.
+struct ZipScan {
+    var image: String
+    var imageSize: UInt64?
+    /// `.bmap` members and SHA256SUMS by base name.
+    var small: [String: [UInt8]] = [:]
+
+    init(path: String) throws {
+        let reader = try ArchiveReader(source: FileByteSource(path: path), zip: true)
+        var images: [(String, UInt64?)] = []
+        while let member = try reader.nextMember() {
+            let base = String(member.name.split(separator: "/").last ?? "")
+            let lower = base.lowercased()
+            if base == "SHA256SUMS" || lower.hasSuffix(".bmap"), (member.size ?? 0) < 64 << 20 {
+                var bytes: [UInt8] = []
+                try reader.readData { block, _ in bytes += block }
+                small[base] = bytes
+            } else {
+                if Compression.stripped(lower).hasSuffix(".img") { images.append((member.name, member.size.map(UInt64.init))) }
+                try reader.skipData()
+            }
+        }
+        guard let first = images.first else { throw FlashError.zip(path, "the zip holds no .img (or .img.xz, .img.gz, ...) member") }
+        guard images.count == 1 else {
+            throw FlashError.zip(path, "the zip holds several images (\(images.map(\.0).joined(separator: ", "))); unpack the one you want")
+        }
+        (image, imageSize) = first
+    }
+}

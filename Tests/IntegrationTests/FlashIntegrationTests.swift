@@ -1,0 +1,236 @@
+import Flash
+import Foundation
+import Testing
+
+/// `fpga-lab flash` against bmaptool (the oracle), over a local HTTP server, from zips.
+@Suite(.serialized) struct FlashIntegrationTests {
+    static func scratch() throws -> (URL, String) {
+        let dir = try Ext4Tools.scratch("flash")
+        return (dir, try FlashFixture.makeImage(in: dir))
+    }
+
+    @Test func xzToAFileMatchesTheImageAndBmaptoolCopy() throws {
+        let (dir, image) = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let target = dir.appendingPathComponent("target.img").path
+        let oracle = dir.appendingPathComponent("oracle.img").path
+
+        let started = Date()
+        let flasher = Flasher(options: .init(source: image + ".xz", target: target), progress: ProgressBar(enabled: false))
+        let plan = try flasher.plan()
+        let report = try flasher.run(plan)
+        let ours = Date().timeIntervalSince(started)
+        let bmaptoolStart = Date()
+        try Ext4Tools.run("bmaptool", ["copy", image + ".xz", oracle])
+        let theirs = Date().timeIntervalSince(bmaptoolStart)
+
+        let ranges = try FlashFixture.mappedRanges(image + ".bmap")
+        let mapped = UInt64(ranges.reduce(0) { $0 + $1.count })
+        #expect(plan.source.bmapName == image + ".xz.bmap")
+        #expect(report.checkedAgainstSums)
+        #expect(report.bytesWritten == mapped)
+        #expect(report.mappedBytes == mapped)
+        #expect(report.verifiedBytes == mapped)
+        #expect(report.imageSize == 64 << 20)
+        #expect(mapped < report.imageSize / 4)
+        #expect(try FlashFixture.sameBytes(target, image, on: ranges))
+        #expect(try FlashFixture.sameBytes(target, oracle, on: ranges))
+        let size = try FileManager.default.attributesOfItem(atPath: target)[.size] as? UInt64
+        #expect(size == report.imageSize)
+        print("flash figures: image \(report.imageSize) B, mapped \(mapped) B, written \(report.bytesWritten) B, "
+            + String(format: "fpga-lab flash %.2f s (write %.2f s, verify %.2f s), bmaptool copy %.2f s", ours, report.writeSeconds, report.verifySeconds, theirs))
+    }
+
+    @Test func rawImageWithoutBmapWritesTheNonZeroBlocks() throws {
+        let (dir, image) = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bare = dir.appendingPathComponent("bare")
+        try FileManager.default.createDirectory(at: bare, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: image, toPath: bare.appendingPathComponent("pi.img").path)
+        let target = dir.appendingPathComponent("target.img").path
+        let flasher = Flasher(options: .init(source: bare.appendingPathComponent("pi.img").path, target: target), progress: ProgressBar(enabled: false))
+        let plan = try flasher.plan()
+        #expect(plan.source.bmap == nil)
+        #expect(plan.source.notes.contains { $0.contains("every non-zero block") })
+        let report = try flasher.run(plan)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: target)) == Data(contentsOf: URL(fileURLWithPath: image)))
+        let mapped = UInt64(try FlashFixture.mappedRanges(image + ".bmap").reduce(0) { $0 + $1.count })
+        #expect(report.bytesWritten <= mapped)
+        #expect(report.bytesWritten > 0)
+    }
+
+    @Test(arguments: [false, true]) func streamsAnHTTPURL(ranges: Bool) throws {
+        let (dir, image) = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let server = try LocalHTTPServer(directory: dir, ranges: ranges)
+        defer { server.stop() }
+        let target = dir.appendingPathComponent("target.img").path
+        let run = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), target])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("SHA256SUMS ok"), "\(run.stdout)")
+        #expect(run.stderr.contains("pi.img.xz.bmap: matches SHA256SUMS"), "\(run.stderr)")
+        #expect(try FlashFixture.sameBytes(target, image, on: try FlashFixture.mappedRanges(image + ".bmap")))
+
+        let dry = try FlashFixture.fpgaLab(["flash", "--dry-run", server.url("pi.img.xz"), dir.appendingPathComponent("none.img").path])
+        #expect(dry.status == 0)
+        #expect(dry.stdout.hasPrefix("dry run: would write "), "\(dry.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("none.img").path))
+    }
+
+    /// A valid xz of an image that differs in one mapped byte: the bmap's range checksum and
+    /// SHA256SUMS both catch it; the CLI exits 1 with the reason.
+    @Test func aCorruptedArtifactFailsClearly() throws {
+        let (dir, image) = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let served = dir.appendingPathComponent("served")
+        try FileManager.default.createDirectory(at: served, withIntermediateDirectories: true)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: image))
+        let range = try FlashFixture.mappedRanges(image + ".bmap")[1]
+        let offset = range.lowerBound + 100
+        bytes[offset] ^= 0x40
+        try bytes.write(to: served.appendingPathComponent("pi.img"))
+        try Ext4Tools.run("xz", ["-T1", "-1", served.appendingPathComponent("pi.img").path])
+        try FileManager.default.copyItem(atPath: image + ".xz.bmap", toPath: served.appendingPathComponent("pi.img.xz.bmap").path)
+        try FileManager.default.copyItem(at: dir.appendingPathComponent("SHA256SUMS"), to: served.appendingPathComponent("SHA256SUMS"))
+        let server = try LocalHTTPServer(directory: served, ranges: true)
+        defer { server.stop() }
+
+        let run = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("fpga-lab: error: blocks \(range.lowerBound / 4096)-\((range.upperBound - 1) / 4096): sha256 "), "\(run.stderr)")
+        #expect(run.stderr.contains("the bmap says"), "\(run.stderr)")
+
+        // Without the bmap, SHA256SUMS still catches it once the stream ends.
+        try FileManager.default.removeItem(at: served.appendingPathComponent("pi.img.xz.bmap"))
+        let bare = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("u.img").path])
+        #expect(bare.status == 1)
+        #expect(bare.stderr.contains("fpga-lab: error: pi.img.xz: sha256 "), "\(bare.stderr)")
+        #expect(bare.stderr.contains("but SHA256SUMS says"), "\(bare.stderr)")
+
+        // Bytes damaged in transit break the xz stream itself.
+        var xz = try Data(contentsOf: URL(fileURLWithPath: image + ".xz"))
+        xz[xz.count / 2] ^= 0xff
+        try xz.write(to: served.appendingPathComponent("pi.img.xz"))
+        let damaged = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("v.img").path])
+        #expect(damaged.status == 1)
+        #expect(damaged.stderr.contains("fpga-lab: error: "), "\(damaged.stderr)")
+    }
+
+    @Test func aCorruptedBmapFailsClearly() throws {
+        let (dir, image) = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bmapPath = image + ".xz.bmap"
+        var xml = try String(contentsOfFile: bmapPath, encoding: .utf8)
+        let checksum = xml.between("chksum=\"", "\"")!
+        let flipped = String(checksum.dropLast()) + (checksum.hasSuffix("0") ? "1" : "0")
+        xml = xml.replacingOccurrences(of: checksum, with: flipped)
+        try xml.write(toFile: bmapPath, atomically: true, encoding: .utf8)
+        let server = try LocalHTTPServer(directory: dir)
+        defer { server.stop() }
+
+        let listed = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
+        #expect(listed.status == 1)
+        #expect(listed.stderr.contains("fpga-lab: error: pi.img.xz.bmap: sha256 "), "\(listed.stderr)")
+
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("SHA256SUMS"))
+        let unlisted = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
+        #expect(unlisted.status == 1)
+        #expect(unlisted.stderr.contains("pi.img.xz.bmap: bmap: file checksum mismatch"), "\(unlisted.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("t.img").path))
+    }
+
+    /// GitHub's upload-artifact zip: image first, then bmap and SHA256SUMS; path and URL.
+    @Test func flashesACIArtifactZip() throws {
+        let (dir, image) = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let zip = dir.appendingPathComponent("artifact.zip").path
+        try Ext4Tools.run("sh", ["-c", "cd '\(dir.path)' && grep -v ' pi.img$\\| pi.img.bmap$' SHA256SUMS > sums && mkdir a && mv sums a/SHA256SUMS && cp pi.img.xz pi.img.xz.bmap a/ && cd a && zip -q -0 '\(zip)' pi.img.xz pi.img.xz.bmap SHA256SUMS"])
+        let ranges = try FlashFixture.mappedRanges(image + ".bmap")
+        let mapped = UInt64(ranges.reduce(0) { $0 + $1.count })
+
+        let local = dir.appendingPathComponent("local.img").path
+        let flasher = Flasher(options: .init(source: zip, target: local), progress: ProgressBar(enabled: false))
+        let plan = try flasher.plan()
+        #expect(plan.source.imageName == "pi.img.xz")
+        #expect(plan.source.bmapName == "\(zip):pi.img.xz.bmap")
+        let report = try flasher.run(plan)
+        #expect(report.checkedAgainstSums)
+        #expect(report.bytesWritten == mapped)
+        #expect(try FlashFixture.sameBytes(local, image, on: ranges))
+
+        let server = try LocalHTTPServer(directory: dir)
+        defer { server.stop() }
+        let remote = dir.appendingPathComponent("remote.img").path
+        let run = try FlashFixture.fpgaLab(["flash", server.url("artifact.zip"), remote])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try FlashFixture.sameBytes(remote, image, on: ranges))
+    }
+}
+
+/// While the server honours Range, a slow reader never has more than two 8 MiB chunks
+/// buffered; a server that ignores Range still streams the whole file correctly.
+@Suite struct FlashHTTPBackPressureTests {
+    static func readAll(_ source: HTTPByteSource, slowly: Bool) throws -> (total: Int, peak: Int) {
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var total = 0
+        var peak = 0
+        while true {
+            let count = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+            if count == 0 { return (total, peak) }
+            total += count
+            if slowly, total / (16 << 20) != (total - count) / (16 << 20) { usleep(100_000) }
+            peak = max(peak, source.bufferedBytes)
+        }
+    }
+
+    @Test func aSlowReaderKeepsTheBufferBounded() throws {
+        let dir = try Ext4Tools.scratch("flash-http")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Ext4Tools.run("truncate", ["-s", "256M", dir.appendingPathComponent("big.img").path])
+        let server = try LocalHTTPServer(directory: dir, ranges: true)
+        defer { server.stop() }
+        let source = try HTTPByteSource(url: URL(string: server.url("big.img"))!)
+        #expect(source.ranged)
+        #expect(source.expectedLength == 256 << 20)
+        let (total, peak) = try Self.readAll(source, slowly: true)
+        #expect(total == 256 << 20)
+        #expect(peak <= 16 << 20, "peak buffered \(peak)")
+        print("http back-pressure: peak buffered \(peak) bytes for a 256 MiB download")
+    }
+
+    @Test func aServerIgnoringRangeStillStreamsTheWholeFile() throws {
+        let dir = try Ext4Tools.scratch("flash-http-plain")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bytes = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 7) }
+        try Data(bytes).write(to: dir.appendingPathComponent("f.bin"))
+        let server = try LocalHTTPServer(directory: dir)
+        defer { server.stop() }
+        let source = try HTTPByteSource(url: URL(string: server.url("f.bin"))!, chunkSize: 1 << 20)
+        #expect(!source.ranged)
+        #expect(try HTTPByteSource.fetch(URL(string: server.url("f.bin"))!) == bytes)
+        #expect(try HTTPByteSource.fetch(URL(string: server.url("missing"))!) == nil)
+        #expect(try Self.readAll(source, slowly: false).total == bytes.count)
+    }
+
+    @Test func rangedChunksReassembleExactly() throws {
+        let dir = try Ext4Tools.scratch("flash-http-ranged")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bytes = (0..<3_000_001).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 9) }
+        try Data(bytes).write(to: dir.appendingPathComponent("f.bin"))
+        try Data().write(to: dir.appendingPathComponent("empty"))
+        let server = try LocalHTTPServer(directory: dir, ranges: true)
+        defer { server.stop() }
+        let source = try HTTPByteSource(url: URL(string: server.url("f.bin"))!, chunkSize: 1 << 20)
+        #expect(source.ranged)
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 77_777)
+        while true {
+            let count = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+            if count == 0 { break }
+            out += buffer[..<count]
+        }
+        #expect(out == bytes)
+        let empty = try HTTPByteSource.fetch(URL(string: server.url("empty"))!)
+        #expect(empty == [], "\(String(describing: empty))")
+    }
+}

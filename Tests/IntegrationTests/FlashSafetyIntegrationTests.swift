@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+
+/// The refusals, end to end through `fpga-lab flash`: a block device node (mknod) described
+/// by a fake sysfs and mount table, and real loop devices where the kernel offers them.
+@Suite(.serialized) struct FlashSafetyIntegrationTests {
+    /// A fake `sys/class/block/sdz` (major 8, minor 240; partition sdz1 8:241) and mountinfo,
+    /// and a node `dev/sdz` for it.
+    struct FakeDisk {
+        let root: URL
+        var node: String { root.appendingPathComponent("dev/sdz").path }
+        var sysfs: String { root.appendingPathComponent("sys").path }
+        var mountinfo: String { root.appendingPathComponent("mountinfo").path }
+
+        init(sectors: Int, mounts: [String] = []) throws {
+            root = try Ext4Tools.scratch("flash-safety")
+            func write(_ relative: String, _ text: String) throws {
+                let url = root.appendingPathComponent(relative)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try (text + "\n").write(to: url, atomically: true, encoding: .utf8)
+            }
+            let disk = "sys/devices/virtual/usb/block/sdz"
+            try write("\(disk)/dev", "8:240")
+            try write("\(disk)/size", "\(sectors)")
+            try write("\(disk)/removable", "1")
+            try write("\(disk)/device/model", "Fake Card")
+            try write("\(disk)/sdz1/dev", "8:241")
+            try write("\(disk)/sdz1/partition", "1")
+            try FileManager.default.createDirectory(at: root.appendingPathComponent("sys/class/block"), withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("sys/class/block/sdz").path,
+                                                       withDestinationPath: "../../devices/virtual/usb/block/sdz")
+            try write("mountinfo", (["22 1 254:1 / / rw - ext4 /dev/vda1 rw"] + mounts).joined(separator: "\n"))
+            try FileManager.default.createDirectory(at: root.appendingPathComponent("dev"), withIntermediateDirectories: true)
+            try Ext4Tools.run("mknod", [node, "b", "8", "240"])
+        }
+
+        func flash(_ image: String, _ extra: [String] = []) throws -> Ext4Tools.Output {
+            try FlashFixture.fpgaLab(["flash", image, node, "--sysfs-root", sysfs, "--mountinfo", mountinfo,
+                                      "--swaps", "/dev/null", "--root-device", "254:1"] + extra)
+        }
+    }
+
+    static func image() throws -> (URL, String) {
+        let dir = try Ext4Tools.scratch("flash-safety-image")
+        return (dir, try FlashFixture.makeImage(in: dir))
+    }
+
+    @Test func refusesAMountedFakeDevice() throws {
+        let (dir, image) = try Self.image()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let disk = try FakeDisk(sectors: 1 << 21, mounts: ["40 22 8:241 / /media/card rw - vfat /dev/sdz1 rw"])
+        defer { try? FileManager.default.removeItem(at: disk.root) }
+        let run = try disk.flash(image + ".xz", ["--force"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("fpga-lab: error: refusing to write \(disk.node) (Fake Card, 1.1 GB, removable): it is mounted: /dev/sdz1 on /media/card; unmount first"), "\(run.stderr)")
+    }
+
+    @Test func refusesATooSmallFakeDevice() throws {
+        let (dir, image) = try Self.image()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let disk = try FakeDisk(sectors: 65_536)
+        defer { try? FileManager.default.removeItem(at: disk.root) }
+        let run = try disk.flash(image + ".xz")
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("it is smaller (33554432 bytes) than the image (67108864 bytes)"), "\(run.stderr)")
+    }
+
+    @Test func refusesTheSystemDisk() throws {
+        let (dir, image) = try Self.image()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let disk = try FakeDisk(sectors: 1 << 21)
+        defer { try? FileManager.default.removeItem(at: disk.root) }
+        let run = try FlashFixture.fpgaLab(["flash", image + ".xz", disk.node, "--sysfs-root", disk.sysfs, "--mountinfo", disk.mountinfo,
+                                            "--swaps", "/dev/null", "--root-device", "8:241", "--force"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("it holds the running system (/ is on sdz1)"), "\(run.stderr)")
+        let dry = try disk.flash(image + ".xz", ["--dry-run"])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stderr.contains("target: \(disk.node) (Fake Card, 1.1 GB, removable)"), "\(dry.stderr)")
+    }
+
+    static var loopDevices: Bool {
+        getuid() == 0 && FileManager.default.fileExists(atPath: "/dev/loop-control")
+    }
+
+    /// Attaches `file` to a free loop device and returns its path; the caller detaches it.
+    static func attach(_ file: String) throws -> String {
+        try Ext4Tools.run("losetup", ["-f", "--show", file]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test(.enabled(if: loopDevices)) func flashesARealLoopDeviceAndRefusesItWhileMounted() throws {
+        let (dir, image) = try Self.image()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let backing = dir.appendingPathComponent("card.img").path
+        try Ext4Tools.run("truncate", ["-s", "80M", backing])
+        let loop = try Self.attach(backing)
+        defer { _ = try? Ext4Tools.run("losetup", ["-d", loop]) }
+
+        let notRemovable = try FlashFixture.fpgaLab(["flash", image + ".xz", loop])
+        #expect(notRemovable.status == 1)
+        #expect(notRemovable.stderr.contains("it is not a removable disk (pass --force if you are sure)"), "\(notRemovable.stderr)")
+
+        let run = try FlashFixture.fpgaLab(["flash", image + ".xz", loop, "--force"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("verified"), "\(run.stdout)")
+        #expect(try FlashFixture.sameBytes(backing, image, on: try FlashFixture.mappedRanges(image + ".bmap")))
+
+        let fs = dir.appendingPathComponent("m")
+        try FileManager.default.createDirectory(at: fs, withIntermediateDirectories: true)
+        try Ext4Tools.run("mkfs.ext4", ["-q", "-F", loop])
+        try Ext4Tools.run("mount", [loop, fs.path])
+        defer { _ = try? Ext4Tools.run("umount", [fs.path]) }
+        let mounted = try FlashFixture.fpgaLab(["flash", image + ".xz", loop, "--force"])
+        #expect(mounted.status == 1)
+        #expect(mounted.stderr.contains("it is mounted: \(loop) on \(fs.path)"), "\(mounted.stderr)")
+    }
+
+    @Test(.enabled(if: loopDevices)) func refusesARealLoopDeviceSmallerThanTheImage() throws {
+        let (dir, image) = try Self.image()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let backing = dir.appendingPathComponent("small.img").path
+        try Ext4Tools.run("truncate", ["-s", "8M", backing])
+        let loop = try Self.attach(backing)
+        defer { _ = try? Ext4Tools.run("losetup", ["-d", loop]) }
+        let run = try FlashFixture.fpgaLab(["flash", image + ".xz", loop, "--force"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("it is smaller (8388608 bytes) than the image (67108864 bytes)"), "\(run.stderr)")
+    }
+}
