@@ -50,6 +50,6 @@ clean:
 	rm -rf .build build
 
 ## bench: speed and memory against baselines in the same run (BENCH_QUICK=1: small base)
-bench: deps
+bench: deps $(BINDER_OUT)/x86_64/usbip-binder
 	$(SWIFT) build -c release --product fpga-lab
 	python3 Benchmarks/bench.py $$($(SWIFT) build -c release --show-bin-path)/fpga-lab

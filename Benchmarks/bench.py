@@ -137,8 +137,18 @@ def main():
          classic, ">= 10x faster (ratio <= 0.1)", setup=clean)
     eight = " && ".join(f"{BIN} build-image --config {LAB} --base {base} --output out{i}/pi.img" for i in range(8))
     case("8 images vs 1 image", eight, f"{BIN} build-image --config {LAB} --base {base} --output out/pi.img", "<= 2x", setup=clean)
+    subprocess.run([BIN, "build-image", "--config", LAB, "--base", base, "--output", "img/pi.img"], cwd=work, env=ENV,
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    case("flash to a file vs bmaptool copy", f"{BIN} flash img/pi.img target.img",
+         "bmaptool -q copy --bmap img/pi.img.bmap img/pi.img target.img", "<= 1x", setup="rm -f target.img")
     lab16 = sixteen_board_lab(work)
     case("render of a 16-board lab", f"{BIN} render --config {lab16} --output out.tar.gz", None, "time")
+    binder = os.path.join(ROOT, "build/binder/x86_64/usbip-binder")
+    load = json.loads(subprocess.run([sys.executable, os.path.join(ROOT, "Benchmarks/binder_load.py"), binder, "2000"],
+                                     capture_output=True, text=True, check=True).stdout)
+    cases.append({"case": "binder serve: devlist on loopback", **load, "goal": "requests/s, p99"})
+    print(f"{'binder serve: devlist on loopback':<44} {load['per_second']:8.0f}/s p50 {load['p50_ms']} ms p99 {load['p99_ms']} ms"
+          f" server RSS {load['server_peak_rss_kib']} KiB", flush=True)
     shutil.rmtree(work, ignore_errors=True)
 
     results = {
