@@ -139,7 +139,7 @@ trap 'stop_vm; exit 130' INT TERM
 BOUND='for d in /sys/bus/usb/drivers/usbip-host/[0-9]*; do [ -e "$d" ] || continue; s=$(cat "$d/serial" 2>/dev/null) || s=-; echo "BOUND ${d##*/} $s"; done; true'
 # Waits (inside the guest, polling every 20 ms) until a device with serial $1 is bound.
 wait_bound() {
-  guest "for i in \$(seq 500); do for d in /sys/bus/usb/drivers/usbip-host/[0-9]*; do [ \"\$(cat \$d/serial 2>/dev/null)\" = '$1' ] && { echo \"BOUND \${d##*/} $1\"; exit 0; } 2>/dev/null; done; sleep 0.02; done; echo 'NOT BOUND $1'" "${2:-30}"
+  guest "f=; for i in \$(seq 500); do for d in /sys/bus/usb/drivers/usbip-host/[0-9]*; do [ \"\$(cat \$d/serial 2>/dev/null)\" = '$1' ] && f=\${d##*/}; done; [ -n \"\$f\" ] && break; sleep 0.02; done; if [ -n \"\$f\" ]; then echo \"BOUND \$f $1\"; else echo 'NOT BOUND $1'; fi" "${2:-30}"
 }
 # busid_of SERIAL: the guest busid of the USB device with that serial (any driver).
 busid_of() {
@@ -204,16 +204,21 @@ plug_and_measure() {
   while ((SECONDS < deadline)); do
     busid=$(remote_busids | grep -x "1-$port" || true)
     [[ -n $busid ]] && break
-    sleep 0.02
+    sleep 0.05
   done
   host_ms=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%d", (b - a) * 1000 }')
   [[ -n $busid ]] || fail "board $id on port $port not listed by the host's usbip list -r within 30 s"
-  lines=$(guest "dmesg | grep -E ' $busid: (new .*USB device number|usbip-host: register new device)'; journalctl -o short-monotonic --no-pager -u usbip-bind@$busid.service | grep -E 'Finished|Failed|failed' | tail -n 1")
-  new=$(awk -F'[][]' '/new .*USB device number/ { gsub(/ /, "", $2); print $2; exit }' <<<"$lines")
-  reg=$(awk -F'[][]' '/register new device/ { gsub(/ /, "", $2); print $2; exit }' <<<"$lines")
-  fin=$(awk -F'[][]' '/usbip-bind@/ { gsub(/ /, "", $2); v = $2 } END { print v }' <<<"$lines")
-  [[ -n $new && -n $reg ]] || fail "no kernel new-device/register lines for $busid:
+  # The bind unit may finish just after the host sees the export: look again for its line.
+  for _ in 1 2 3 4 5; do
+    lines=$(guest "dmesg | grep -E ' $busid: (new .*USB device number|usbip-host: register new device)'; journalctl -o short-monotonic --no-pager -u usbip-bind@$busid.service | grep -E 'Finished|Failed'; true")
+    new=$(awk -F'[][]' '/new .*USB device number/ { gsub(/ /, "", $2); print $2; exit }' <<<"$lines")
+    reg=$(awk -F'[][]' '/register new device/ { gsub(/ /, "", $2); print $2; exit }' <<<"$lines")
+    [[ -n $new && -n $reg ]] || fail "no kernel new-device/register lines for $busid:
 $lines"
+    fin=$(awk -F'[][]' -v t="$new" '/usbip-bind@/ { gsub(/ /, "", $2); if ($2 + 0 >= t + 0) { print $2; exit } }' <<<"$lines")
+    [[ -n $fin ]] && break
+    sleep 1
+  done
   guest_ms=$(awk -v a="$new" -v b="$reg" 'BEGIN { printf "%d", (b - a) * 1000 }')
   unit_ms=$([[ -n $fin ]] && awk -v a="$new" -v b="$fin" 'BEGIN { printf "%d", (b - a) * 1000 }' || echo none)
 }
@@ -222,6 +227,7 @@ hot_busid=$busid
 hot_guest_ms=$guest_ms hot_unit_ms=$unit_ms hot_host_ms=$host_ms
 unit=$(guest "systemctl show -p ActiveState -p Result usbip-bind@$hot_busid.service | tr '\n' ' '")
 [[ $unit == *Result=success* ]] || fail "(b) usbip-bind@$hot_busid.service did not succeed: $unit"
+((hot_guest_ms <= 200)) || say "WARNING: hot-plug -> bound ${hot_guest_ms} ms is above the 200 ms goal (TCG guest)"
 say "(b) hot-plugged board exported: busid $hot_busid; new device -> usbip-host bind ${hot_guest_ms} ms, -> bind unit finished ${hot_unit_ms} ms (guest clocks); device_add -> host usbip list -r ${hot_host_ms} ms"
 
 # (d) a keyboard (0627:0001) and the FPGALAB-Z board are not exported, though present.
