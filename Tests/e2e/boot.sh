@@ -18,6 +18,10 @@ console=serial0 mapped to ttyS0). The disk is attached with -snapshot: IMAGE is 
   --timeout S      seconds to wait for the boot marker (default 420)
   --port P         host port forwarded to the guest's USB/IP port 3240 (default: a free one)
   --no-hotplug     only boot; skip the FTDI hot-plug check
+  --usb-serial ID[:SERIAL[:PORT]]
+                   plug an emulated FTDI FT232 (usb-serial, 0403:6001) before the guest boots:
+                   QEMU id ID, serial number SERIAL, xHCI root port PORT (1-4: busid 1-PORT);
+                   repeatable; `qmp.py SOCK unplug ID` removes it
   --keep-running   leave the VM up; print its sockets (stop it with: qmp.py QMP quit)
   --workdir DIR    where console.log, sockets and qemu.log go (default build/e2e/boot-<time>)
 environment:
@@ -30,12 +34,14 @@ say() { printf 'boot.sh: %s\n' "$*"; }
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
 image='' timeout=420 port='' hotplug=1 keep=0 workdir=''
+coldplug=()
 while (($#)); do
   case $1 in
-    --timeout | --port | --workdir)
+    --timeout | --port | --workdir | --usb-serial)
       [[ $# -ge 2 ]] || die "$1 needs a value"
       case $1 in
         --timeout) timeout=$2 ;;
+        --usb-serial) coldplug+=("$2") ;;
         --port) port=$2 ;;
         --workdir) workdir=$2 ;;
       esac
@@ -90,6 +96,17 @@ if [[ -z $port ]]; then
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 fi
 
+# Cold-plugged boards: the chardev id follows qmp.py's convention (ID-chr), so unplug works.
+usb_args=()
+for spec in ${coldplug[@]+"${coldplug[@]}"}; do
+  IFS=: read -r id serial usb_port <<<"$spec"
+  [[ $id =~ ^[A-Za-z][A-Za-z0-9_-]*$ ]] || die "--usb-serial: '$id' is not a QEMU id"
+  [[ $serial =~ ^[A-Za-z0-9_.-]*$ ]] || die "--usb-serial: serial '$serial' has characters QEMU options cannot carry"
+  [[ $usb_port =~ ^[1-4]?$ ]] || die "--usb-serial: port '$usb_port' is not 1-4"
+  usb_args+=(-chardev "file,id=$id-chr,path=$workdir/$id.out"
+    -device "usb-serial,bus=xhci.0,chardev=$id-chr,id=$id${serial:+,serial=$serial}${usb_port:+,port=$usb_port}")
+done
+
 qemu_pid=''
 stop_vm() {
   [[ -n $qemu_pid ]] || return 0
@@ -117,7 +134,7 @@ qemu-system-x86_64 -accel "${E2E_ACCEL:-tcg,thread=multi}" -smp 2 -m 1024 \
   -display none -monitor none \
   -kernel "$workdir/vmlinuz" -initrd "$workdir/initrd.img" -append "$cmdline" \
   -drive "file=$image,format=raw,if=virtio" -snapshot \
-  -device qemu-xhci,id=xhci \
+  -device qemu-xhci,id=xhci ${usb_args[@]+"${usb_args[@]}"} \
   -nic "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$port-:3240" \
   -qmp "unix:$qmp_sock,server=on,wait=off" \
   -chardev "socket,id=ser0,path=$serial_sock,server=on,wait=off,logfile=$console_log" \

@@ -1,0 +1,22 @@
+# e2e lanes (issue 7). Included by the main Makefile (`-include mk/*.mk`), which defines BIN and
+# the `build` target.
+#
+#   e2e            the server lane: builds the bootable stand-in (cached in build/cache/standin),
+#                  patches it with E2E_LAB into build/e2e/server.img, boots it under qemu TCG and
+#                  checks cold-plug, hot-plug (latency), replugs, non-matching devices and the
+#                  host's `usbip list -r` (Tests/e2e/server-lane.sh)
+#
+# E2E_LAB picks the lab file: Tests/e2e/lab.yaml runs Debian's usbipd (daemon: usbipd); a
+# `daemon: binder` variant is selected the same way, e.g. make e2e E2E_LAB=Tests/e2e/lab-binder.yaml
+# E2E_REPLUGS sets the unplug/replug cycles (default 10).
+
+E2E_ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
+E2E_LAB ?= $(E2E_ROOT)/Tests/e2e/lab.yaml
+E2E_REPLUGS ?= 10
+
+.PHONY: e2e e2e-server
+
+e2e: e2e-server
+
+e2e-server: build
+	$(E2E_ROOT)/Tests/e2e/server-lane.sh --fpga-lab $(BIN) --lab $(E2E_LAB) --replugs $(E2E_REPLUGS)
