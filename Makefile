@@ -33,7 +33,7 @@ integration: build binder-test
 	$(SWIFT) test $(BUILD_FLAGS) --filter IntegrationTests
 
 ## test: every lane
-test: unit integration
+test: unit integration e2e
 
 ## image: patch BASE (default: a stand-in shaped like Raspberry Pi OS arm64, built with the real
 ## mkfs tools) with the overlay of IMAGE_CONFIG into $(OUT)/pi.img, pi.img.bmap and SHA256SUMS

@@ -14,9 +14,13 @@ E2E_ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
 E2E_LAB ?= $(E2E_ROOT)/Tests/e2e/lab.yaml
 E2E_REPLUGS ?= 10
 
-.PHONY: e2e e2e-server
+.PHONY: e2e e2e-server e2e-binder
 
-e2e: e2e-server
+## e2e: the server lane twice, with Debian's usbipd and with the baked-in usbip-binder
+e2e: e2e-server e2e-binder
 
 e2e-server: build
 	$(E2E_ROOT)/Tests/e2e/server-lane.sh --fpga-lab $(BIN) --lab $(E2E_LAB) --replugs $(E2E_REPLUGS)
+
+e2e-binder: build $(BINDER_OUT)/x86_64/usbip-binder
+	$(E2E_ROOT)/Tests/e2e/server-lane.sh --fpga-lab $(BIN) --lab $(E2E_ROOT)/Tests/e2e/lab-binder.yaml --replugs $(E2E_REPLUGS)

@@ -125,7 +125,7 @@ final class CountingSource: ByteSource {
         var count: Int
         if !peeked.isEmpty {
             count = min(buffer.count, peeked.count)
-            buffer.copyMemory(from: UnsafeRawBufferPointer(start: peeked, count: count))
+            peeked.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
             peeked.removeFirst(count)
         } else {
             count = try inner.read(into: buffer)

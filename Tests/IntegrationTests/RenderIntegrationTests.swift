@@ -71,4 +71,21 @@ import Testing
         #expect(verified.status == 0)
         #expect(verified.stdout + verified.stderr == "")
     }
+
+    /// `systemd-analyze security --offline=yes`: the binder's units stay at or below 2.5.
+    @Test func binderUnitsAreHardened() throws {
+        let dir = try Project.scratch("security")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Project.fpgaLab(["render", "--config", Project.exampleLab, "--output-dir", "root"], in: dir)
+        let units = dir.appendingPathComponent("root/etc/systemd/system")
+        try Project.check("cp", [units.appendingPathComponent("usbip-bind@.service").path,
+                                 units.appendingPathComponent("usbip-bind@1-1.3.service").path])
+        for unit in ["usbip-binder.service", "usbip-bind@1-1.3.service"] {
+            let result = try Project.run("systemd-analyze", ["security", "--offline=yes", "--root=\(dir.path)/root",
+                                                              "/etc/systemd/system/\(unit)"])
+            let line = try #require(result.stdout.split(separator: "\n").last { $0.contains("Overall exposure level") })
+            let score = try #require(Double(line.split(separator: ":").last!.split(separator: " ").first!))
+            #expect(score <= 2.5, "\(unit): \(line)")
+        }
+    }
 }

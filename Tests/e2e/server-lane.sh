@@ -56,6 +56,9 @@ while (($#)); do
 done
 [[ $replugs =~ ^[0-9]+$ ]] || die "--replugs must be a whole number"
 [[ -r $lab ]] || die "cannot read lab config '$lab'"
+# The USB/IP server unit the lab's daemon renders: usbip-binder (binder) or usbipd.
+server=usbipd
+if grep -Eq '^[[:space:]]*daemon:[[:space:]]*binder' "$lab"; then server=usbip-binder; fi
 for tool in qemu-system-x86_64 usbip python3 sfdisk mcopy mmdebstrap; do
   command -v "$tool" >/dev/null || die "missing tool $tool (see deps/e2e.apt)"
 done
@@ -119,9 +122,9 @@ fail() {
   {
     printf '\nserver-lane: FAILED: %s\n' "$reason"
     if [[ -n $qemu_pid ]] && kill -0 "$qemu_pid" 2>/dev/null; then
-      printf -- '--- guest: journalctl -u usbipd -u usbip-bind@* ---\n'
+      printf -- '--- guest: journalctl -u %s -u usbip-bind@* ---\n' "$server"
       python3 "$HERE/console.py" "$serial_sock" run \
-        "journalctl --no-pager -o short-monotonic -u usbipd -u 'usbip-bind@*' | tail -n 60; systemctl --no-pager --failed" 60 2>&1 | tr -d '\r' || true
+        "journalctl --no-pager -o short-monotonic -u $server -u 'usbip-bind@*' | tail -n 60; systemctl --no-pager --failed" 60 2>&1 | tr -d '\r' || true
     fi
     printf -- '--- last 60 lines of the transcript %s ---\n' "$transcript"
     tail -n 60 "$transcript"
@@ -174,11 +177,11 @@ qemu_pid=$(<"$workdir/qemu.pid")
 boot_seconds=$(awk '/after [0-9.]+ s$/ { print $(NF-1); exit }' "$workdir/boot.out")
 usbip_port=$(sed -n 's/.*usbip port \([0-9]*\).*/\1/p' "$workdir/boot.out")
 [[ -n $usbip_port ]] || fail "boot.sh did not report the forwarded usbip port"
-say "booted to the marker in ${boot_seconds} s (boot.sh: $(elapsed "$t") s); usbipd on host port $usbip_port"
+say "booted to the marker in ${boot_seconds} s (boot.sh: $(elapsed "$t") s); $server on host port $usbip_port"
 
 # (a) cold-plugged board exported, the stranger not.
-guest 'systemctl is-active usbipd.service; lsmod | grep -c "^usbip_host"; lsusb' >/dev/null ||
-  fail "usbipd.service is not active or usbip-host not loaded in the guest"
+guest "systemctl is-active $server.service; lsmod | grep -c '^usbip_host'; lsusb" >/dev/null ||
+  fail "$server.service is not active or usbip-host not loaded in the guest"
 bound=$(wait_bound FPGALAB-A 60)
 [[ $bound == *"BOUND "* && $bound != *"NOT BOUND"* ]] || fail "(a) the board plugged before boot was not bound to usbip-host"
 cold_busid=$(awk '/^BOUND / { print $2; exit }' <<<"$bound")
@@ -270,7 +273,7 @@ $(guest "systemctl --no-pager --failed; journalctl --no-pager -o short-monotonic
 [[ $starts -ge $((replugs + 1)) ]] || fail "(c) usbip-bind@$hot_busid.service ran $starts times for $((replugs + 1)) plugs"
 
 # Exposure of the rendered units, as systemd-analyze scores them in the guest.
-security=$(guest "systemd-analyze security --no-pager usbipd.service usbip-bind@$hot_busid.service 2>&1 | grep 'exposure level'")
+security=$(guest "systemd-analyze security --no-pager $server.service usbip-bind@$hot_busid.service 2>&1 | grep 'exposure level'")
 say "systemd-analyze security (guest):"
 printf '%s\n' "$security" | sed 's/^/    /'
 
