@@ -52,6 +52,11 @@ let package = Package(
         .executableTarget(name: "EmbedGen"),
         .plugin(name: "EmbedResources", capability: .buildTool(), dependencies: ["EmbedGen"]),
 
+        // USB/IP codec. No Foundation: the same sources are compiled into the
+        // Embedded Swift usbip-binder (see mk/binder.mk).
+        .target(name: "USBIPWire"),
+        .testTarget(name: "USBIPWireTests", dependencies: ["USBIPWire"]),
+
         .testTarget(name: "LabConfigTests", dependencies: ["LabConfig"]),
         .testTarget(name: "OverlayTests", dependencies: ["Overlay", "LabConfig"]),
         .testTarget(name: "ArchivesTests", dependencies: ["Archives"]),

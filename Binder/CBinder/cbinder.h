@@ -1,0 +1,34 @@
+/*
+ * The libc surface usbip-binder uses, for Embedded Swift's clang importer.
+ * Compiled against musl's headers (those shipped by the ziglang wheel), so
+ * constants and struct layouts are those of the libc the binary links with.
+ */
+#ifndef CBINDER_H
+#define CBINDER_H
+#define _GNU_SOURCE 1
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+/* errno is a macro over a function: Swift cannot read it directly. */
+static inline int binder_errno(void) { return errno; }
+
+/* open(2) is variadic: Swift can only call a fixed-arity wrapper. */
+static inline int binder_open(const char *path, int flags) {
+    return open(path, flags | O_CLOEXEC, 0644);
+}
+
+/* d_name is a char[256] that Swift imports as a tuple. */
+static inline const char *binder_dirent_name(const struct dirent *e) { return e->d_name; }
+
+#endif

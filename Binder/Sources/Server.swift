@@ -1,0 +1,258 @@
+import CBinder
+
+/// `serve`: the USB/IP server, one thread, one poll(2) loop.
+///
+/// ```
+/// accept ─► peer in allowlist? ─no─► log, close (nothing read)
+///              │yes
+///              ▼
+///         reading ──malformed / EOF / timeout──► close
+///              │ OP_REQ_DEVLIST            │ OP_REQ_IMPORT busid
+///              ▼                           ▼
+///         reply: bound devices       write fd to <dev>/usbip_sockfd, reply
+///              └────────► flush ◄──────────┘ ─► close (the kernel keeps its reference)
+/// ```
+final class Server {
+    struct Options {
+        var port: UInt16
+        var allow: [CIDR]
+        var timeoutMilliseconds: Int64
+    }
+
+    /// More clients than this at once are turned away at accept.
+    static let maxConnections = 64
+
+    let sysfs: Sysfs
+    let options: Options
+    private var listener: Int32 = -1
+    private var connections: [Connection] = []
+
+    init(sysfs: Sysfs, options: Options) {
+        self.sysfs = sysfs
+        self.options = options
+    }
+
+    /// Listens, tells systemd READY=1, and serves until killed.
+    func run() throws(BinderError) -> Never {
+        let family = try listen()
+        let allowText = options.allow.isEmpty ? "loopback only" : options.allow.map { $0.text }.joined(separator: " ")
+        Output.log("listening on port \(options.port) (\(family)); allow \(allowText); timeout \(options.timeoutMilliseconds / 1000) s")
+        Notify.send("READY=1\nSTATUS=serving USB/IP on port \(options.port)")
+        while true { step() }
+    }
+
+    private func listen() throws(BinderError) -> String {
+        var fd = socket(AF_INET6, Int32(SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK), 0)
+        var family = "IPv6+IPv4"
+        let where_ = "[::]:\(options.port)"
+        if fd >= 0 {
+            var off: Int32 = 0
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &off, socklen_t(MemoryLayout<Int32>.size))
+        } else {
+            fd = socket(AF_INET, Int32(SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK), 0)
+            family = "IPv4 only"
+        }
+        guard fd >= 0 else { throw .system(what: "cannot create socket for", path: where_, errno: binder_errno()) }
+        var on: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        let rc: Int32
+        if family == "IPv4 only" {
+            var a = sockaddr_in()
+            a.sin_family = sa_family_t(AF_INET)
+            a.sin_port = options.port.bigEndian
+            rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        } else {
+            var a = sockaddr_in6()
+            a.sin6_family = sa_family_t(AF_INET6)
+            a.sin6_port = options.port.bigEndian
+            rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+        }
+        guard rc == 0, CBinder.listen(fd, 16) == 0 else {
+            let e = binder_errno()
+            close(fd)
+            throw .system(what: "cannot listen on", path: where_, errno: e)
+        }
+        listener = fd
+        return family
+    }
+
+    /// One poll round: accept, read, write, expire.
+    private func step() {
+        var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
+        for c in connections {
+            fds.append(pollfd(fd: c.fd, events: Int16(c.reply == nil ? POLLIN : POLLOUT), revents: 0))
+        }
+        let now = monotonicMilliseconds()
+        var wait: Int64 = 60_000
+        for c in connections { wait = min(wait, max(0, c.deadline - now)) }
+        let n = fds.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), Int32(wait)) }
+        if n < 0 && binder_errno() != EINTR {
+            Output.log("poll failed: \(errnoText(binder_errno()))")
+        }
+        let after = monotonicMilliseconds()
+        var keep: [Connection] = []
+        for (i, c) in connections.enumerated() {
+            let ev = fds[i + 1].revents
+            var open = true
+            if ev != 0 {
+                open = c.reply == nil ? receive(c) : flush(c)
+            }
+            if open && after >= c.deadline {
+                Output.log("\(c.peer): timeout after \(options.timeoutMilliseconds / 1000) s, closing")
+                open = false
+            }
+            if open { keep.append(c) } else { close(c.fd) }
+        }
+        connections = keep
+        if fds[0].revents & Int16(POLLIN) != 0 { accept() }
+    }
+
+    private func accept() {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let fd = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                accept4(listener, $0, &length, Int32(SOCK_NONBLOCK | SOCK_CLOEXEC))
+            }
+        }
+        guard fd >= 0 else { return }
+        let (address, port) = peerAddress(storage)
+        let peer = (address.isEmpty ? "?" : formatPeer(address)) + ":\(port)"
+        let allow = options.allow.isEmpty ? CIDR.loopback : options.allow
+        guard allow.contains(where: { $0.contains(address) }) else {
+            Output.log("\(peer): refused, not in allowlist")
+            close(fd)
+            return
+        }
+        guard connections.count < Self.maxConnections else {
+            Output.log("\(peer): refused, \(Self.maxConnections) connections open")
+            close(fd)
+            return
+        }
+        Output.log("\(peer): connected")
+        connections.append(Connection(fd: fd, peer: peer, deadline: monotonicMilliseconds() + options.timeoutMilliseconds))
+    }
+
+    /// Reads what is there; answers once a whole request arrived. False = close.
+    private func receive(_ c: Connection) -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 256)
+        let n = chunk.withUnsafeMutableBytes { recv(c.fd, $0.baseAddress, $0.count, 0) }
+        if n < 0 {
+            let e = binder_errno()
+            if e == EAGAIN || e == EINTR { return true }
+            Output.log("\(c.peer): read failed: \(errnoText(e))")
+            return false
+        }
+        if n == 0 {
+            Output.log("\(c.peer): closed before a whole request (\(c.inbox.count) bytes)")
+            return false
+        }
+        c.inbox.append(contentsOf: chunk[0..<n])
+        let request: USBIPRequest
+        do {
+            guard let (r, _) = try USBIPRequest.decode(c.inbox) else { return true }
+            request = r
+        } catch {
+            Output.log("\(c.peer): malformed request: \(error.message), closing")
+            return false
+        }
+        switch request {
+        case .devlist:
+            let devices = exportedDevices()
+            Output.log("\(c.peer): devlist, \(devices.count) device(s)")
+            c.reply = USBIPDevlistReply(devices: devices).encode()
+        case .importDevice(let busID):
+            c.reply = importDevice(busID, c)
+        }
+        return flush(c)
+    }
+
+    /// Sends what is left of the reply. False = done (or failed): close.
+    private func flush(_ c: Connection) -> Bool {
+        guard let reply = c.reply else { return true }
+        while c.sent < reply.count {
+            let n = reply.withUnsafeBytes { raw in
+                send(c.fd, raw.baseAddress! + c.sent, raw.count - c.sent, Int32(MSG_NOSIGNAL))
+            }
+            if n < 0 {
+                let e = binder_errno()
+                if e == EAGAIN || e == EINTR { return true }
+                Output.log("\(c.peer): write failed: \(errnoText(e))")
+                return false
+            }
+            c.sent += n
+        }
+        return false
+    }
+
+    /// Devices bound to usbip-host, in busid order.
+    private func exportedDevices() -> [USBIPExportedDevice] {
+        var out: [USBIPExportedDevice] = []
+        for dev in SysfsDevice.all(sysfs) where dev.driver(sysfs) == "usbip-host" {
+            out.append(dev.exported(sysfs))
+        }
+        return out
+    }
+
+    /// Hands the connection to usbip-host (as usbipd does: before replying).
+    private func importDevice(_ busID: String, _ c: Connection) -> [UInt8] {
+        func fail(_ status: USBIPStatus, _ why: String) -> [UInt8] {
+            Output.log("\(c.peer): import \(busID) refused: \(why)")
+            return USBIPImportReply(status: status.rawValue, device: nil).encode()
+        }
+        guard isBusID(busID), let dev = SysfsDevice(busID: busID, in: sysfs), dev.driver(sysfs) == "usbip-host" else {
+            return fail(.noDevice, "not exported")
+        }
+        switch dev.attribute("usbip_status", sysfs) {
+        case "1": break
+        case "2": return fail(.deviceBusy, "in use")
+        default: return fail(.deviceError, "usbip_status is not 1 (available)")
+        }
+        do {
+            try sysfs.write(dev.dir + "/usbip_sockfd", "\(c.fd)")
+        } catch {
+            return fail(.deviceError, error.message)
+        }
+        Output.log("\(c.peer): import \(busID), socket handed to usbip-host")
+        return USBIPImportReply(status: 0, device: dev.exported(sysfs).device).encode()
+    }
+}
+
+/// One client connection.
+final class Connection {
+    let fd: Int32
+    let peer: String
+    let deadline: Int64
+    var inbox: [UInt8] = []
+    /// Set once the request is answered; then only writing remains.
+    var reply: [UInt8]?
+    var sent = 0
+
+    init(fd: Int32, peer: String, deadline: Int64) {
+        self.fd = fd
+        self.peer = peer
+        self.deadline = deadline
+    }
+}
+
+/// The peer's address as 16 bytes (IPv4 as IPv4-mapped) and its port.
+private func peerAddress(_ storage: sockaddr_storage) -> ([UInt8], UInt16) {
+    withUnsafeBytes(of: storage) { raw in
+        let family = Int32(raw.load(fromByteOffset: 0, as: sa_family_t.self))
+        let port = UInt16(raw[2]) << 8 | UInt16(raw[3])
+        if family == AF_INET6 { return (Array(raw[8..<24]), port) }
+        if family == AF_INET { return ([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff] + Array(raw[4..<8]), port) }
+        return ([], port)
+    }
+}
+
+private func formatPeer(_ address: [UInt8]) -> String {
+    let text = formatIPv6(address)
+    return text.has(0x3a) ? "[" + text + "]" : text
+}
+
+func monotonicMilliseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+}

@@ -1,0 +1,116 @@
+# shellcheck shell=bash
+# Helpers for the usbip-binder test scripts: a fake sysfs tree with the real
+# layout (DESIGN.md section 6), a runner for the binary under test (natively or
+# under qemu-user), and assertions. Sourced, not run.
+
+: "${BINDER:?set BINDER to the usbip-binder binary under test}"
+BINDER_RUNNER=${BINDER_RUNNER:-}
+FAILURES=0
+PASSES=0
+
+# binder ARGS...: runs the binary under test (through qemu when BINDER_RUNNER is set).
+binder() {
+    # shellcheck disable=SC2086 # BINDER_RUNNER is a command line, split on purpose
+    $BINDER_RUNNER "$BINDER" "$@"
+}
+
+pass() { PASSES=$((PASSES + 1)); printf '  ok   %s\n' "$1"; }
+fail() { FAILURES=$((FAILURES + 1)); printf '  FAIL %s\n' "$1"; }
+
+# check NAME EXPECTED ACTUAL
+check() {
+    if [ "$2" = "$3" ]; then
+        pass "$1"
+    else
+        fail "$1"
+        printf '       expected: %q\n       actual:   %q\n' "$2" "$3"
+    fi
+}
+
+# check_contains NAME NEEDLE HAYSTACK
+check_contains() {
+    case "$3" in
+        *"$2"*) pass "$1" ;;
+        *) fail "$1"; printf '       wanted %q in: %q\n' "$2" "$3" ;;
+    esac
+}
+
+# summary: prints the counts, returns non-zero on any failure.
+summary() {
+    printf '%s: %d passed, %d failed\n' "$1" "$PASSES" "$FAILURES"
+    [ "$FAILURES" -eq 0 ]
+}
+
+# attr FILE TEXT: one sysfs attribute, newline-terminated like the kernel's.
+attr() { printf '%s\n' "$2" > "$1"; }
+
+# make_tree ROOT: drivers and the root hub usb1 with an external hub 1-1.
+make_tree() {
+    local root=$1 d
+    rm -rf "$root"
+    mkdir -p "$root/bus/usb/devices"
+    for d in usb hub usbip-host ftdi_sio; do mkdir -p "$root/bus/usb/drivers/$d"; done
+    : > "$root/bus/usb/drivers/usb/bind"
+    : > "$root/bus/usb/drivers/usb/unbind"
+    for d in bind unbind match_busid rebind; do : > "$root/bus/usb/drivers/usbip-host/$d"; done
+    add_device "$root" usb1 devices/platform/soc/usb1 1d6b 0002 0602 09 usb 480 "3f980000.usb" "09/00/00"
+    add_device "$root" 1-1 devices/platform/soc/usb1/1-1 0424 9514 0200 09 usb 480 "" "09/00/02"
+}
+
+# add_device ROOT BUSID DIR VID PID BCD CLASS DRIVER SPEED SERIAL "IFCLS/SUB/PROTO ..."
+# The device directory DIR, its interfaces, its driver link and its
+# bus/usb/devices link. busnum is the number after "usb"/before "-"; devnum
+# counts devices created in this tree.
+add_device() {
+    local root=$1 busid=$2 dir=$3 vid=$4 pid=$5 bcd=$6 class=$7 driver=$8 speed=$9
+    local serial=${10} ifaces=${11}
+    local path="$root/$dir" n=0 i cls sub proto busnum
+    mkdir -p "$path"
+    busnum=${busid%%-*}
+    busnum=${busnum#usb}
+    DEVNUM=$(( ${DEVNUM:-0} + 1 ))
+    attr "$path/idVendor" "$vid"
+    attr "$path/idProduct" "$pid"
+    attr "$path/bcdDevice" "$bcd"
+    attr "$path/bDeviceClass" "$class"
+    attr "$path/bDeviceSubClass" 00
+    attr "$path/bDeviceProtocol" 00
+    attr "$path/bConfigurationValue" 1
+    attr "$path/bNumConfigurations" 1
+    attr "$path/busnum" "$busnum"
+    attr "$path/devnum" "$DEVNUM"
+    attr "$path/speed" "$speed"
+    [ -n "$serial" ] && attr "$path/serial" "$serial"
+    for i in $ifaces; do
+        IFS=/ read -r cls sub proto <<< "$i"
+        mkdir -p "$path/$busid:1.$n"
+        attr "$path/$busid:1.$n/bInterfaceClass" "$cls"
+        attr "$path/$busid:1.$n/bInterfaceSubClass" "$sub"
+        attr "$path/$busid:1.$n/bInterfaceProtocol" "$proto"
+        n=$((n + 1))
+    done
+    printf '%2d\n' "$n" > "$path/bNumInterfaces"
+    [ -n "$driver" ] && set_driver "$root" "$dir" "$driver"
+    ln -sr "$path" "$root/bus/usb/devices/$busid"
+}
+
+# set_driver ROOT DIR NAME: what the kernel does when a driver binds (relative link).
+set_driver() { ln -sfnr "$1/bus/usb/drivers/$3" "$1/$2/driver"; }
+
+# The boards of the tests (under the hub 1-1): an Arty (FT2232H) and a Digilent JTAG.
+add_boards() {
+    local root=$1
+    add_device "$root" 1-1.3 devices/platform/soc/usb1/1-1/1-1.3 0403 6010 0700 00 usb 480 \
+        210319A4B3C1 "ff/ff/ff ff/ff/ff"
+    add_device "$root" 1-1.4 devices/platform/soc/usb1/1-1/1-1.4 03fd 0013 0001 ff usb 12 "" "ff/00/00"
+}
+
+# wait_for_line FILE LINE [TENTHS]: polls until FILE holds LINE (default 10 s).
+wait_for_line() {
+    local n=0 limit=${3:-100}
+    until grep -qxF "$2" "$1" 2>/dev/null; do
+        n=$((n + 1))
+        [ "$n" -ge "$limit" ] && return 1
+        sleep 0.1
+    done
+}
