@@ -19,7 +19,7 @@ let package = Package(
         .target(
             name: "FPGALabCLI",
             dependencies: [
-                "LabConfig", "Overlay", "Archives", "DiskImage", "ClientRecipe",
+                "LabConfig", "Overlay", "Archives", "DiskImage", "ClientRecipe", "USBIPClient", "USBIPWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -56,6 +56,8 @@ let package = Package(
         // Embedded Swift usbip-binder (see mk/binder.mk).
         .target(name: "USBIPWire"),
         .testTarget(name: "USBIPWireTests", dependencies: ["USBIPWire"]),
+        .target(name: "USBIPClient", dependencies: ["USBIPWire", "LabConfig"]),
+        .testTarget(name: "USBIPClientTests", dependencies: ["USBIPClient", "USBIPWire", "LabConfig"]),
 
         .testTarget(name: "LabConfigTests", dependencies: ["LabConfig"]),
         .testTarget(name: "OverlayTests", dependencies: ["Overlay", "LabConfig"]),
@@ -66,7 +68,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Overlay", "LabConfig", "Archives", "DiskImage", "ClientRecipe",
+                "Overlay", "LabConfig", "Archives", "DiskImage", "ClientRecipe", "USBIPClient", "USBIPWire",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

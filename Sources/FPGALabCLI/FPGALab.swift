@@ -15,7 +15,8 @@ public struct FPGALab: ParsableCommand {
         version: FPGALabVersion.current,
         subcommands: [
             CheckCommand.self, RenderCommand.self, BuildImageCommand.self, InspectCommand.self,
-            ClientRecipeCommand.self,
+            ClientRecipeCommand.self, ListCommand.self, AttachCommand.self, DetachCommand.self,
+            StatusCommand.self, WatchCommand.self,
         ]
     )
 
