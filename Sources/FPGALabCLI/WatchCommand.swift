@@ -52,8 +52,14 @@ enum StopSignal {
 
     static var requested: Bool { flag != 0 }
 
+    /// Also unblocks both: a parent (a test runner, some service managers) may hand them down blocked.
     static func install() {
         signal(SIGINT) { _ in StopSignal.flag = 1 }
         signal(SIGTERM) { _ in StopSignal.flag = 1 }
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        sigprocmask(SIG_UNBLOCK, &set, nil)
     }
 }

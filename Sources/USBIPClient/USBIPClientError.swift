@@ -42,7 +42,9 @@ public enum USBIPClientError: Error, Equatable, Sendable, CustomStringConvertibl
         case .noVHCI(let what): return what
         case .noFreePort(let hub):
             return "no free vhci \(hub == .high ? "USB 2 (hs)" : "USB 3 (ss)") port; detach a board or build vhci-hcd with more ports (fpga-lab client-recipe)"
-        case .sysfs(let path, let errno): return "\(path): \(String(cString: strerror(errno)))"
+        case .sysfs(let path, let errno):
+            let hint = errno == EACCES || errno == EPERM ? " (vhci attach and detach need root)" : ""
+            return "\(path): \(String(cString: strerror(errno)))\(hint)"
         case .badStatus(let file, let line): return "\(file): cannot parse vhci status line '\(line)'"
         case .portNotAttached(let port): return "vhci port \(port) has nothing attached"
         case .notRoot(let what): return what

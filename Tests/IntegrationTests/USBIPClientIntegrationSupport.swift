@@ -145,7 +145,7 @@ final class FakeVHCIKernel: @unchecked Sendable {
             if fifos {
                 guard mkfifo(path, 0o600) == 0 else { throw CocoaError(.fileWriteUnknown) }
             } else {
-                FileManager.default.createFile(atPath: path, contents: nil)
+                _ = FileManager.default.createFile(atPath: path, contents: nil)
             }
         }
         try render()

@@ -37,13 +37,14 @@ import USBIPWire
     }
 
     /// The fields of `usbip list -r` (usb.ids names dropped): per device busid, vid:pid, path,
-    /// class triple, then one line per interface.
+    /// class triple, then one line per interface. First matching pattern wins (an interface
+    /// line also ends in a triple).
     static func usbipFields(_ text: String) -> [String] {
         let patterns: [(String, String)] = [
             (#"^ +([0-9.-]+): .*\(([0-9a-f]{4}:[0-9a-f]{4})\)$"#, "dev $1 $2"),
             (#"^ +: (/sys/.*)$"#, "path $1"),
-            (#"^ +: \(.*\) \(([0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{2})\)$"#, "class $1"),
             (#"^ +: +([0-9]+) - .*\(([0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{2})\)$"#, "if $1 $2"),
+            (#"^ +: .*\(([0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{2})\)$"#, "class $1"),
         ]
         var out: [String] = []
         for line in text.split(separator: "\n").map(String.init) {
@@ -183,7 +184,7 @@ import USBIPWire
         defer { kernel.stop(); binder?.stop() }
         let lab = try Self.lab(port: port, in: scratch)
         let log = scratch.appendingPathComponent("watch.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let watch = Process()
         watch.executableURL = URL(fileURLWithPath: Project.binary)
         watch.arguments = ["watch", "--config", lab, "--interval", "0.2", "--sysfs-root", kernel.root.path,

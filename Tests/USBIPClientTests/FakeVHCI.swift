@@ -14,7 +14,7 @@ struct FakeVHCI {
             try FileManager.default.createDirectory(atPath: root + "/devices/platform/vhci_hcd.\(n)", withIntermediateDirectories: true)
         }
         try "\(controllers * hcPorts * 2)\n".write(toFile: host + "/nports", atomically: true, encoding: .utf8)
-        for name in ["attach", "detach"] { FileManager.default.createFile(atPath: host + "/" + name, contents: nil) }
+        for name in ["attach", "detach"] { _ = FileManager.default.createFile(atPath: host + "/" + name, contents: nil) }
         for n in 0..<controllers {
             var text = "hub port sta spd dev      sockfd local_busid\n"
             for hub in ["hs", "ss"] {
