@@ -19,7 +19,7 @@ let package = Package(
         .target(
             name: "FPGALabCLI",
             dependencies: [
-                "LabConfig", "Overlay", "Archives", "DiskImage", "ClientRecipe", "Flash",
+                "LabConfig", "Overlay", "Archives", "DiskImage", "ClientRecipe", "Flash", "USBIPClient", "USBIPWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -39,6 +39,8 @@ let package = Package(
             dependencies: ["LabConfig", "Overlay", .product(name: "Mustache", package: "swift-mustache")]
         ),
         .target(name: "Archives", dependencies: ["CArchive"]),
+        // USB/IP codec. No Foundation: the same sources are compiled into the
+        // Embedded Swift usbip-binder (see mk/binder.mk).
         .target(name: "USBIPWire"),
         .target(
             name: "DiskImage",
@@ -57,6 +59,9 @@ let package = Package(
         .executableTarget(name: "EmbedGen"),
         .plugin(name: "EmbedResources", capability: .buildTool(), dependencies: ["EmbedGen"]),
 
+        .target(name: "USBIPClient", dependencies: ["USBIPWire", "LabConfig"]),
+        .testTarget(name: "USBIPClientTests", dependencies: ["USBIPClient", "USBIPWire", "LabConfig"]),
+
         .testTarget(name: "LabConfigTests", dependencies: ["LabConfig"]),
         .testTarget(name: "OverlayTests", dependencies: ["Overlay", "LabConfig"]),
         .testTarget(name: "ArchivesTests", dependencies: ["Archives"]),
@@ -68,7 +73,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Overlay", "LabConfig", "Archives", "DiskImage", "ClientRecipe", "Flash",
+                "Overlay", "LabConfig", "Archives", "DiskImage", "ClientRecipe", "Flash", "USBIPClient", "USBIPWire",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

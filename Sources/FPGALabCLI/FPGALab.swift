@@ -15,7 +15,8 @@ public struct FPGALab: ParsableCommand {
         version: FPGALabVersion.current,
         subcommands: [
             CheckCommand.self, RenderCommand.self, BuildImageCommand.self, InspectCommand.self,
-            FlashCommand.self, ClientRecipeCommand.self,
+            FlashCommand.self, ClientRecipeCommand.self, ListCommand.self, AttachCommand.self,
+            DetachCommand.self, StatusCommand.self, WatchCommand.self,
         ]
     )
 

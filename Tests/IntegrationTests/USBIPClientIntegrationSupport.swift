@@ -1,0 +1,242 @@
+import Foundation
+import Testing
+import USBIPClient
+
+/// A fake server-side sysfs tree for usbip-binder (DESIGN.md section 6): boards under a hub,
+/// bound to usbip-host (`driver` link, `usbip_status` 1, empty `usbip_sockfd`).
+struct FakeServerTree {
+    struct Board {
+        var busID: String
+        var vendor: String
+        var product: String
+        var bcd: String = "0700"
+        var deviceClass: String = "00"
+        var speed: String = "480"
+        var interfaces: [String] = ["ff/ff/ff"]
+    }
+
+    let root: URL
+    static let base = "devices/platform/soc/usb1/1-1"
+
+    init(_ boards: [Board], in scratch: URL) throws {
+        root = scratch.appendingPathComponent("server-sys")
+        let fm = FileManager.default
+        for driver in ["usb", "hub", "usbip-host"] {
+            try fm.createDirectory(at: root.appendingPathComponent("bus/usb/drivers/\(driver)"), withIntermediateDirectories: true)
+        }
+        try fm.createDirectory(at: root.appendingPathComponent("bus/usb/devices"), withIntermediateDirectories: true)
+        for name in ["bind", "unbind", "match_busid", "rebind"] { try attr("bus/usb/drivers/usbip-host/\(name)", "") }
+        for (n, board) in boards.enumerated() {
+            let dir = "\(Self.base)/\(board.busID)"
+            try attr("\(dir)/idVendor", board.vendor + "\n")
+            try attr("\(dir)/idProduct", board.product + "\n")
+            try attr("\(dir)/bcdDevice", board.bcd + "\n")
+            try attr("\(dir)/bDeviceClass", board.deviceClass + "\n")
+            try attr("\(dir)/bDeviceSubClass", "00\n")
+            try attr("\(dir)/bDeviceProtocol", "00\n")
+            try attr("\(dir)/bConfigurationValue", "1\n")
+            try attr("\(dir)/bNumConfigurations", "1\n")
+            try attr("\(dir)/bNumInterfaces", String(format: "%2ld\n", board.interfaces.count))
+            try attr("\(dir)/busnum", "1\n")
+            try attr("\(dir)/devnum", "\(n + 3)\n")
+            try attr("\(dir)/speed", board.speed + "\n")
+            try attr("\(dir)/usbip_status", "1\n")
+            try attr("\(dir)/usbip_sockfd", "")
+            for (i, triple) in board.interfaces.enumerated() {
+                let parts = triple.split(separator: "/").map(String.init)
+                let ifdir = "\(dir)/\(board.busID):1.\(i)"
+                try attr("\(ifdir)/bInterfaceClass", parts[0] + "\n")
+                try attr("\(ifdir)/bInterfaceSubClass", parts[1] + "\n")
+                try attr("\(ifdir)/bInterfaceProtocol", parts[2] + "\n")
+            }
+            try fm.createSymbolicLink(atPath: root.appendingPathComponent("\(dir)/driver").path,
+                                      withDestinationPath: "../../../../../../bus/usb/drivers/usbip-host")
+            try fm.createSymbolicLink(atPath: root.appendingPathComponent("bus/usb/devices/\(board.busID)").path,
+                                      withDestinationPath: "../../../\(dir)")
+        }
+    }
+
+    func attr(_ path: String, _ text: String) throws {
+        let url = root.appendingPathComponent(path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    /// What the binder handed over for `busID` (the socket fd number), "" when nothing.
+    func sockfd(_ busID: String) -> String {
+        ((try? String(contentsOf: root.appendingPathComponent("\(Self.base)/\(busID)/usbip_sockfd"), encoding: .utf8)) ?? "")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// usbip-binder serving a fake tree on a loopback port (built by `make -f mk/binder.mk binder`).
+final class BinderServer {
+    static var binary: String { Project.root.appendingPathComponent("build/binder/x86_64/usbip-binder").path }
+    let process = Process()
+    let port: UInt16
+
+    init(tree: FakeServerTree, port: UInt16) throws {
+        self.port = port
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
+            Issue.record("\(Self.binary) is missing: run `make -f mk/binder.mk binder` first")
+            throw CocoaError(.fileNoSuchFile)
+        }
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["--sysfs-root", tree.root.path, "serve", "--port", String(port)]
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if (try? USBIPConnection(to: USBIPServerAddress(host: "127.0.0.1", port: port), timeout: 1)) != nil { return }
+            usleep(20_000)
+        }
+        stop()
+        Issue.record("usbip-binder did not listen on port \(port)")
+        throw CocoaError(.executableLoad)
+    }
+
+    /// SIGKILL: the server vanishes as on a crash or power loss.
+    func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+
+    /// A loopback port nobody listens on (bound and released).
+    static func freePort() -> UInt16 {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(s) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
+        return UInt16(bigEndian: addr.sin_port)
+    }
+}
+
+/// A fake client vhci tree (vhci_hcd.0 with `nports`, `attach`, `detach`, `status`) and the
+/// kernel's part of it: an attach write marks the port used, a detach or a dropped server
+/// frees it, in the exact text format of vhci_sysfs.c.
+///
+/// For another process (the `fpga-lab` binary), `attach` and `detach` are FIFOs read by
+/// threads of the test, so every write is seen once and before the writer's next status
+/// read (the client spends a TCP round trip in between). In-process, they are regular files
+/// applied by ``poll()`` right after each write (``KernelSysfs``).
+final class FakeVHCIKernel: @unchecked Sendable {
+    let root: URL
+    let hcPorts: Int
+    let fifos: Bool
+    private let lock = NSLock()
+    private var used: [Int: (speed: UInt32, devid: UInt32, sockfd: UInt32)] = [:]
+    private var running = false
+
+    init(in scratch: URL, hcPorts: Int = 8, fifos: Bool = false) throws {
+        root = scratch.appendingPathComponent("client-sys")
+        self.hcPorts = hcPorts
+        self.fifos = fifos
+        try FileManager.default.createDirectory(at: host, withIntermediateDirectories: true)
+        try "\(hcPorts * 2)\n".write(to: host.appendingPathComponent("nports"), atomically: true, encoding: .utf8)
+        for name in ["attach", "detach"] {
+            let path = host.appendingPathComponent(name).path
+            if fifos {
+                guard mkfifo(path, 0o600) == 0 else { throw CocoaError(.fileWriteUnknown) }
+            } else {
+                _ = FileManager.default.createFile(atPath: path, contents: nil)
+            }
+        }
+        try render()
+    }
+
+    var host: URL { root.appendingPathComponent("devices/platform/vhci_hcd.0") }
+    var usedPorts: [Int] { lock.withLock { used.keys.sorted() } }
+
+    func render() throws {
+        var text = "hub port sta spd dev      sockfd local_busid\n"
+        let ports = lock.withLock { used }
+        for i in 0..<(2 * hcPorts) {
+            let hub = i < hcPorts ? "hs" : "ss"
+            if let u = ports[i] {
+                text += "\(hub)  \(String(format: "%04ld 006 %03u %08x %06u", i, u.speed, u.devid, u.sockfd)) 3-\(i + 1)\n"
+            } else {
+                text += "\(hub)  \(String(format: "%04ld", i)) 004 000 00000000 000000 0-0\n"
+            }
+        }
+        try text.write(to: host.appendingPathComponent("status"), atomically: true, encoding: .utf8)
+    }
+
+    /// `"<port> <sockfd> <devid> <speed>"` written to attach.
+    func applyAttach(_ text: String) throws {
+        let f = text.split(separator: " ").compactMap { UInt32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        guard f.count == 4 else { return }
+        lock.withLock { used[Int(f[0])] = (speed: f[3], devid: f[2], sockfd: f[1]) }
+        try render()
+    }
+
+    /// `"<port>"` written to detach.
+    func applyDetach(_ text: String) throws {
+        guard let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return }
+        _ = lock.withLock { used.removeValue(forKey: port) }
+        try render()
+    }
+
+    /// Regular-file mode: applies and empties pending writes.
+    func poll() throws {
+        for (name, apply) in [("attach", applyAttach), ("detach", applyDetach)] {
+            let url = host.appendingPathComponent(name)
+            let text = try String(contentsOf: url, encoding: .utf8)
+            if !text.isEmpty {
+                try apply(text)
+                try Data().write(to: url)
+            }
+        }
+    }
+
+    /// What vhci does when the TCP connection of every port breaks.
+    func dropAll() throws {
+        lock.withLock { used.removeAll() }
+        try render()
+    }
+
+    /// FIFO mode: one reader thread per file until ``stop()``.
+    func start() {
+        lock.withLock { running = true }
+        for name in ["attach", "detach"] {
+            let path = host.appendingPathComponent(name).path
+            Thread.detachNewThread { [self] in
+                while lock.withLock({ running }) {
+                    guard let handle = FileHandle(forReadingAtPath: path) else { return }
+                    let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+                    try? handle.close()
+                    try? (name == "attach" ? applyAttach(text) : applyDetach(text))
+                }
+            }
+        }
+    }
+
+    /// Ends the reader threads: each is woken by an empty write.
+    func stop() {
+        lock.withLock { running = false }
+        for name in ["attach", "detach"] {
+            let fd = open(host.appendingPathComponent(name).path, O_WRONLY | O_NONBLOCK)
+            if fd >= 0 { close(fd) }
+        }
+    }
+}
+
+/// The in-process form of the fake kernel: the client's sysfs writes go to the file and the
+/// kernel reacts at once (what a real vhci attach does before write(2) returns).
+struct KernelSysfs: SysfsAccess {
+    let kernel: FakeVHCIKernel
+    let real = FileSysfs()
+
+    func read(_ path: String) -> String? { real.read(path) }
+    func list(_ directory: String) -> [String] { real.list(directory) }
+    func write(_ path: String, _ text: String) throws(USBIPClientError) {
+        try real.write(path, text)
+        do { try kernel.poll() } catch { throw .sysfs(path: path, errno: EIO) }
+    }
+}

@@ -1,0 +1,224 @@
+import Foundation
+import LabConfig
+import Testing
+import USBIPClient
+import USBIPWire
+
+/// The client against the real usbip-binder on loopback, checked against Debian's usbip(8).
+@Suite(.serialized) struct USBIPClientIntegrationTests {
+    static let boards: [FakeServerTree.Board] = [
+        .init(busID: "1-1.2", vendor: "09fb", product: "6810", bcd: "0100", interfaces: ["ff/ff/ff"]),
+        .init(busID: "1-1.3", vendor: "0403", product: "6010", bcd: "0700", interfaces: ["ff/ff/ff", "ff/ff/ff"]),
+        .init(busID: "1-1.4", vendor: "03fd", product: "0013", bcd: "0001", deviceClass: "ff", speed: "12", interfaces: ["ff/00/00"]),
+    ]
+
+    static let labYAML = """
+        lab: loop-lab
+        server:
+          board: pi4
+          hostname: 127.0.0.1
+          port: PORT
+        devices:
+          - name: de10-nano
+            vendor: "09fb"
+            product: "6010"
+            also: [{vendor: "09fb", product: "6810"}]
+          - name: arty-a7
+            vendor: "0403"
+            product: "6010"
+            port: "1-1.3"
+
+        """
+
+    static func lab(port: UInt16, in dir: URL) throws -> String {
+        let path = dir.appendingPathComponent("lab.yaml").path
+        try labYAML.replacingOccurrences(of: "PORT", with: String(port)).write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// The fields of `usbip list -r` (usb.ids names dropped): per device busid, vid:pid, path,
+    /// class triple, then one line per interface. First matching pattern wins (an interface
+    /// line also ends in a triple).
+    static func usbipFields(_ text: String) -> [String] {
+        let patterns: [(String, String)] = [
+            (#"^ +([0-9.-]+): .*\(([0-9a-f]{4}:[0-9a-f]{4})\)$"#, "dev $1 $2"),
+            (#"^ +: (/sys/.*)$"#, "path $1"),
+            (#"^ +: +([0-9]+) - .*\(([0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{2})\)$"#, "if $1 $2"),
+            (#"^ +: .*\(([0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{2})\)$"#, "class $1"),
+        ]
+        var out: [String] = []
+        for line in text.split(separator: "\n").map(String.init) {
+            for (pattern, template) in patterns {
+                let re = try! NSRegularExpression(pattern: pattern)
+                let range = NSRange(line.startIndex..., in: line)
+                if re.firstMatch(in: line, range: range) != nil {
+                    out.append(re.stringByReplacingMatches(in: line, range: range, withTemplate: template))
+                    break
+                }
+            }
+        }
+        return out
+    }
+
+    /// The same fields from the client's OP_REP_DEVLIST.
+    static func clientFields(_ devices: [USBIPExportedDevice]) -> [String] {
+        devices.flatMap { e -> [String] in
+            let d = e.device
+            let h2 = { (v: UInt8) in USBIP.hex(UInt32(v), width: 2) }
+            var lines = ["dev \(d.busID) \(USBIP.hex(UInt32(d.idVendor), width: 4)):\(USBIP.hex(UInt32(d.idProduct), width: 4))",
+                         "path \(d.path)", "class \(h2(d.deviceClass))/\(h2(d.deviceSubClass))/\(h2(d.deviceProtocol))"]
+            for (i, f) in e.interfaces.enumerated() {
+                lines.append("if \(i) \(h2(f.interfaceClass))/\(h2(f.interfaceSubClass))/\(h2(f.interfaceProtocol))")
+            }
+            return lines
+        }
+    }
+
+    @Test func devlistEqualsUsbipListRemote() throws {
+        let scratch = try Project.scratch("usbip-devlist")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let tree = try FakeServerTree(Self.boards, in: scratch)
+        let binder = try BinderServer(tree: tree, port: BinderServer.freePort())
+        defer { binder.stop() }
+        for host in ["127.0.0.1", "::1", "localhost"] {
+            let devices = try USBIPRequests.devlist(USBIPServerAddress(host: host, port: binder.port))
+            #expect(devices.map(\.device.busID) == ["1-1.2", "1-1.3", "1-1.4"])
+            #expect(devices.map(\.device.speed) == [3, 3, 2])
+            let usbip = try Project.check("usbip", ["--tcp-port", String(binder.port), "list", "-r", host == "localhost" ? "127.0.0.1" : host])
+            let expected = Self.usbipFields(usbip)
+            #expect(expected.count == 3 * 3 + 4)
+            #expect(Self.clientFields(devices) == expected)
+        }
+    }
+
+    @Test func listJSONNamesBoards() throws {
+        let scratch = try Project.scratch("usbip-list")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let tree = try FakeServerTree(Self.boards, in: scratch)
+        let binder = try BinderServer(tree: tree, port: BinderServer.freePort())
+        defer { binder.stop() }
+        let lab = try Self.lab(port: binder.port, in: scratch)
+        let result = try Project.fpgaLab(["list", "--json", "--config", lab])
+        #expect(result.status == 0, "\(result.stderr)")
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(entries.map { $0["busid"] as? String } == ["1-1.2", "1-1.3", "1-1.4"])
+        #expect(entries.map { $0["vendor"] as? String } == ["09fb", "0403", "03fd"])
+        #expect(entries.map { $0["product"] as? String } == ["6810", "6010", "0013"])
+        #expect(entries.map { $0["speed"] as? Int } == [3, 3, 2])
+        #expect(entries.map { ($0["interfaces"] as? [Any])?.count } == [1, 2, 1])
+        #expect(entries.map { $0["name"] as? String } == ["de10-nano", "arty-a7", nil])
+        let plain = try Project.fpgaLab(["list", "--server", "[::1]:\(binder.port)"])
+        #expect(plain.status == 0)
+        #expect(plain.stdout.contains("1-1.3  0403:6010  480M    2       -  ff/ff/ff,ff/ff/ff"))
+        let refused = try Project.fpgaLab(["list", "--server", "127.0.0.1:\(BinderServer.freePort())", "--timeout", "2"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("Connection refused"))
+    }
+
+    @Test func attachEightBoardsAndDetach() throws {
+        let scratch = try Project.scratch("usbip-attach8")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let boards = (1...8).map { FakeServerTree.Board(busID: "1-1.\($0)", vendor: "0403", product: "6010") }
+        let tree = try FakeServerTree(boards, in: scratch)
+        let binder = try BinderServer(tree: tree, port: BinderServer.freePort())
+        defer { binder.stop() }
+        let kernel = try FakeVHCIKernel(in: scratch, hcPorts: 8)
+        let client = USBIPClient(vhci: VHCIDriver(sysfsRoot: kernel.root.path, sysfs: KernelSysfs(kernel: kernel)),
+                                 records: PortRecords(directory: scratch.appendingPathComponent("run").path))
+        let server = USBIPServerAddress(host: "127.0.0.1", port: binder.port)
+        let start = Date()
+        let attachments = try boards.map { try client.attach(busID: $0.busID, from: server) }
+        let elapsed = Date().timeIntervalSince(start)
+        print("attach of 8 boards against usbip-binder on loopback: \(Int(elapsed * 1000)) ms")
+        #expect(elapsed < 0.5)
+        #expect(attachments.map(\.port) == Array(0..<8))
+        #expect(kernel.usedPorts == Array(0..<8))
+        for b in boards { #expect(Int(tree.sockfd(b.busID)) != nil, "binder handed over \(b.busID)") }
+        let attached = try client.attached()
+        #expect(attached.map { $0.record?.busID } == boards.map(\.busID))
+        for a in attached { try client.detach(port: a.port.port) }
+        #expect(kernel.usedPorts.isEmpty)
+        #expect(try client.attached().isEmpty)
+    }
+
+    @Test func cliAttachStatusDetach() throws {
+        let scratch = try Project.scratch("usbip-cli")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let tree = try FakeServerTree(Self.boards, in: scratch)
+        let binder = try BinderServer(tree: tree, port: BinderServer.freePort())
+        defer { binder.stop() }
+        let kernel = try FakeVHCIKernel(in: scratch, hcPorts: 4, fifos: true)
+        kernel.start()
+        defer { kernel.stop() }
+        let lab = try Self.lab(port: binder.port, in: scratch)
+        let common = ["--sysfs-root", kernel.root.path, "--state-dir", scratch.appendingPathComponent("run").path]
+        let attach = try Project.fpgaLab(["attach", "--all", "--config", lab] + common)
+        #expect(attach.status == 0, "\(attach.stderr)")
+        #expect(attach.stdout.contains("de10-nano: attached 1-1.2 (09fb:6810) on vhci port 0"))
+        #expect(attach.stdout.contains("arty-a7: attached 1-1.3 (0403:6010) on vhci port "))
+        #expect(tree.sockfd("1-1.2") != "" && tree.sockfd("1-1.3") != "" && tree.sockfd("1-1.4") == "")
+        usleep(100_000)
+        let status = try Project.fpgaLab(["status", "--json", "--config", lab] + common)
+        #expect(status.status == 0, "\(status.stderr)")
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
+        #expect(entries.map { $0["name"] as? String } == ["de10-nano", "arty-a7"])
+        #expect(entries.map { $0["busid"] as? String } == ["1-1.2", "1-1.3"])
+        #expect(entries.map { $0["server"] as? String } == ["127.0.0.1:\(binder.port)", "127.0.0.1:\(binder.port)"])
+        let detach = try Project.fpgaLab(["detach", "arty-a7", "--config", lab] + common)
+        #expect(detach.status == 0, "\(detach.stderr)")
+        usleep(100_000)
+        #expect(kernel.usedPorts == [0])
+        let again = try Project.fpgaLab(["detach", "arty-a7", "--config", lab] + common)
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("arty-a7: not attached"))
+    }
+
+    @Test func watchReattachesAfterServerDrop() throws {
+        let scratch = try Project.scratch("usbip-watch")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let tree = try FakeServerTree(Self.boards, in: scratch)
+        let port = BinderServer.freePort()
+        var binder: BinderServer? = try BinderServer(tree: tree, port: port)
+        let kernel = try FakeVHCIKernel(in: scratch, hcPorts: 4, fifos: true)
+        kernel.start()
+        defer { kernel.stop(); binder?.stop() }
+        let lab = try Self.lab(port: port, in: scratch)
+        let log = scratch.appendingPathComponent("watch.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let watch = Process()
+        watch.executableURL = URL(fileURLWithPath: Project.binary)
+        watch.arguments = ["watch", "--config", lab, "--interval", "0.2", "--sysfs-root", kernel.root.path,
+                           "--state-dir", scratch.appendingPathComponent("run").path]
+        watch.standardOutput = try FileHandle(forWritingTo: log)
+        watch.standardError = watch.standardOutput
+        try watch.run()
+        defer { if watch.isRunning { kill(watch.processIdentifier, SIGKILL) } }
+        let logText = { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+        func waitFor(_ what: String, _ condition: () -> Bool) {
+            let deadline = Date().addingTimeInterval(15)
+            while !condition() && Date() < deadline { usleep(50_000) }
+            #expect(condition(), "\(what); log:\n\(logText())")
+        }
+        waitFor("both boards attached") { kernel.usedPorts.count == 2 && tree.sockfd("1-1.2") != "" && tree.sockfd("1-1.3") != "" }
+        #expect(logText().contains("de10-nano: attached 1-1.2 (09fb:6810)"))
+
+        // The server goes away; vhci notices the broken connections and frees the ports. The
+        // DE10 comes back re-enumerated with its other ID (09fb:6010, an also: of the lab).
+        binder?.stop()
+        binder = nil
+        try tree.attr("\(FakeServerTree.base)/1-1.2/usbip_sockfd", "")
+        try tree.attr("\(FakeServerTree.base)/1-1.3/usbip_sockfd", "")
+        try tree.attr("\(FakeServerTree.base)/1-1.2/idProduct", "6010\n")
+        try kernel.dropAll()
+        waitFor("losses logged") { logText().contains("de10-nano: lost") && logText().contains("arty-a7: lost") }
+        waitFor("a failed retry logged") { logText().contains("retry in 1 s") }
+        binder = try BinderServer(tree: tree, port: port)
+        waitFor("both boards attached again") { kernel.usedPorts.count == 2 && tree.sockfd("1-1.2") != "" && tree.sockfd("1-1.3") != "" }
+        #expect(logText().contains("de10-nano: attached 1-1.2 (09fb:6010)"))
+
+        kill(watch.processIdentifier, SIGTERM)
+        watch.waitUntilExit()
+        #expect(watch.terminationStatus == 0)
+        #expect(logText().hasSuffix("stopped by signal\n"))
+    }
+}
