@@ -29,7 +29,7 @@ public enum ImageSource {
     @discardableResult
     public static func extract(base: String, to destination: String,
                                progress: @escaping (UInt64) -> Void = { _ in }) throws -> UInt64 {
-        let source = try CountingSource(FileByteSource(path: base), progress: progress)
+        let source = PeekingSource(try FileByteSource(path: base)) { _, consumed in progress(consumed) }
         let header = try source.peek(8)
         let out = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard out >= 0 else { throw ImageSourceError.write(destination, String(cString: strerror(errno))) }
@@ -97,42 +97,6 @@ public enum ImageSource {
             try reader.readData { bytes, offset in try writer.write(bytes, at: UInt64(offset)) }
         }
         guard found != nil else { throw ImageSourceError.noImageInZip(base) }
-    }
-}
-
-/// A byte source that reports how much has been read and can look at the first bytes.
-final class CountingSource: ByteSource {
-    let inner: ByteSource
-    let progress: (UInt64) -> Void
-    private var consumed: UInt64 = 0
-    private var peeked: [UInt8] = []
-
-    var name: String { inner.name }
-
-    init(_ inner: ByteSource, progress: @escaping (UInt64) -> Void) {
-        self.inner = inner
-        self.progress = progress
-    }
-
-    func peek(_ count: Int) throws -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: count)
-        let got = try buffer.withUnsafeMutableBytes { try inner.read(into: $0) }
-        peeked = Array(buffer[..<got])
-        return peeked
-    }
-
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        var count: Int
-        if !peeked.isEmpty {
-            count = min(buffer.count, peeked.count)
-            peeked.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
-            peeked.removeFirst(count)
-        } else {
-            count = try inner.read(into: buffer)
-        }
-        consumed += UInt64(count)
-        progress(consumed)
-        return count
     }
 }
 

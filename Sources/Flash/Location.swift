@@ -66,45 +66,23 @@ public enum Location: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// A byte source that hashes (SHA-256) and counts what passes through, and can peek at the
-/// first bytes to tell the container by its magic.
+/// A byte source that hashes (SHA-256) what passes through, and can peek at the first bytes to
+/// tell the container by its magic (both done by Archives' PeekingSource).
 final class HashingSource: ByteSource {
-    let inner: ByteSource
-    private var peeked: [UInt8] = []
+    private var source: PeekingSource!
     private(set) var digest = StreamDigest()
-    var name: String { inner.name }
+    var name: String { source.name }
+    /// The source being read (an HTTPByteSource knows the download's length).
+    var inner: ByteSource { source.inner }
 
-    init(_ inner: ByteSource) { self.inner = inner }
-
-    func peek(_ count: Int) throws -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: count)
-        var got = 0
-        while got < count {
-            let n = try buffer.withUnsafeMutableBytes { try inner.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[got...])) }
-            if n == 0 { break }
-            got += n
-        }
-        peeked = Array(buffer[..<got])
-        return peeked
+    init(_ inner: ByteSource) {
+        source = PeekingSource(inner) { [unowned self] bytes, _ in digest.update(bytes) }
     }
 
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let count: Int
-        if !peeked.isEmpty {
-            count = min(buffer.count, peeked.count)
-            peeked.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
-            peeked.removeFirst(count)
-        } else {
-            count = try inner.read(into: buffer)
-        }
-        digest.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-        return count
-    }
+    func peek(_ count: Int) throws -> [UInt8] { try source.peek(count) }
 
-    /// Reads to the end (bytes a decoder left unread, such as stream padding), so the digest
-    /// covers the whole file.
-    func drain() throws {
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while try buffer.withUnsafeMutableBytes({ try read(into: $0) }) > 0 {}
-    }
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int { try source.read(into: buffer) }
+
+    /// Reads to the end, so the digest covers the whole file.
+    func drain() throws { try source.drain() }
 }
