@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "USBIPClientTests", dependencies: ["USBIPClient", "USBIPWire", "LabConfig"]),
 
         .testTarget(name: "LabConfigTests", dependencies: ["LabConfig"]),
-        .testTarget(name: "OverlayTests", dependencies: ["Overlay", "LabConfig"]),
+        .testTarget(name: "OverlayTests", dependencies: ["Overlay", "LabConfig"], exclude: ["Golden"]),
         .testTarget(name: "ArchivesTests", dependencies: ["Archives"]),
         .testTarget(name: "ClientRecipeTests", dependencies: ["ClientRecipe", "Overlay", "LabConfig"], exclude: ["Golden"]),
         .testTarget(name: "CLITests", dependencies: ["FPGALabCLI"]),
