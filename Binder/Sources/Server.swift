@@ -6,12 +6,27 @@ import CBinder
 /// accept ─► peer in allowlist? ─no─► log, close (nothing read)
 ///              │yes
 ///              ▼
+///         all slots taken? ─yes─► evict the oldest connection still waiting for its
+///              │no                 request (none: close the new one)
+///              ▼
 ///         reading ──malformed / EOF / timeout──► close
 ///              │ OP_REQ_DEVLIST            │ OP_REQ_IMPORT busid
 ///              ▼                           ▼
 ///         reply: bound devices       write fd to <dev>/usbip_sockfd, reply
 ///              └────────► flush ◄──────────┘ ─► close (the kernel keeps its reference)
 /// ```
+///
+/// Hostile peers (Binder/tests/hostile-peers.py proves each point):
+/// - A request is at most 40 bytes and has no length field, so a connection never buffers
+///   more than 40 + 256 bytes; a reply is written without reading further.
+/// - At most `maxConnections` (64) clients are open: fds and memory stay bounded. Idle
+///   clients cannot starve the others: a newcomer evicts the oldest connection that is
+///   still waiting for its request (a real client sends it at once; an idle one only
+///   holds the slot). Each round accepts at most `acceptBatch` (16) newcomers, fewer than
+///   the slots, so a client whose request has arrived is read before it can be evicted.
+/// - The listen backlog (`backlog`, 256) absorbs connection floods without the kernel
+///   dropping SYNs (a dropped SYN costs the client a 1 s retransmit).
+/// - `--timeout` closes a client that has not sent a whole request in time.
 final class Server {
     struct Options {
         var port: UInt16
@@ -19,8 +34,12 @@ final class Server {
         var timeoutMilliseconds: Int64
     }
 
-    /// More clients than this at once are turned away at accept.
+    /// Clients open at once; a newcomer beyond this evicts the oldest still waiting.
     static let maxConnections = 64
+    /// Connections accepted per poll round (< `maxConnections`, see above).
+    static let acceptBatch = 16
+    /// Pending connections the kernel queues before accept.
+    static let backlog: Int32 = 256
 
     let sysfs: Sysfs
     let options: Options
@@ -67,7 +86,7 @@ final class Server {
             a.sin6_port = options.port.bigEndian
             rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
         }
-        guard rc == 0, CBinder.listen(fd, 16) == 0 else {
+        guard rc == 0, CBinder.listen(fd, Self.backlog) == 0 else {
             let e = binder_errno()
             close(fd)
             throw .system(what: "cannot listen on", path: where_, errno: e)
@@ -104,10 +123,14 @@ final class Server {
             if open { keep.append(c) } else { close(c.fd) }
         }
         connections = keep
-        if fds[0].revents & Int16(POLLIN) != 0 { accept() }
+        if fds[0].revents & Int16(POLLIN) != 0 {
+            var accepted = 0
+            while accepted < Self.acceptBatch && accept() { accepted += 1 }
+        }
     }
 
-    private func accept() {
+    /// Accepts one pending connection. False = none was pending (or accept failed).
+    private func accept() -> Bool {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let fd = withUnsafeMutablePointer(to: &storage) {
@@ -115,22 +138,28 @@ final class Server {
                 accept4(listener, $0, &length, Int32(SOCK_NONBLOCK | SOCK_CLOEXEC))
             }
         }
-        guard fd >= 0 else { return }
+        guard fd >= 0 else { return false }
         let (address, port) = peerAddress(storage)
         let peer = (address.isEmpty ? "?" : formatPeer(address)) + ":\(port)"
         let allow = options.allow.isEmpty ? CIDR.loopback : options.allow
         guard allow.contains(where: { $0.contains(address) }) else {
             Output.log("\(peer): refused, not in allowlist")
             close(fd)
-            return
+            return true
         }
-        guard connections.count < Self.maxConnections else {
-            Output.log("\(peer): refused, \(Self.maxConnections) connections open")
-            close(fd)
-            return
+        if connections.count >= Self.maxConnections {
+            guard let oldest = connections.firstIndex(where: { $0.reply == nil }) else {
+                Output.log("\(peer): refused, \(Self.maxConnections) connections busy replying")
+                close(fd)
+                return true
+            }
+            let victim = connections.remove(at: oldest)
+            Output.log("\(victim.peer): evicted for \(peer), \(Self.maxConnections) connections open and no request yet")
+            close(victim.fd)
         }
         Output.log("\(peer): connected")
         connections.append(Connection(fd: fd, peer: peer, deadline: monotonicMilliseconds() + options.timeoutMilliseconds))
+        return true
     }
 
     /// Reads what is there; answers once a whole request arrived. False = close.

@@ -272,6 +272,36 @@ say "    new device -> usbip-host bind: $(stats "${replug_ms[@]}"); enumerated -
 $(guest "systemctl --no-pager --failed; journalctl --no-pager -o short-monotonic -u 'usbip-bind@*' | tail -n 20")"
 [[ $starts -ge $((replugs + 1)) ]] || fail "(c) usbip-bind@$hot_busid.service ran $starts times for $((replugs + 1)) plugs"
 
+# (f) import: the host sends OP_REQ_IMPORT for the cold board; the server, inside its hardened
+#     unit, hands the socket to usbip-host (writes <device>/usbip_sockfd under /sys/devices)
+#     and answers status 0 with the device.
+import_reply=$(python3 - "$usbip_port" "$cold_busid" <<'PY'
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+s.sendall(struct.pack(">HHI", 0x0111, 0x8003, 0) + sys.argv[2].encode().ljust(32, b"\0"))
+data = b""
+while len(data) < 8 + 312:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+version, code, status = struct.unpack(">HHI", data[:8])
+print(f"{version:04x} {code:04x} {status} {data[264:296].rstrip(bytes(1)).decode()}")
+PY
+) || fail "(f) OP_REQ_IMPORT of $cold_busid: no answer"
+log "host: OP_REQ_IMPORT $cold_busid" "$import_reply"
+[[ $import_reply == "0111 0003 0 $cold_busid" ]] ||
+  fail "(f) OP_REQ_IMPORT of $cold_busid answered '$import_reply', expected status 0 and the device"
+say "(f) OP_REQ_IMPORT of $cold_busid from the host: status 0, socket handed to usbip-host"
+if [[ $server == usbip-binder ]]; then
+  # The unit's view of sysfs: read-only but for /sys/devices (usbip_sockfd).
+  # The last mountinfo line of a mount point is the mount on top, the one paths resolve to.
+  mounts=$(guest "awk '\$5 ~ /^\\/sys(\\/devices|\\/bus\\/usb|\\/kernel)?\$/ { m[\$5] = substr(\$6, 1, 2) } END { for (k in m) print k, m[k] }' /proc/\$(systemctl show -p MainPID --value usbip-binder.service)/mountinfo | sort | tr '\\n' ' '" | tail -n 1)
+  say "    usbip-binder's sysfs mounts: $mounts"
+  [[ $mounts == *"/sys ro"* && $mounts == *"/sys/devices rw"* && $mounts != *"/sys rw"* && $mounts != *"/sys/bus/usb rw"* ]] ||
+    fail "(f) usbip-binder's sysfs is not read-only but for /sys/devices: $mounts"
+fi
+
 # Exposure of the rendered units, as systemd-analyze scores them in the guest.
 security=$(guest "systemd-analyze security --no-pager $server.service usbip-bind@$hot_busid.service 2>&1 | grep 'exposure level'")
 say "systemd-analyze security (guest):"

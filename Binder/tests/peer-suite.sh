@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Hostile peers for `usbip-binder serve` on loopback (issue #10): hostile-peers.py (floods,
+# malformed and idle clients under a 50 ms devlist prober) and allowlist-peer.py (a peer
+# outside the allowlist is closed before any byte is read, checked with strace). The
+# timing budget (100 ms) is about the binary, not an emulator: native runs only.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=Binder/tests/lib.sh
+. "$HERE/lib.sh"
+command -v python3 > /dev/null || { echo "python3 is required"; exit 1; }
+command -v strace > /dev/null || { echo "strace (Debian package strace) is required"; exit 1; }
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+T=$WORK/sys
+make_tree "$T"; add_boards "$T"
+set_driver "$T" devices/platform/soc/usb1/1-1/1-1.3 usbip-host
+attr "$T/devices/platform/soc/usb1/1-1/1-1.3/usbip_status" 1
+: > "$T/devices/platform/soc/usb1/1-1/1-1.3/usbip_sockfd"
+PORT=$((20000 + RANDOM % 20000))
+BIN=$(cd "$(dirname "$BINDER")" && pwd)/$(basename "$BINDER")
+
+status=0
+echo "hostile peers (prober: devlist every 50 ms, budget 100 ms)"
+python3 "$HERE/hostile-peers.py" "$BIN" "$T" "$PORT" 1 || status=1
+echo "allowlist: refused before any byte is read"
+python3 "$HERE/allowlist-peer.py" "$BIN" "$T" "$((PORT + 1))" || status=1
+exit "$status"
