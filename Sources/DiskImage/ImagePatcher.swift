@@ -92,28 +92,36 @@ public struct ImagePatcher {
             report = try patch(raw)
         } catch {
             progress.finish()
-            throw ImagePatchError.badBase(request.base, "\(error)")
+            throw blame(error)
         }
         report.imageSize = imageSize
 
-        progress.phase("bmap", total: nil)
-        let bmap = try Bmap.make(imagePath: raw, ranges: report.mappedRanges.map { ($0.offset, $0.length) })
-        report.mappedBytes = bmap.mappedBlocksCount * bmap.blockSize
+        let outputs: [(String, String)]
+        do {
+            progress.phase("bmap", total: nil)
+            let bmap = try Bmap.make(imagePath: raw, ranges: report.mappedRanges.map { ($0.offset, $0.length) })
+            report.mappedBytes = bmap.mappedBlocksCount * bmap.blockSize
 
-        if compression != .none {
-            progress.phase("compress", total: imageSize)
-            try compress(raw, to: image.temporary, compression: compression, size: imageSize)
+            if compression != .none {
+                progress.phase("compress", total: imageSize)
+                try compress(raw, to: image.temporary, compression: compression, size: imageSize)
+            }
+            progress.phase("checksum", total: nil)
+            let bmapBytes = bmap.xml()
+            try Checksums.writeFile(bmapOutput.temporary, bmapBytes)
+            let imageSum = try Checksums.sha256(ofFile: image.temporary)
+            outputs = [(output, imageSum), (output + ".bmap", Manifest.sha256Hex(bmapBytes))]
+            try Checksums.writeSums(outputs, merging: sumsPath, to: sums.temporary)
+
+            // Three renames, back to back: a kill between them leaves a set whose SHA256SUMS
+            // does not match, which `sha256sum -c` and `fpga-lab flash` both refuse.
+            try bmapOutput.publish()
+            try image.publish()
+            try sums.publish()
+        } catch {
+            progress.finish()
+            throw blameOutput(error)
         }
-        progress.phase("checksum", total: nil)
-        let bmapBytes = bmap.xml()
-        try Data(bmapBytes).write(to: URL(fileURLWithPath: bmapOutput.temporary))
-        let imageSum = try Checksums.sha256(ofFile: image.temporary)
-        let outputs = [(output, imageSum), (output + ".bmap", Manifest.sha256Hex(bmapBytes))]
-        try Checksums.writeSums(outputs, merging: sumsPath, to: sums.temporary)
-
-        try bmapOutput.publish()
-        try image.publish()
-        try sums.publish()
         progress.finish()
         return Report(imageSize: imageSize, mappedBytes: report.mappedBytes, arch: report.arch,
                       bootKind: report.bootKind, partitions: report.partitions,
@@ -143,6 +151,8 @@ public enum ImagePatchError: Error, Equatable, CustomStringConvertible {
     case outputIsBase(String)
     case overlayPath(String, String)
     case badBase(String, String)
+    /// OUT (or a file beside it) could not be written.
+    case output(String, String)
 
     public var description: String {
         switch self {
@@ -150,6 +160,7 @@ public enum ImagePatchError: Error, Equatable, CustomStringConvertible {
         case .outputIsBase(let path): "\(path): the output would overwrite the base image"
         case .overlayPath(let path, let reason): "cannot write \(path) into the image: \(reason)"
         case .badBase(let path, let reason): reason.hasPrefix(path) ? reason : "\(path): \(reason)"
+        case .output(let path, let reason): "\(path): cannot write the output: \(reason)"
         }
     }
 }
