@@ -123,6 +123,45 @@ import Testing
         #expect(Set(xz.keys).isSuperset(of: ["extract", "patch", "compress"]), "\(xz)")
     }
 
+    /// Temporaries of dead runs, and of PIDs that now run another program, are removed by the
+    /// next run (build-image and render alike, symlinks in them not followed); the temporary
+    /// of a live fpga-lab run is kept.
+    @Test func staleTemporariesAreRemovedLiveOnesKept() throws {
+        let dir = try Project.scratch("stale")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let base = try Self.smallBase(in: dir)
+        try Project.check("xz", ["-k", "-T1", base])
+        let dead = Process()
+        dead.executableURL = URL(fileURLWithPath: "/bin/true")
+        try dead.run()
+        dead.waitUntilExit()
+        let foreign = Process()
+        foreign.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        foreign.arguments = ["60"]
+        try foreign.run()
+        defer { foreign.terminate(); foreign.waitUntilExit() }
+        let live = try PhaseWatchedRun(["build-image", "--config", Project.exampleLab, "--base", base + ".xz", "--output", "other/pi.img.xz"], in: dir)
+        defer { live.kill(); live.wait() }
+
+        let out = try dir.appendingPathComponent("out").creatingDirectory()
+        let victim = try dir.appendingPathComponent("victim").creatingDirectory()
+        try Data("precious\n".utf8).write(to: victim.appendingPathComponent("file"))
+        let (d, f, l) = (dead.processIdentifier, foreign.processIdentifier, live.process.processIdentifier)
+        for name in [".pi.img.partial-\(d)", ".pi.img.partial-\(d).raw", ".pi.img.bmap.partial-\(f)", ".SHA256SUMS.partial-\(d)", ".pi.img.partial-\(l)"] {
+            try Data("stale".utf8).write(to: out.appendingPathComponent(name))
+        }
+        let staleTree = try out.appendingPathComponent(".overlay.partial-\(d)/etc").creatingDirectory()
+        try FileManager.default.createSymbolicLink(atPath: staleTree.appendingPathComponent("udev").path, withDestinationPath: victim.path)
+        try FileManager.default.createSymbolicLink(atPath: out.appendingPathComponent(".overlay.partial-\(f).old").path, withDestinationPath: victim.path)
+
+        let build = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "out/pi.img"], in: dir)
+        #expect(build.status == 0, "\(build.stderr)")
+        let render = try Project.fpgaLab(["render", "--config", Project.exampleLab, "--output-dir", "out/overlay"], in: dir)
+        #expect(render.status == 0, "\(render.stderr)")
+        #expect(Self.listing(out) == [".pi.img.partial-\(l)", "SHA256SUMS", "overlay", "pi.img", "pi.img.bmap"], "\(Self.listing(out))")
+        #expect(Self.listing(victim) == ["file"])
+    }
+
     /// A tmpfs of `size` mounted at DIR/out for the duration of `body`, unmounted on every path.
     static func withSmallDisk<T>(_ dir: URL, size: Int, _ body: (URL) throws -> T) throws -> T {
         let out = try dir.appendingPathComponent("out", isDirectory: true).creatingDirectory()
