@@ -38,7 +38,7 @@ let package = Package(
             name: "ClientRecipe",
             dependencies: ["LabConfig", "Overlay", .product(name: "Mustache", package: "swift-mustache")]
         ),
-        .target(name: "Archives", dependencies: ["CArchive"]),
+        .target(name: "Archives", dependencies: ["CArchive", "CLzma"]),
         // USB/IP codec. No Foundation: the same sources are compiled into the
         // Embedded Swift usbip-binder (see mk/binder.mk).
         .target(name: "USBIPWire"),
@@ -51,6 +51,7 @@ let package = Package(
             dependencies: ["DiskImage", "Archives", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .systemLibrary(name: "CExt2fs", pkgConfig: "ext2fs", providers: [.apt(["libext2fs-dev"])]),
+        .systemLibrary(name: "CLzma", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
         .systemLibrary(
             name: "CArchive",
             pkgConfig: "libarchive",
@@ -63,7 +64,7 @@ let package = Package(
         .testTarget(name: "USBIPClientTests", dependencies: ["USBIPClient", "USBIPWire", "LabConfig"]),
 
         .testTarget(name: "LabConfigTests", dependencies: ["LabConfig"]),
-        .testTarget(name: "OverlayTests", dependencies: ["Overlay", "LabConfig"]),
+        .testTarget(name: "OverlayTests", dependencies: ["Overlay", "LabConfig"], exclude: ["Golden"]),
         .testTarget(name: "ArchivesTests", dependencies: ["Archives"]),
         .testTarget(name: "ClientRecipeTests", dependencies: ["ClientRecipe", "Overlay", "LabConfig"], exclude: ["Golden"]),
         .testTarget(name: "CLITests", dependencies: ["FPGALabCLI"]),

@@ -1,23 +1,30 @@
 import CArchive
 
-/// Writes one stream of bytes to a file compressed with xz, gzip, zstd or bzip2 (libarchive's
-/// raw format: no container, as `xz -c` would produce).
+/// Writes one stream of bytes to a file compressed with xz, gzip, zstd or bzip2 (no container,
+/// as `xz -c` would produce). xz goes through liblzma directly (XZFileWriter: bounded memory,
+/// output independent of the thread count); the others through libarchive's raw format.
 public final class CompressedFileWriter {
-    private let handle: ArchiveWriteHandle
+    private enum Backend {
+        case archive(ArchiveWriteHandle)
+        case xz(XZFileWriter)
+    }
+
+    private let backend: Backend
 
     public init(path: String, compression: Compression, size: Int64, threads: Int = 2) throws(ArchiveError) {
-        handle = try ArchiveWriteHandle(path: path)
+        if compression == .xz {
+            backend = .xz(try XZFileWriter(path: path, threads: UInt32(max(1, threads))))
+            return
+        }
+        let handle = try ArchiveWriteHandle(path: path)
+        backend = .archive(handle)
         let archive = try handle.open()
         try handle.check(archive_write_set_format_raw(archive))
         switch compression {
-        case .none: throw .libarchive(path, "no compression chosen for a compressed output")
+        case .none, .xz: throw .libarchive(path, "no compression chosen for a compressed output")
         case .gzip:
             try handle.check(archive_write_add_filter_gzip(archive))
             try handle.check(archive_write_set_filter_option(archive, "gzip", "timestamp", nil))
-        case .xz:
-            try handle.check(archive_write_add_filter_xz(archive))
-            // Threads split the stream into blocks; the output stays the same for a given count.
-            _ = archive_write_set_filter_option(archive, "xz", "threads", String(threads))
         case .zstd: try handle.check(archive_write_add_filter_zstd(archive))
         case .bzip2: try handle.check(archive_write_add_filter_bzip2(archive))
         }
@@ -32,10 +39,16 @@ public final class CompressedFileWriter {
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws(ArchiveError) {
-        try handle.writeData(bytes)
+        switch backend {
+        case .archive(let handle): try handle.writeData(bytes)
+        case .xz(let writer): try writer.write(bytes)
+        }
     }
 
     public func finish() throws(ArchiveError) {
-        try handle.finish()
+        switch backend {
+        case .archive(let handle): try handle.finish()
+        case .xz(let writer): try writer.finish()
+        }
     }
 }

@@ -62,8 +62,36 @@ public struct ImagePatcher {
     }
 
     public func run() throws -> Report {
+        let files = try prepare()
+        defer { files.removeTemporaries() }
+        progress.phase("extract", total: Self.size(of: request.base))
+        let imageSize: UInt64
+        do {
+            imageSize = try ImageSource.extract(base: request.base, to: files.raw) { progress.advance(to: $0) }
+        } catch {
+            progress.finish()
+            throw blame(error)
+        }
+        return try complete(files, imageSize: imageSize)
+    }
+
+    /// The temporaries of one output (image, bmap, SHA256SUMS) beside their destinations.
+    struct OutputFiles {
+        let image: AtomicOutput
+        let bmap: AtomicOutput
+        let sums: AtomicOutput
+        /// The raw image being patched: the image's temporary itself, or beside it when OUT is
+        /// compressed.
+        let raw: String
+
+        func removeTemporaries() {
+            for path in [raw, image.temporary, bmap.temporary, sums.temporary] { unlink(path) }
+        }
+    }
+
+    /// Checks the request and clears what killed runs left beside its outputs.
+    func prepare() throws -> OutputFiles {
         let output = request.output
-        let compression = Compression.forPath(output)
         guard FileManager.default.isReadableFile(atPath: request.base) else {
             throw ImagePatchError.baseUnreadable(request.base)
         }
@@ -73,23 +101,23 @@ public struct ImagePatcher {
         let directory = URL(fileURLWithPath: output).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let image = AtomicOutput(destination: output)
-        let raw = compression == .none ? image.temporary : image.temporary + ".raw"
-        let bmapOutput = AtomicOutput(destination: output + ".bmap")
         let sumsPath = URL(fileURLWithPath: output).deletingLastPathComponent().appendingPathComponent("SHA256SUMS").path
-        let sums = AtomicOutput(destination: sumsPath)
-        for stale in [image, bmapOutput, sums] { stale.removeStale() }
-        defer {
-            for path in [raw, image.temporary, bmapOutput.temporary, sums.temporary] { unlink(path) }
-        }
+        let files = OutputFiles(image: image, bmap: AtomicOutput(destination: output + ".bmap"),
+                                sums: AtomicOutput(destination: sumsPath),
+                                raw: Compression.forPath(output) == .none ? image.temporary : image.temporary + ".raw")
+        for stale in [files.image, files.bmap, files.sums] { stale.removeStale() }
+        return files
+    }
 
-        let baseSize = (try? FileManager.default.attributesOfItem(atPath: request.base)[.size] as? UInt64) ?? nil
-        let imageSize: UInt64
+    /// Patches `files.raw` (the extracted base), writes the bmap, compresses, checksums and
+    /// moves the three outputs into place.
+    func complete(_ files: OutputFiles, imageSize: UInt64) throws -> Report {
+        let output = request.output
+        let compression = Compression.forPath(output)
         var report: PatchResult
         do {
-            progress.phase("extract", total: baseSize)
-            imageSize = try ImageSource.extract(base: request.base, to: raw) { progress.advance(to: $0) }
             progress.phase("patch", total: nil)
-            report = try patch(raw)
+            report = try patch(files.raw)
         } catch {
             progress.finish()
             throw blame(error)
@@ -99,25 +127,26 @@ public struct ImagePatcher {
         let outputs: [(String, String)]
         do {
             progress.phase("bmap", total: nil)
-            let bmap = try Bmap.make(imagePath: raw, ranges: report.mappedRanges.map { ($0.offset, $0.length) })
+            let rawSum = compression == .none ? Checksums.sha256InBackground(ofFile: files.raw) : nil
+            let bmap = try Bmap.make(imagePath: files.raw, ranges: report.mappedRanges.map { ($0.offset, $0.length) })
             report.mappedBytes = bmap.mappedBlocksCount * bmap.blockSize
 
             if compression != .none {
                 progress.phase("compress", total: imageSize)
-                try compress(raw, to: image.temporary, compression: compression, size: imageSize)
+                try compress(files.raw, to: files.image.temporary, compression: compression, size: imageSize)
             }
             progress.phase("checksum", total: nil)
             let bmapBytes = bmap.xml()
-            try Checksums.writeFile(bmapOutput.temporary, bmapBytes)
-            let imageSum = try Checksums.sha256(ofFile: image.temporary)
+            try Checksums.writeFile(files.bmap.temporary, bmapBytes)
+            let imageSum = try rawSum?() ?? Checksums.sha256(ofFile: files.image.temporary)
             outputs = [(output, imageSum), (output + ".bmap", Manifest.sha256Hex(bmapBytes))]
-            try Checksums.writeSums(outputs, merging: sumsPath, to: sums.temporary)
+            try Checksums.writeSums(outputs, merging: files.sums.destination, to: files.sums.temporary)
 
-            // Three renames, back to back: a kill between them leaves a set whose SHA256SUMS
-            // does not match, which `sha256sum -c` and `fpga-lab flash` both refuse.
-            try bmapOutput.publish()
-            try image.publish()
-            try sums.publish()
+            // Three renames, back to back, SHA256SUMS last: a kill between them leaves the old
+            // SHA256SUMS beside a new file, which `sha256sum -c` and `fpga-lab flash` refuse.
+            try files.bmap.publish()
+            try files.image.publish()
+            try files.sums.publish()
         } catch {
             progress.finish()
             throw blameOutput(error)
@@ -127,6 +156,10 @@ public struct ImagePatcher {
                       bootKind: report.bootKind, partitions: report.partitions,
                       overlayEntries: report.overlayEntries, warnings: report.warnings, outputs: outputs,
                       phaseSeconds: progress.seconds)
+    }
+
+    static func size(of path: String) -> UInt64? {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? UInt64) ?? nil
     }
 
     private func compress(_ raw: String, to path: String, compression: Compression, size: UInt64) throws {
@@ -151,6 +184,7 @@ public enum ImagePatchError: Error, Equatable, CustomStringConvertible {
     case outputIsBase(String)
     case overlayPath(String, String)
     case badBase(String, String)
+    case duplicateOutput(String)
     /// OUT (or a file beside it) could not be written.
     case output(String, String)
 
@@ -160,6 +194,7 @@ public enum ImagePatchError: Error, Equatable, CustomStringConvertible {
         case .outputIsBase(let path): "\(path): the output would overwrite the base image"
         case .overlayPath(let path, let reason): "cannot write \(path) into the image: \(reason)"
         case .badBase(let path, let reason): reason.hasPrefix(path) ? reason : "\(path): \(reason)"
+        case .duplicateOutput(let path): "\(path): two lab configs would write the same output"
         case .output(let path, let reason): "\(path): cannot write the output: \(reason)"
         }
     }

@@ -1,4 +1,5 @@
 import Archives
+import CExt2fs
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -82,6 +83,40 @@ public enum ImageSource {
             }
         }
         writer.extend(to: UInt64(size))
+    }
+
+    /// Copies an already sparse raw image (an `extract` result) to `destination`: only its data
+    /// extents (SEEK_DATA/SEEK_HOLE), each with copy_file_range so the bytes stay in the kernel.
+    /// Returns the size.
+    @discardableResult
+    public static func clone(_ source: String, to destination: String) throws -> UInt64 {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw ImageSourceError.read(source, String(cString: strerror(errno))) }
+        defer { close(input) }
+        let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard output >= 0 else { throw ImageSourceError.write(destination, String(cString: strerror(errno))) }
+        defer { close(output) }
+        var info = stat()
+        guard fstat(input, &info) == 0 else { throw ImageSourceError.read(source, String(cString: strerror(errno))) }
+        let size = Int64(info.st_size)
+        var position: Int64 = 0
+        while position < size {
+            let data = Int64(lseek(input, off_t(position), seekData))
+            guard data >= 0 else { break }
+            var hole = Int64(lseek(input, off_t(data), seekHole))
+            if hole < 0 { hole = size }
+            var from = off_t(data), to = off_t(data)
+            while from < hole {
+                let copied = CExt2fs.copy_file_range(input, &from, output, &to, Int(hole - Int64(from)), 0)
+                if copied < 0 && errno == EINTR { continue }
+                guard copied > 0 else {
+                    throw ImageSourceError.write(destination, copied == 0 ? "\(source) ends early" : String(cString: strerror(errno)))
+                }
+            }
+            position = hole
+        }
+        guard ftruncate(output, off_t(size)) == 0 else { throw ImageSourceError.write(destination, String(cString: strerror(errno))) }
+        return UInt64(size)
     }
 
     private static func extractZip(base: String, source: ByteSource, writer: inout SparseWriter) throws {

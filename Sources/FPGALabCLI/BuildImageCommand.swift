@@ -16,13 +16,14 @@ struct BuildImageCommand: ParsableCommand {
         """
     )
 
-    @OptionGroup var options: ConfigOptions
+    @Option(name: .long, help: ArgumentHelp("The lab config. Repeat --config/--output pairs to make several images from one base, which is then read and decompressed once.", valueName: "lab.yaml"))
+    var config: [String]
 
     @Option(name: .long, help: ArgumentHelp("The stock image to start from.", valueName: "image"))
     var base: String
 
-    @Option(name: .long, help: ArgumentHelp("The image to write (.img, .img.xz, ...).", valueName: "out.img"))
-    var output: String
+    @Option(name: .long, help: ArgumentHelp("The image to write (.img, .img.xz, ...), one per --config.", valueName: "out.img"))
+    var output: [String]
 
     @Option(name: .long, help: ArgumentHelp("The usbip-binder executable to bake in (default: <binder-dir>/<arch>/usbip-binder).", valueName: "path"))
     var binder: String?
@@ -37,24 +38,40 @@ struct BuildImageCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard output.hasSuffix(".img") || [".img.xz", ".img.gz", ".img.zst", ".img.bz2"].contains(where: output.hasSuffix) else {
-            throw ValidationError("--output \(output): the name must end in .img, .img.xz, .img.gz, .img.zst or .img.bz2.")
+        guard !config.isEmpty else { throw ValidationError("Missing expected argument '--config <lab.yaml>'") }
+        guard !output.isEmpty else { throw ValidationError("Missing expected argument '--output <out.img>'") }
+        guard config.count == output.count else {
+            throw ValidationError("\(config.count) --config but \(output.count) --output: give one --output per --config, in the same order.")
+        }
+        for output in output {
+            guard output.hasSuffix(".img") || [".img.xz", ".img.gz", ".img.zst", ".img.bz2"].contains(where: output.hasSuffix) else {
+                throw ValidationError("--output \(output): the name must end in .img, .img.xz, .img.gz, .img.zst or .img.bz2.")
+            }
         }
     }
 
     func run() throws {
-        let file = try options.load()
+        let files = try config.map { try ConfigOptions.load($0) }
         do {
-            let request = ImagePatcher.Request(
-                base: base, output: output, lab: file, store: try TemplateStore(templatesDirectory: templates),
-                binderDirectory: binderDir ?? defaultBinderDirectory(), binderExecutable: binder, epoch: try sourceDateEpoch())
-            let report = try ImagePatcher(request, progress: TerminalProgress()).run()
-            for warning in report.warnings { Console.warning(warning) }
+            let store = try TemplateStore(templatesDirectory: templates)
+            let binderDirectory = binderDir ?? defaultBinderDirectory()
+            let epoch = try sourceDateEpoch()
+            let requests = zip(files, output).map { file, output in
+                ImagePatcher.Request(base: base, output: output, lab: file, store: store, binderDirectory: binderDirectory,
+                                     binderExecutable: binder, epoch: epoch)
+            }
+            let reports = try ImageBatch(requests, progress: TerminalProgress()).run()
+            for report in reports {
+                for warning in report.warnings { Console.warning(warning) }
+            }
             if json {
-                Console.output(try jsonSummary(report))
+                let summaries = zip(output, reports).map { Self.summary(output: $0, $1) }
+                Console.output(try Self.encode(summaries.count == 1 ? AnyEncodable(summaries[0]) : AnyEncodable(summaries)))
             } else {
-                Console.output("\(output): \(report.arch.debianName) image, \(TerminalProgress.mib(report.imageSize)), \(TerminalProgress.mib(report.mappedBytes)) mapped, bootfs \(report.bootKind), \(report.overlayEntries) overlay entries")
-                for (path, sum) in report.outputs { Console.output("\(sum)  \(path)") }
+                for (output, report) in zip(output, reports) {
+                    Console.output("\(output): \(report.arch.debianName) image, \(TerminalProgress.mib(report.imageSize)), \(TerminalProgress.mib(report.mappedBytes)) mapped, bootfs \(report.bootKind), \(report.overlayEntries) overlay entries")
+                    for (path, sum) in report.outputs { Console.output("\(sum)  \(path)") }
+                }
             }
         } catch let error as ExitCode {
             throw error
@@ -79,30 +96,42 @@ struct BuildImageCommand: ParsableCommand {
         return local
     }
 
-    private func jsonSummary(_ report: ImagePatcher.Report) throws -> String {
-        struct Summary: Encodable {
-            struct Output: Encodable { var path: String; var sha256: String }
-            struct Part: Encodable { var index: Int; var offset: UInt64; var length: UInt64; var partuuid: String }
-            var output: String
-            var arch: String
-            var imageSize: UInt64
-            var mappedBytes: UInt64
-            var bootfs: String
-            var partitions: [Part]
-            var overlayEntries: Int
-            var warnings: [String]
-            var files: [Output]
-            var phaseSeconds: [String: Double]
-        }
-        let summary = Summary(
+    /// One image in `--json` output (an object for one image, an array of them for several).
+    struct Summary: Encodable {
+        struct Output: Encodable { var path: String; var sha256: String }
+        struct Part: Encodable { var index: Int; var offset: UInt64; var length: UInt64; var partuuid: String }
+        var output: String
+        var arch: String
+        var imageSize: UInt64
+        var mappedBytes: UInt64
+        var bootfs: String
+        var partitions: [Part]
+        var overlayEntries: Int
+        var warnings: [String]
+        var files: [Output]
+        var phaseSeconds: [String: Double]
+    }
+
+    private static func summary(output: String, _ report: ImagePatcher.Report) -> Summary {
+        Summary(
             output: output, arch: report.arch.debianName, imageSize: report.imageSize, mappedBytes: report.mappedBytes,
             bootfs: "\(report.bootKind)",
             partitions: report.partitions.map { .init(index: $0.index, offset: $0.range.offset, length: $0.range.length, partuuid: $0.partUUID) },
             overlayEntries: report.overlayEntries, warnings: report.warnings,
             files: report.outputs.map { .init(path: $0.path, sha256: $0.sha256) },
             phaseSeconds: Dictionary(report.phaseSeconds.map { ($0.phase, $0.seconds) }, uniquingKeysWith: +))
+    }
+
+    private static func encode(_ value: AnyEncodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(summary), as: UTF8.self)
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
+}
+
+/// Either shape of `--json` output through one encoder call.
+private struct AnyEncodable: Encodable {
+    let encodeValue: (Encoder) throws -> Void
+    init<T: Encodable>(_ value: T) { encodeValue = value.encode }
+    func encode(to encoder: Encoder) throws { try encodeValue(encoder) }
 }

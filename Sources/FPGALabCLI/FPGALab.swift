@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Overlay
 
 /// `fpga-lab`: the root command; one subcommand per verb, each in its own file.
@@ -21,4 +22,18 @@ public struct FPGALab: ParsableCommand {
     )
 
     public init() {}
+
+    /// ArgumentParser's main, except that a `CLIError` a verb throws is printed the way every
+    /// other failure is (`fpga-lab: error: MESSAGE`, exit 1) instead of as `Error: MESSAGE`.
+    public static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as CLIError {
+            Console.error("fpga-lab: error: \(error)")
+            Foundation.exit(1)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -9,7 +9,10 @@ struct ConfigOptions: ParsableArguments {
     var config: String
 
     /// Loads and validates the config; on errors prints every diagnostic and exits 1.
-    func load() throws -> LabFile {
+    func load() throws -> LabFile { try Self.load(config) }
+
+    /// Loads and validates the lab config at `config` (see `load()`).
+    static func load(_ config: String) throws -> LabFile {
         do {
             let file = try LabFile.load(path: config)
             for warning in file.warnings { Console.error(warning.description) }

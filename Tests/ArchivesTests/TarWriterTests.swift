@@ -72,6 +72,39 @@ import Testing
         #expect(back == payload)
     }
 
+    /// Blocks are cut at fixed offsets and compressed independently, so the .xz bytes depend on
+    /// the block size, not on how many threads compressed them.
+    @Test func xzOutputDoesNotDependOnThreads() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let payload = (0..<600_000).map { index -> UInt8 in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return index % 3 == 0 ? UInt8(truncatingIfNeeded: state >> 59) : UInt8(truncatingIfNeeded: index / 1000)
+        }
+        var outputs: [[UInt8]] = []
+        for threads: UInt32 in [1, 2, 3] {
+            let path = dir + "/t\(threads).xz"
+            let writer = try XZFileWriter(path: path, preset: 1, blockSize: 128 << 10, threads: threads)
+            for start in stride(from: 0, to: payload.count, by: 70_000) {
+                try payload[start..<min(start + 70_000, payload.count)].withUnsafeBytes { try writer.write($0) }
+            }
+            try writer.finish()
+            outputs.append(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+        }
+        #expect(outputs[0] == outputs[1])
+        #expect(outputs[0] == outputs[2])
+        // Stream header: magic, then the check type in the flags (CRC64 = 0x04).
+        #expect(Array(outputs[0].prefix(8)) == [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0x00, 0x04])
+        // Footer: the same flags, then the "YZ" magic.
+        #expect(Array(outputs[0].suffix(4)) == [0x00, 0x04, 0x59, 0x5a])
+        let reader = try ArchiveReader(source: try FileByteSource(path: dir + "/t2.xz"), zip: false, blockSize: 4096)
+        #expect(try reader.nextMember() != nil)
+        var back = [UInt8](repeating: 0, count: payload.count)
+        _ = try reader.readData { block, offset in back.replaceSubrange(Int(offset)..<Int(offset) + block.count, with: block) }
+        #expect(back == payload)
+    }
+
     @Test func compressionIsChosenBySuffix() {
         #expect(Compression.forPath("o.tar.gz") == .gzip)
         #expect(Compression.forPath("o.tgz") == .gzip)

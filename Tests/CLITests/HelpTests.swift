@@ -36,6 +36,14 @@ import Testing
         #expect(result.stderr.hasPrefix("Error: Give exactly one of --output-dir DIR or --output FILE.\n"))
     }
 
+    /// Failures of the client verbs read like every other verb's, not like usage errors.
+    @Test func clientVerbFailuresSayFpgaLabError() throws {
+        let result = try FPGALabBinary.run(["list"])
+        #expect(result.status == 1)
+        #expect(result.stdout == "")
+        #expect(result.stderr == "fpga-lab: error: no server: give --server HOST[:PORT] or --config lab.yaml\n")
+    }
+
     @Test func versionIsPrinted() throws {
         let result = try FPGALabBinary.run(["--version"])
         #expect(result.status == 0)

@@ -148,6 +148,14 @@ import Testing
         #expect(data == "")
         #expect(try Project.sha256(unpacked) == Project.sha256(dir.appendingPathComponent("plain/pi.img").path))
         try Project.check("sha256sum", ["-c", "SHA256SUMS"], in: dir.appendingPathComponent("packed"))
+        if tool == "xz" {
+            // xz's own view of the stream: CRC64, every block 8 MiB of input but the last.
+            let list = try Project.check("xz", ["--robot", "--list", "-vv", "packed/\(out)"], in: dir)
+            let blocks = list.split(separator: "\n").filter { $0.hasPrefix("block\t") }.map { $0.split(separator: "\t") }
+            #expect(!blocks.isEmpty, "\(list)")
+            #expect(blocks.dropLast().allSatisfy { $0[7] == "8388608" }, "\(list)")
+            #expect(blocks.allSatisfy { $0[9] == "CRC64" }, "\(list)")
+        }
         let inspected = try Project.fpgaLab(["inspect", "packed/\(out)"], in: dir)
         #expect(inspected.status == 0, "\(inspected.stderr)")
         #expect(inspected.stdout.contains("  pi3+ cm5:\n"), "the pi3+ now sees the stock [cm5] line's twin")

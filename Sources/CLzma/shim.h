@@ -1,0 +1,10 @@
+#ifndef FPGA_LAB_CLZMA_SHIM_H
+#define FPGA_LAB_CLZMA_SHIM_H
+#include <lzma.h>
+
+/* LZMA_STREAM_INIT is a macro Swift cannot import. */
+static inline lzma_stream clzma_stream_init(void) {
+    lzma_stream stream = LZMA_STREAM_INIT;
+    return stream;
+}
+#endif
