@@ -135,13 +135,13 @@ import Testing
         dead.executableURL = URL(fileURLWithPath: "/bin/true")
         try dead.run()
         dead.waitUntilExit()
+        let live = try PhaseWatchedRun(["build-image", "--config", Project.exampleLab, "--base", base + ".xz", "--output", "other/pi.img.xz"], in: dir)
+        defer { live.kill(); live.wait() }
         let foreign = Process()
         foreign.executableURL = URL(fileURLWithPath: "/bin/sleep")
         foreign.arguments = ["60"]
         try foreign.run()
-        defer { foreign.terminate(); foreign.waitUntilExit() }
-        let live = try PhaseWatchedRun(["build-image", "--config", Project.exampleLab, "--base", base + ".xz", "--output", "other/pi.img.xz"], in: dir)
-        defer { live.kill(); live.wait() }
+        defer { kill(foreign.processIdentifier, SIGKILL); foreign.waitUntilExit() }
 
         let out = try dir.appendingPathComponent("out").creatingDirectory()
         let victim = try dir.appendingPathComponent("victim").creatingDirectory()
