@@ -1,4 +1,7 @@
 import CArchive
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Owns one libarchive writer (`struct archive *`): status checks with libarchive's own
 /// message, closing, and freeing in deinit. TarWriter and CompressedFileWriter build on it.
@@ -22,8 +25,15 @@ final class ArchiveWriteHandle {
         return archive
     }
 
+    /// libarchive's message, with the system's reason when it has one ("Write error" alone
+    /// would not tell a full disk from a broken one).
     var lastError: String {
-        archive.flatMap { archive_error_string($0) }.map { String(cString: $0) } ?? "unknown libarchive error"
+        let message = archive.flatMap { archive_error_string($0) }.map { String(cString: $0) } ?? "unknown libarchive error"
+        let code = archive.map { archive_errno($0) } ?? 0
+        // EILSEQ and EINVAL are libarchive's own "bad format" and "bad usage" codes, not the system's.
+        guard code > 0, code != EILSEQ, code != EINVAL else { return message }
+        let reason = String(cString: strerror(code))
+        return message.contains(reason) ? message : "\(message): \(reason)"
     }
 
     func check(_ status: Int32) throws(ArchiveError) {

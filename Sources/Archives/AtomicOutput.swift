@@ -15,8 +15,10 @@ public struct AtomicOutput: Sendable {
     }
 
     /// Runs `write` on the temporary path and renames the result onto the destination
-    /// (replacing an earlier output); removes the temporary on any error.
+    /// (replacing an earlier output); removes the temporary on any error, and first the
+    /// temporaries of killed runs.
     public func commit<T>(_ write: (String) throws -> T) throws -> T {
+        removeStale()
         try? FileManager.default.removeItem(atPath: temporary)
         do {
             let result = try write(temporary)
@@ -42,7 +44,8 @@ public struct AtomicOutput: Sendable {
     }
 
     /// Removes temporaries that runs killed before they finished left beside the destination
-    /// (`.NAME.partial-PID*` whose process is gone).
+    /// (`.NAME.partial-PID*` whose process is gone, or whose PID now belongs to another
+    /// program). Symlinks among them are removed, never followed.
     public func removeStale() {
         let url = URL(fileURLWithPath: destination)
         let directory = url.deletingLastPathComponent().path
@@ -50,10 +53,20 @@ public struct AtomicOutput: Sendable {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
         for name in names where name.hasPrefix(prefix) {
             let pid = Int32(name.dropFirst(prefix.count).prefix(while: \.isNumber)) ?? 0
-            let alive = pid == getpid() || (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM))
+            let alive = pid == getpid() || (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM) && Self.runsThisProgram(pid))
             if alive { continue }
             try? FileManager.default.removeItem(atPath: directory + "/" + name)
         }
+    }
+}
+
+extension AtomicOutput {
+    /// Whether process `pid` runs the same executable as this one; true when that cannot be
+    /// told (another user's process), so a live run's temporary is never taken for stale.
+    static func runsThisProgram(_ pid: Int32) -> Bool {
+        guard let other = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe") else { return true }
+        guard let own = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return true }
+        return other == own
     }
 }
 

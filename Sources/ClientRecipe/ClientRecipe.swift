@@ -53,12 +53,13 @@ public struct ClientRecipe: Sendable {
         var overlay = Overlay()
         for file in Self.files {
             do {
-                overlay.addFile(file.path, try store.render(file.template, context), mode: file.mode)
+                try overlay.addFile(file.path, try store.render(file.template, context), mode: file.mode)
             } catch {
                 throw .template(file.template, "\(error)")
             }
         }
-        overlay.addFile("vhci-hcd.config", try kernelConfig(context))
+        let config = try kernelConfig(context)
+        do { try overlay.addFile("vhci-hcd.config", config) } catch { throw .template(Self.kernelConfigTemplate, "\(error)") }
         return overlay
     }
 

@@ -83,7 +83,25 @@ public enum Checksums {
             lines[name] = "\(sum)  \(name)"
         }
         let text = lines.keys.sorted().map { lines[$0]! }.joined(separator: "\n") + "\n"
-        try Data(text.utf8).write(to: URL(fileURLWithPath: destination))
+        try writeFile(destination, Array(text.utf8))
+    }
+
+    /// Creates or truncates `path` and writes `bytes` to it; a failed write names its errno.
+    public static func writeFile(_ path: String, _ bytes: [UInt8]) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ChecksumError.write(path, errno) }
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else {
+                let code = errno
+                close(fd)
+                throw ChecksumError.write(path, code)
+            }
+            done += n
+        }
+        guard close(fd) == 0 else { throw ChecksumError.write(path, errno) }
     }
 }
 
@@ -95,10 +113,13 @@ private final class BackgroundResult: @unchecked Sendable {
 
 public enum ChecksumError: Error, CustomStringConvertible {
     case unreadable(String)
+    /// Writing a file failed with this errno.
+    case write(String, Int32)
 
     public var description: String {
         switch self {
         case .unreadable(let path): "\(path): cannot read to checksum"
+        case .write(let path, let code): "\(path): cannot write: \(String(cString: strerror(code)))"
         }
     }
 }

@@ -14,6 +14,9 @@ public enum Ext4Error: Error, Equatable, CustomStringConvertible {
     case notADirectory(path: String)
     /// The final path component is a directory where a file or symlink was asked for.
     case isADirectory(path: String)
+    /// A write met a symlink of the image (`link`, relative to the root) on its way to
+    /// `path` while symlinks are refused (``Ext4WriteSymlinks/refuse``).
+    case symlinkInPath(path: String, link: String, target: String)
     /// More than 40 symlinks were followed while resolving a path.
     case symlinkLoop(path: String)
     /// The path is empty or does not end in a name (e.g. `/`, `a/..`).
@@ -42,6 +45,8 @@ public enum Ext4Error: Error, Equatable, CustomStringConvertible {
             return "rootfs: '\(path)' is not a directory"
         case .isADirectory(let path):
             return "rootfs: '\(path)' is a directory"
+        case .symlinkInPath(let path, let link, let target):
+            return "rootfs: refusing to write /\(path): /\(link) is a symlink (-> \(target)) in the image, and fpga-lab never writes through symlinks"
         case .symlinkLoop(let path):
             return "rootfs: too many levels of symbolic links resolving '\(path)'"
         case .invalidPath(let path):

@@ -7,6 +7,11 @@ import CExt2fs
 /// walk gives up. So on Debian, where `/lib -> usr/lib`, the path
 /// `lib/systemd/system/x` names `usr/lib/systemd/system/x`, and no target can lead
 /// outside the filesystem.
+///
+/// Writes can be stricter (``Ext4WriteSymlinks/refuse``, what build-image uses): a
+/// base image whose `/etc/udev/rules.d` is a symlink to `/tmp/evil`, or whose
+/// `/etc/systemd/system` points at `/boot/firmware`, would otherwise receive the
+/// overlay somewhere nobody looks (or under a mount point, hidden at boot).
 extension Ext4Volume {
     static let maxSymlinkHops = 40
 
@@ -29,9 +34,11 @@ extension Ext4Volume {
     /// Walks every component but the last, following symlinks. A missing directory
     /// is created (0755 root:root, times `createAt`) when `createAt` is given;
     /// otherwise the walk returns nil. A component that exists but is neither a
-    /// directory nor a symlink to one is an error.
-    func walkParent(_ path: String, createAt: Int64?, hops: inout Int) throws -> Parent? {
+    /// directory nor a symlink to one is an error. With `refuseSymlinks`, a `..` in
+    /// `path` and any symlink met are errors instead.
+    func walkParent(_ path: String, createAt: Int64?, hops: inout Int, refuseSymlinks: Bool = false) throws -> Parent? {
         var queue = Self.components(path)
+        if refuseSymlinks, queue.contains("..") { throw Ext4Error.invalidPath(path: path) }
         var stack: [(ino: ext2_ino_t, name: String)] = []
         func current() -> ext2_ino_t { stack.last?.ino ?? Self.rootInode }
         while queue.count > 1 {
@@ -54,6 +61,9 @@ extension Ext4Volume {
                 hops += 1
                 guard hops <= Self.maxSymlinkHops else { throw Ext4Error.symlinkLoop(path: path) }
                 let target = try readLink(child, inode, path: path)
+                if refuseSymlinks {
+                    throw Ext4Error.symlinkInPath(path: path, link: (stack.map(\.name) + [name]).joined(separator: "/"), target: target)
+                }
                 if target.hasPrefix("/") { stack.removeAll() }
                 queue = Self.components(target).filter { $0 != "." } + queue
             default:
@@ -124,4 +134,17 @@ extension Ext4Volume {
         try setAttributes(ino, mode: 0o755, uid: 0, gid: 0, mtime: mtime)
         return ino
     }
+}
+
+/// How writes treat a symlink that already exists in the image on the way to what
+/// they write.
+public enum Ext4WriteSymlinks: Sendable {
+    /// Followed inside the image, like reads: `lib/x` lands in `usr/lib/x` when
+    /// `lib -> usr/lib`.
+    case followInside
+    /// Refused with ``Ext4Error/symlinkInPath(path:link:target:)``: a symlink as a
+    /// directory part of the path, or as the final name given to `makeDirectory`;
+    /// a `..` in the path is refused too. A final symlink that `writeFile` or
+    /// `makeSymlink` replaces is still unlinked and replaced, never written through.
+    case refuse
 }

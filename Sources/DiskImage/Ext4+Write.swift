@@ -6,14 +6,23 @@ import CExt2fs
 /// A file or symlink replaces whatever non-directory entry had its name (the old
 /// entry is unlinked and, at its last link, its blocks and inode are freed), the way
 /// unpacking a tarball does; a final symlink is replaced, not written through.
+/// Symlinks on the way are followed inside the image or refused, by `writeSymlinks`.
 extension Ext4Volume {
     /// Creates `path` as a directory, or updates mode/owner/times of the directory
     /// already there (a final symlink to a directory is followed, so `lib` on a
-    /// merged-/usr system updates `usr/lib`).
+    /// merged-/usr system updates `usr/lib`; with `writeSymlinks == .refuse` it is an error).
     public func makeDirectory(_ path: String, mode: UInt16, uid: UInt32, gid: UInt32, mtime: Int64) throws {
         _ = try writableHandle()
         var hops = 0
-        guard let parent = try walkParent(path, createAt: mtime, hops: &hops) else { return }
+        let refuse = writeSymlinks == .refuse
+        guard let parent = try walkParent(path, createAt: mtime, hops: &hops, refuseSymlinks: refuse) else { return }
+        if refuse, let final = try lookupChild(parent.directory, parent.name) {
+            let inode = try readInode(final)
+            if inode.i_mode & Self.typeMask == Self.typeSymlink {
+                let link = (parent.directoryPath + [parent.name]).joined(separator: "/")
+                throw Ext4Error.symlinkInPath(path: path, link: link, target: try readLink(final, inode, path: path))
+            }
+        }
         let ino: ext2_ino_t
         if let existing = try resolve(path, followLast: true) {
             guard try readInode(existing).i_mode & Self.typeMask == Self.typeDirectory else {
@@ -82,7 +91,7 @@ extension Ext4Volume {
     /// final name: an existing non-directory entry is removed, a directory refused.
     func replaceableParent(_ path: String, mtime: Int64) throws -> Parent {
         var hops = 0
-        guard let parent = try walkParent(path, createAt: mtime, hops: &hops) else {
+        guard let parent = try walkParent(path, createAt: mtime, hops: &hops, refuseSymlinks: writeSymlinks == .refuse) else {
             throw Ext4Error.invalidPath(path: path)
         }
         try Self.requireName(parent.name, path: path)

@@ -31,6 +31,9 @@ public final class Ext4Volume {
     /// The time libext2fs uses for anything it stamps itself (superblock write time,
     /// deleted inodes' dtime).
     public let now: Int64
+    /// What writes do when their path meets a symlink of the image (default: follow it
+    /// inside the image; build-image refuses).
+    public var writeSymlinks: Ext4WriteSymlinks = .followInside
 
     /// Opens the filesystem at `offset` bytes into `imagePath`.
     ///

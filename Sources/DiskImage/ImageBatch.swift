@@ -49,13 +49,13 @@ public struct ImageBatch {
             imageSize = try ImageSource.extract(base: first.base, to: shared) { timer.advance(to: $0) }
         } catch {
             timer.finish()
-            throw ImagePatchError.badBase(first.base, "\(error)")
+            throw patchers[0].blame(error)
         }
         timer.finish()
         var reports: [ImagePatcher.Report] = []
         for (patcher, file) in zip(patchers, files) {
             patcher.progress.phase("clone", total: nil)
-            try ImageSource.clone(shared, to: file.raw)
+            do { try ImageSource.clone(shared, to: file.raw) } catch { throw patcher.blameOutput(error) }
             var report = try patcher.complete(file, imageSize: imageSize)
             if reports.isEmpty { report.phaseSeconds.insert(contentsOf: timer.seconds, at: 0) }
             reports.append(report)

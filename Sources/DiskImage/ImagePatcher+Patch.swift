@@ -24,6 +24,9 @@ extension ImagePatcher {
         let rootPartition = try table.root()
         let boot = try FATVolume(image: file, range: bootPartition.range)
         let root = try Ext4Volume(imagePath: path, offset: rootPartition.range.offset, writable: true, now: request.epoch)
+        // A base whose /etc/udev/rules.d or /etc/systemd/system is a symlink (to /tmp, to
+        // /boot/firmware, ...) would get the overlay somewhere the Pi never reads it: refused.
+        root.writeSymlinks = .refuse
 
         let arch = try ELFArch.detect(in: root)
         let lab = request.lab.lab
@@ -67,12 +70,13 @@ extension ImagePatcher {
                            warnings: rendered.warnings)
     }
 
-    /// Directories that exist already keep their owner, mode and times (`/etc` stays as it was).
+    /// Directories that exist already keep their owner, mode and times (`/etc` stays as it was);
+    /// a symlink where the overlay has a directory is refused by `makeDirectory`.
     private func write(_ entry: OverlayEntry, into root: Ext4Volume) throws {
         let time = request.epoch
         switch entry.content {
         case .directory:
-            if try root.lookup(entry.path) == nil {
+            if try root.lookup(entry.path)?.kind != .directory {
                 try root.makeDirectory(entry.path, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: time)
             }
         case .file(let bytes):

@@ -70,7 +70,7 @@ public struct ImagePatcher {
             imageSize = try ImageSource.extract(base: request.base, to: files.raw) { progress.advance(to: $0) }
         } catch {
             progress.finish()
-            throw ImagePatchError.badBase(request.base, "\(error)")
+            throw blame(error)
         }
         return try complete(files, imageSize: imageSize)
     }
@@ -120,29 +120,37 @@ public struct ImagePatcher {
             report = try patch(files.raw)
         } catch {
             progress.finish()
-            throw ImagePatchError.badBase(request.base, "\(error)")
+            throw blame(error)
         }
         report.imageSize = imageSize
 
-        progress.phase("bmap", total: nil)
-        let rawSum = compression == .none ? Checksums.sha256InBackground(ofFile: files.raw) : nil
-        let bmap = try Bmap.make(imagePath: files.raw, ranges: report.mappedRanges.map { ($0.offset, $0.length) })
-        report.mappedBytes = bmap.mappedBlocksCount * bmap.blockSize
+        let outputs: [(String, String)]
+        do {
+            progress.phase("bmap", total: nil)
+            let rawSum = compression == .none ? Checksums.sha256InBackground(ofFile: files.raw) : nil
+            let bmap = try Bmap.make(imagePath: files.raw, ranges: report.mappedRanges.map { ($0.offset, $0.length) })
+            report.mappedBytes = bmap.mappedBlocksCount * bmap.blockSize
 
-        if compression != .none {
-            progress.phase("compress", total: imageSize)
-            try compress(files.raw, to: files.image.temporary, compression: compression, size: imageSize)
+            if compression != .none {
+                progress.phase("compress", total: imageSize)
+                try compress(files.raw, to: files.image.temporary, compression: compression, size: imageSize)
+            }
+            progress.phase("checksum", total: nil)
+            let bmapBytes = bmap.xml()
+            try Checksums.writeFile(files.bmap.temporary, bmapBytes)
+            let imageSum = try rawSum?() ?? Checksums.sha256(ofFile: files.image.temporary)
+            outputs = [(output, imageSum), (output + ".bmap", Manifest.sha256Hex(bmapBytes))]
+            try Checksums.writeSums(outputs, merging: files.sums.destination, to: files.sums.temporary)
+
+            // Three renames, back to back, SHA256SUMS last: a kill between them leaves the old
+            // SHA256SUMS beside a new file, which `sha256sum -c` and `fpga-lab flash` refuse.
+            try files.bmap.publish()
+            try files.image.publish()
+            try files.sums.publish()
+        } catch {
+            progress.finish()
+            throw blameOutput(error)
         }
-        progress.phase("checksum", total: nil)
-        let bmapBytes = bmap.xml()
-        try Data(bmapBytes).write(to: URL(fileURLWithPath: files.bmap.temporary))
-        let imageSum = try rawSum?() ?? Checksums.sha256(ofFile: files.image.temporary)
-        let outputs = [(output, imageSum), (output + ".bmap", Manifest.sha256Hex(bmapBytes))]
-        try Checksums.writeSums(outputs, merging: files.sums.destination, to: files.sums.temporary)
-
-        try files.bmap.publish()
-        try files.image.publish()
-        try files.sums.publish()
         progress.finish()
         return Report(imageSize: imageSize, mappedBytes: report.mappedBytes, arch: report.arch,
                       bootKind: report.bootKind, partitions: report.partitions,
@@ -177,6 +185,8 @@ public enum ImagePatchError: Error, Equatable, CustomStringConvertible {
     case overlayPath(String, String)
     case badBase(String, String)
     case duplicateOutput(String)
+    /// OUT (or a file beside it) could not be written.
+    case output(String, String)
 
     public var description: String {
         switch self {
@@ -185,6 +195,7 @@ public enum ImagePatchError: Error, Equatable, CustomStringConvertible {
         case .overlayPath(let path, let reason): "cannot write \(path) into the image: \(reason)"
         case .badBase(let path, let reason): reason.hasPrefix(path) ? reason : "\(path): \(reason)"
         case .duplicateOutput(let path): "\(path): two lab configs would write the same output"
+        case .output(let path, let reason): "\(path): cannot write the output: \(reason)"
         }
     }
 }

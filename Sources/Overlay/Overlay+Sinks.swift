@@ -21,7 +21,17 @@ extension Overlay {
 
     /// Writes the overlay as a directory tree with its modes and symlinks (and owners when run
     /// as root), replacing `path` atomically.
+    ///
+    /// Nothing is written through a symlink: the tree is built in a new directory whose
+    /// files are created `O_EXCL | O_NOFOLLOW` (and ``Overlay/add(_:)`` keeps entries from
+    /// sitting below the overlay's own symlinks); a `path` that is itself a symlink is
+    /// refused rather than replaced or followed.
     public func writeDirectory(to path: String, mtime: Int64) throws {
+        var info = stat()
+        if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
+            let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "?"
+            throw OverlayWriteError.symlinkOutput(path, target)
+        }
         try AtomicOutput(destination: path).commit { temporary in
             try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
             let asRoot = geteuid() == 0
@@ -31,9 +41,7 @@ extension Overlay {
                 case .directory:
                     try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
                 case .file(let bytes):
-                    guard FileManager.default.createFile(atPath: target, contents: Data(bytes)) else {
-                        throw OverlayWriteError.create(target, String(cString: strerror(errno)))
-                    }
+                    try Self.createFile(target, bytes)
                 case .symlink(let link):
                     try FileManager.default.createSymbolicLink(atPath: target, withDestinationPath: link)
                 }
@@ -55,12 +63,32 @@ extension Overlay {
     }
 }
 
+extension Overlay {
+    /// Creates a new file (never an existing one, never through a symlink) holding `bytes`.
+    static func createFile(_ path: String, _ bytes: [UInt8]) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw OverlayWriteError.create(path, String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { throw OverlayWriteError.create(path, String(cString: strerror(errno))) }
+            done += n
+        }
+    }
+}
+
 public enum OverlayWriteError: Error, CustomStringConvertible {
     case create(String, String)
+    /// The output directory given is a symlink (to `target`).
+    case symlinkOutput(String, String)
 
     public var description: String {
         switch self {
         case .create(let path, let reason): "\(path): \(reason)"
+        case .symlinkOutput(let path, let target):
+            "\(path): is a symlink (-> \(target)); give the directory itself: fpga-lab replaces it and never writes through a symlink"
         }
     }
 }

@@ -12,8 +12,22 @@ public struct Overlay: Equatable, Sendable {
     public static let bootPrefix = "boot/firmware"
 
     /// Adds or replaces an entry and creates its missing parent directories (0755 root:root).
-    public mutating func add(_ entry: OverlayEntry) {
+    ///
+    /// Every sink writes an entry at ROOT/PATH, so a path that could land anywhere else is
+    /// refused: it must be relative, made of non-empty names other than `.` and `..`, without
+    /// NUL bytes. Nothing may sit below a symlink of the overlay (a sink would write through
+    /// it), and a symlink cannot replace a directory that holds entries.
+    public mutating func add(_ entry: OverlayEntry) throws(OverlayPathError) {
+        try Self.check(entry.path)
         var parent = entry.path
+        while let slash = parent.lastIndex(of: "/") {
+            parent = String(parent[..<slash])
+            if case .symlink = self[parent]?.content { throw .belowSymlink(path: entry.path, link: parent) }
+        }
+        if case .symlink = entry.content, let index = entries.firstIndex(where: { $0.path.hasPrefix(entry.path + "/") }) {
+            throw .belowSymlink(path: entries[index].path, link: entry.path)
+        }
+        parent = entry.path
         while let slash = parent.lastIndex(of: "/") {
             parent = String(parent[..<slash])
             if self[parent] == nil { insert(OverlayEntry(directory: parent)) }
@@ -21,8 +35,22 @@ public struct Overlay: Equatable, Sendable {
         insert(entry)
     }
 
-    public mutating func addFile(_ path: String, _ text: String, mode: UInt16 = 0o644, uid: UInt32 = 0, gid: UInt32 = 0) {
-        add(OverlayEntry(path: path, content: .file(Array(text.utf8)), mode: mode, uid: uid, gid: gid))
+    public mutating func addFile(_ path: String, _ text: String, mode: UInt16 = 0o644, uid: UInt32 = 0, gid: UInt32 = 0) throws(OverlayPathError) {
+        try add(OverlayEntry(path: path, content: .file(Array(text.utf8)), mode: mode, uid: uid, gid: gid))
+    }
+
+    /// Throws unless `path` is relative, with only non-empty names other than `.` and `..`.
+    static func check(_ path: String) throws(OverlayPathError) {
+        if path.isEmpty { throw .invalid(path: path, reason: "it is empty") }
+        if path.hasPrefix("/") { throw .invalid(path: path, reason: "it is absolute") }
+        if path.utf8.contains(0) { throw .invalid(path: path, reason: "it holds a NUL byte") }
+        for name in path.split(separator: "/", omittingEmptySubsequences: false) {
+            switch name {
+            case "": throw .invalid(path: path, reason: "it has an empty part")
+            case ".", "..": throw .invalid(path: path, reason: "it has a '\(name)' part")
+            default: continue
+            }
+        }
     }
 
     public subscript(path: String) -> OverlayEntry? {
@@ -99,5 +127,21 @@ public struct OverlayEntry: Equatable, Sendable {
     public var bytes: [UInt8]? {
         if case .file(let bytes) = content { return bytes }
         return nil
+    }
+}
+
+/// An overlay path that would not stay below the root it is written to.
+public enum OverlayPathError: Error, Equatable, CustomStringConvertible {
+    case invalid(path: String, reason: String)
+    /// `path` would be written through the overlay's own symlink `link`.
+    case belowSymlink(path: String, link: String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let path, let reason):
+            "overlay path \"\(path)\" is refused: \(reason) (paths are relative to the Pi's root, made of names other than '.' and '..')"
+        case .belowSymlink(let path, let link):
+            "overlay path \"\(path)\" is refused: \(link) is a symlink in the overlay, and nothing is written through a symlink"
+        }
     }
 }

@@ -42,19 +42,19 @@ public struct OverlayRenderer {
         let context = Self.context(for: lab)
         let systemd = "etc/systemd/system"
 
-        overlay.addFile("etc/udev/rules.d/90-fpga-lab.rules", try store.render("udev/90-fpga-lab.rules", context))
-        overlay.addFile("etc/modules-load.d/fpga-lab.conf", try store.render("modules-load/fpga-lab.conf", context))
+        try overlay.addFile("etc/udev/rules.d/90-fpga-lab.rules", try store.render("udev/90-fpga-lab.rules", context))
+        try overlay.addFile("etc/modules-load.d/fpga-lab.conf", try store.render("modules-load/fpga-lab.conf", context))
         if !lab.server.blacklist.isEmpty {
-            overlay.addFile("etc/modprobe.d/fpga-lab-blacklist.conf", try store.render("modprobe/fpga-lab-blacklist.conf", context))
+            try overlay.addFile("etc/modprobe.d/fpga-lab-blacklist.conf", try store.render("modprobe/fpga-lab-blacklist.conf", context))
         }
-        overlay.addFile("etc/hostname", lab.hostname + "\n")
+        try overlay.addFile("etc/hostname", lab.hostname + "\n")
 
         let server: String
         switch lab.server.daemon {
         case .usbipd:
             server = "usbipd.service"
-            overlay.addFile("\(systemd)/usbipd.service", try store.render("systemd/usbipd/usbipd.service", context))
-            overlay.addFile("\(systemd)/usbip-bind@.service", try store.render("systemd/usbipd/usbip-bind@.service", context))
+            try overlay.addFile("\(systemd)/usbipd.service", try store.render("systemd/usbipd/usbipd.service", context))
+            try overlay.addFile("\(systemd)/usbip-bind@.service", try store.render("systemd/usbipd/usbip-bind@.service", context))
             switch inputs.imageHasUsbip {
             case true?: break
             case false?:
@@ -64,26 +64,26 @@ public struct OverlayRenderer {
             }
         case .binder:
             server = "usbip-binder.service"
-            overlay.addFile("\(systemd)/usbip-binder.service", try store.render("systemd/binder/usbip-binder.service", context))
-            overlay.addFile("\(systemd)/usbip-bind@.service", try store.render("systemd/binder/usbip-bind@.service", context))
-            overlay.addFile("etc/fpga-lab/binder.conf", try store.render("binder/binder.conf", context))
+            try overlay.addFile("\(systemd)/usbip-binder.service", try store.render("systemd/binder/usbip-binder.service", context))
+            try overlay.addFile("\(systemd)/usbip-bind@.service", try store.render("systemd/binder/usbip-bind@.service", context))
+            try overlay.addFile("etc/fpga-lab/binder.conf", try store.render("binder/binder.conf", context))
             if let binary = inputs.binderExecutable {
-                overlay.add(OverlayEntry(path: Self.binderPath, content: .file(binary), mode: 0o755))
+                try overlay.add(OverlayEntry(path: Self.binderPath, content: .file(binary), mode: 0o755))
             } else {
                 warnings.append("daemon binder: no usbip-binder executable was given, so the overlay lacks /\(Self.binderPath) that its units run; build it with `make binder` and pass --binder, or use `daemon: usbipd`")
             }
         }
-        overlay.add(OverlayEntry(symlink: "\(systemd)/multi-user.target.wants/\(server)", target: "/\(systemd)/\(server)"))
+        try overlay.add(OverlayEntry(symlink: "\(systemd)/multi-user.target.wants/\(server)", target: "/\(systemd)/\(server)"))
 
         if let ssh = lab.server.ssh {
-            overlay.addFile("etc/ssh/sshd_config.d/fpga-lab.conf", try store.render("ssh/fpga-lab.conf", context))
-            overlay.addFile("etc/ssh/authorized_keys/\(ssh.user)", try store.render("ssh/authorized_keys", ["keys": ssh.authorizedKeys]))
-            overlay.addFile("\(Overlay.bootPrefix)/ssh", "")
-            overlay.addFile("\(Overlay.bootPrefix)/userconf.txt", "\(ssh.user):*\n")
+            try overlay.addFile("etc/ssh/sshd_config.d/fpga-lab.conf", try store.render("ssh/fpga-lab.conf", context))
+            try overlay.addFile("etc/ssh/authorized_keys/\(ssh.user)", try store.render("ssh/authorized_keys", ["keys": ssh.authorizedKeys]))
+            try overlay.addFile("\(Overlay.bootPrefix)/ssh", "")
+            try overlay.addFile("\(Overlay.bootPrefix)/userconf.txt", "\(ssh.user):*\n")
         }
-        for file in store.staticFiles { overlay.addFile(file.path, file.text) }
+        for file in store.staticFiles { try overlay.addFile(file.path, file.text) }
         try editBootFiles(lab, inputs, into: &overlay)
-        overlay.addFile(Manifest.path, Manifest.text(for: overlay, lab: lab.name, configBytes: inputs.configBytes))
+        try overlay.addFile(Manifest.path, Manifest.text(for: overlay, lab: lab.name, configBytes: inputs.configBytes))
         return Result(overlay: overlay, warnings: warnings)
     }
 
@@ -91,7 +91,7 @@ public struct OverlayRenderer {
         let targets = lab.server.board.dwc2Targets
         if let config = inputs.bootConfig {
             let edited = ConfigTxt(text: config.text).addingDWC2(for: targets)
-            overlay.addFile("\(Overlay.bootPrefix)/config.txt", edited.text)
+            try overlay.addFile("\(Overlay.bootPrefix)/config.txt", edited.text)
         }
         if let cmdline = inputs.bootCmdline {
             var text = cmdline.text
@@ -100,7 +100,7 @@ public struct OverlayRenderer {
                     throw RenderError.bootFile(cmdline.name, error.description)
                 }
             }
-            overlay.addFile("\(Overlay.bootPrefix)/cmdline.txt", text)
+            try overlay.addFile("\(Overlay.bootPrefix)/cmdline.txt", text)
         }
     }
 

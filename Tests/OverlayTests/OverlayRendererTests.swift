@@ -152,13 +152,13 @@ enum Labs {
 }
 
 @Suite struct OverlayModelTests {
-    @Test func addingAFileCreatesItsParents() {
+    @Test func addingAFileCreatesItsParents() throws {
         var overlay = Overlay()
-        overlay.addFile("etc/a/b/c.conf", "x")
-        overlay.addFile("etc/a-b", "y")
+        try overlay.addFile("etc/a/b/c.conf", "x")
+        try overlay.addFile("etc/a-b", "y")
         #expect(overlay.entries.map(\.path) == ["etc", "etc/a", "etc/a-b", "etc/a/b", "etc/a/b/c.conf"])
         #expect(overlay["etc/a/b"]?.content == .directory)
-        overlay.addFile("etc/a-b", "z")
+        try overlay.addFile("etc/a-b", "z")
         #expect(overlay["etc/a-b"]?.bytes == [0x7a])
         #expect(overlay.entries.count == 5)
     }
