@@ -16,9 +16,24 @@ public protocol SysfsAccess: Sendable {
 public struct FileSysfs: SysfsAccess {
     public init() {}
 
+    /// read(2) until end of file: sysfs attributes report a size of 4096 whatever they hold,
+    /// and a test's stand-in may be a FIFO.
     public func read(_ path: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return String(decoding: data, as: UTF8.self)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            if count == 0 { break }
+            bytes += buffer[..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// O_TRUNC is harmless on sysfs and keeps a fake tree's file holding exactly the last write.

@@ -122,10 +122,12 @@ final class BinderServer {
 /// kernel's part of it: an attach write marks the port used, a detach or a dropped server
 /// frees it, in the exact text format of vhci_sysfs.c.
 ///
-/// For another process (the `fpga-lab` binary), `attach` and `detach` are FIFOs read by
-/// threads of the test, so every write is seen once and before the writer's next status
-/// read (the client spends a TCP round trip in between). In-process, they are regular files
-/// applied by ``poll()`` right after each write (``KernelSysfs``).
+/// For another process (the `fpga-lab` binary), `attach`, `detach` and `status` are FIFOs served
+/// by threads of the test. The kernel applies an attach before write(2) returns; a FIFO cannot,
+/// so the fake does the next best thing: every read of `status` first applies whatever
+/// attach/detach writes are already in their pipes (a writer's write(2) has returned before it
+/// opens `status`), and a poll thread applies them in between. In-process, they are regular
+/// files applied by ``poll()`` right after each write (``KernelSysfs``).
 final class FakeVHCIKernel: @unchecked Sendable {
     let root: URL
     let hcPorts: Int
@@ -133,6 +135,7 @@ final class FakeVHCIKernel: @unchecked Sendable {
     private let lock = NSLock()
     private var used: [Int: (speed: UInt32, devid: UInt32, sockfd: UInt32)] = [:]
     private var running = false
+    private var pipes: [String: Int32] = [:]
 
     init(in scratch: URL, hcPorts: Int = 8, fifos: Bool = false) throws {
         root = scratch.appendingPathComponent("client-sys")
@@ -140,7 +143,7 @@ final class FakeVHCIKernel: @unchecked Sendable {
         self.fifos = fifos
         try FileManager.default.createDirectory(at: host, withIntermediateDirectories: true)
         try "\(hcPorts * 2)\n".write(to: host.appendingPathComponent("nports"), atomically: true, encoding: .utf8)
-        for name in ["attach", "detach"] {
+        for name in ["attach", "detach"] + (fifos ? ["status"] : []) {
             let path = host.appendingPathComponent(name).path
             if fifos {
                 guard mkfifo(path, 0o600) == 0 else { throw CocoaError(.fileWriteUnknown) }
@@ -148,13 +151,30 @@ final class FakeVHCIKernel: @unchecked Sendable {
                 _ = FileManager.default.createFile(atPath: path, contents: nil)
             }
         }
+        if fifos {
+            // Held open read-write: writers never block and their bytes wait in the pipe.
+            for name in ["attach", "detach"] {
+                let fd = open(host.appendingPathComponent(name).path, O_RDWR | O_NONBLOCK)
+                guard fd >= 0 else { throw CocoaError(.fileReadUnknown) }
+                pipes[name] = fd
+            }
+        }
         try render()
+    }
+
+    deinit {
+        for fd in pipes.values { close(fd) }
     }
 
     var host: URL { root.appendingPathComponent("devices/platform/vhci_hcd.0") }
     var usedPorts: [Int] { lock.withLock { used.keys.sorted() } }
 
     func render() throws {
+        guard !fifos else { return }
+        try statusText().write(to: host.appendingPathComponent("status"), atomically: true, encoding: .utf8)
+    }
+
+    func statusText() -> String {
         var text = "hub port sta spd dev      sockfd local_busid\n"
         let ports = lock.withLock { used }
         for i in 0..<(2 * hcPorts) {
@@ -165,7 +185,7 @@ final class FakeVHCIKernel: @unchecked Sendable {
                 text += "\(hub)  \(String(format: "%04ld", i)) 004 000 00000000 000000 0-0\n"
             }
         }
-        try text.write(to: host.appendingPathComponent("status"), atomically: true, encoding: .utf8)
+        return text
     }
 
     /// `"<port> <sockfd> <devid> <speed>"` written to attach.
@@ -201,29 +221,51 @@ final class FakeVHCIKernel: @unchecked Sendable {
         try render()
     }
 
-    /// FIFO mode: one reader thread per file until ``stop()``.
+    /// FIFO mode: applies the attach/detach bytes waiting in the pipes (one write each: the
+    /// client writes each file once per status read).
+    private func drain() {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 1)
+        defer { buffer.deallocate() }
+        for name in ["attach", "detach"] {
+            guard let fd = pipes[name] else { continue }
+            let count = read(fd, buffer.baseAddress, buffer.count)
+            guard count > 0 else { continue }
+            let text = String(decoding: UnsafeRawBufferPointer(rebasing: buffer[..<count]), as: UTF8.self)
+            try? (name == "attach" ? applyAttach(text) : applyDetach(text))
+        }
+    }
+
+    /// FIFO mode: a thread serving `status` (drains the pipes first) and one applying the
+    /// pipes as they fill, until ``stop()``.
     func start() {
         lock.withLock { running = true }
-        for name in ["attach", "detach"] {
-            let path = host.appendingPathComponent(name).path
-            Thread.detachNewThread { [self] in
-                while lock.withLock({ running }) {
-                    guard let handle = FileHandle(forReadingAtPath: path) else { return }
-                    let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
-                    try? handle.close()
-                    try? (name == "attach" ? applyAttach(text) : applyDetach(text))
-                }
+        signal(SIGPIPE, SIG_IGN)  // a reader that left early must not kill the test process
+        let status = host.appendingPathComponent("status").path
+        Thread.detachNewThread { [self] in
+            while lock.withLock({ running }) {
+                let fd = open(status, O_WRONLY)  // blocks until a reader opens it
+                guard fd >= 0 else { return }
+                let text = serialized { drain(); return statusText() }
+                _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+                close(fd)
+            }
+        }
+        Thread.detachNewThread { [self] in
+            var fds = ["attach", "detach"].compactMap { pipes[$0] }.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            while lock.withLock({ running }) {
+                if Glibc.poll(&fds, nfds_t(fds.count), 50) > 0 { serialized { drain() } }
             }
         }
     }
 
-    /// Ends the reader threads: each is woken by an empty write.
+    private let drainLock = NSLock()
+    private func serialized<T>(_ body: () -> T) -> T { drainLock.withLock(body) }
+
+    /// Ends the threads: the status server is woken by a reader that reads nothing.
     func stop() {
         lock.withLock { running = false }
-        for name in ["attach", "detach"] {
-            let fd = open(host.appendingPathComponent(name).path, O_WRONLY | O_NONBLOCK)
-            if fd >= 0 { close(fd) }
-        }
+        let fd = open(host.appendingPathComponent("status").path, O_RDONLY | O_NONBLOCK)
+        if fd >= 0 { close(fd) }
     }
 }
 
