@@ -94,6 +94,7 @@ make_fat() { # name size-KiB mkfs-options...
     shift 2
     rm -f "$image"
     mkfs.vfat --invariant -i 1234abcd -n BOOTFS "$@" -C "$image" "$size" >/dev/null
+    touch -d @"$SOURCE_DATE_EPOCH" "$work"/files/* "$work"/files/overlays/*
     mcopy -i "$image" -m "$work/files/config.txt" "$work/files/cmdline.txt" "$work/files/A Long File Name.txt" ::/
     mmd -i "$image" ::/overlays
     mcopy -i "$image" -m "$work/files/overlays/README" ::/overlays/
@@ -220,3 +221,7 @@ devices:
   - *board
 client: {server: 10.1.2.3, ports: 300}
 EOF
+
+# --- inputs that once trapped (the regression tests' fixtures) stay in the corpora ------------
+cp Tests/DiskImageTests/Fixtures/fuzz/gpt-* "$out/mbr/"
+cp Tests/DiskImageTests/Fixtures/fuzz/fat-* "$out/fat/"

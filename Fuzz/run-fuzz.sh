@@ -9,6 +9,8 @@
 # leak-*) land in OUT_DIR/T/, the log in OUT_DIR/T/log. Exit status 1 when any target found
 # something or did not run; the paths of the inputs that did it are printed.
 set -uo pipefail
+# Swift's own crash handler would race AddressSanitizer's report; libFuzzer prints the stack.
+export SWIFT_BACKTRACE=enable=no
 cd "$(dirname "$0")/.."
 bin=$1 out=$2 seconds=$3 timeout=$4
 shift 4

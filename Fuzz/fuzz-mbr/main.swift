@@ -49,7 +49,7 @@ func fixGPTChecksums(_ bytes: inout [UInt8]) {
     let count = Int(u32(header + 80)), entrySize = Int(u32(header + 84))
     let arrayBytes = count <= 1 << 14 && entrySize <= 1 << 10 ? count * entrySize : Int.max
     let start = Int(lba) * 512, end = start &+ arrayBytes
-    if high == 0, lba < 1 << 20, arrayBytes <= 1 << 20 {
+    if high == 0, lba < 1 << 20, arrayBytes <= 1 << 16 {
         let present = Array(bytes[min(start, bytes.count)..<min(end, bytes.count)])
         put(header + 88, crc32(present + [UInt8](repeating: 0, count: arrayBytes - present.count)))
     }
@@ -60,13 +60,12 @@ func fixGPTChecksums(_ bytes: inout [UInt8]) {
 }
 
 /// CRC-32 (IEEE 802.3, reflected), as GPT uses it.
+let crcTable: [UInt32] = (0..<256).map { n in
+    (0..<8).reduce(UInt32(n)) { c, _ in c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+}
+
 func crc32<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> UInt32 {
-    var crc: UInt32 = 0xFFFF_FFFF
-    for byte in bytes {
-        crc ^= UInt32(byte)
-        for _ in 0..<8 { crc = crc & 1 != 0 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
-    }
-    return crc ^ 0xFFFF_FFFF
+    ~bytes.reduce(0xFFFF_FFFF as UInt32) { crc, byte in crcTable[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
 }
 
 FuzzDriver.run(fuzz)
