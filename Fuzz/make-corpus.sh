@@ -148,7 +148,7 @@ EOF
 
 # --- configtxt: first byte picks server.board (index into Board.allCases), the rest is the file
 board_seed() { # name board-index file
-    { printf "\\x$(printf %02x "$2")"; cat "$3"; } >"$out/configtxt/$1"
+    { python3 -c 'import sys; sys.stdout.buffer.write(bytes([int(sys.argv[1])]))' "$2"; cat "$3"; } >"$out/configtxt/$1"
 }
 cat >"$work/stock.txt" <<'EOF'
 # For more options and information see

@@ -11,7 +11,7 @@
 set -uo pipefail
 # Swift's own crash handler would race AddressSanitizer's report; libFuzzer prints the stack.
 export SWIFT_BACKTRACE=enable=no
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 bin=$1 out=$2 seconds=$3 timeout=$4
 shift 4
 status=0
