@@ -183,6 +183,8 @@ board_seed filters-open-pi0 0 "$work/filters.txt"
 board_seed golden-usbipd-pi3plus 6 Tests/OverlayTests/Golden/usbipd/boot/firmware/config.txt
 printf 'console=serial0,115200 console=tty1 root=PARTUUID=1234abcd-02 rootfstype=ext4 fsck.repair=yes rootwait modules-load=dwc2,g_ether\n' >"$work/cmdline.txt"
 board_seed cmdline-pi1 3 "$work/cmdline.txt"
+printf '&DefaultIn\r\r' >"$work/stray-cr.txt"
+board_seed stray-cr-pi3 5 "$work/stray-cr.txt"
 
 # --- labconfig: the example labs, and configs with the mistakes the decoder reports -----------
 cp examples/lab.yaml "$out/labconfig/example"
