@@ -80,3 +80,32 @@ let package = Package(
         ),
     ]
 )
+
+// Fuzz targets (issue 10, `make fuzz`, mk/fuzz.mk): libFuzzer executables, built in their own
+// scratch path. Declared only when FPGA_LAB_FUZZ=1, because they link against libFuzzer, which
+// the normal build and `swift test` must not. The modules under test get libFuzzer's coverage
+// instrumentation and AddressSanitizer; their dependencies and the build tools (EmbedGen) stay
+// as they are.
+if Context.environment["FPGA_LAB_FUZZ"] == "1" {
+    let sanitize: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
+    for target in package.targets where ["DiskImage", "USBIPWire", "Overlay", "LabConfig"].contains(target.name) {
+        target.swiftSettings = (target.swiftSettings ?? []) + sanitize
+    }
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("fuzz-mbr", ["DiskImage"]),
+        ("fuzz-fat", ["DiskImage"]),
+        ("fuzz-ext4", ["DiskImage"]),
+        ("fuzz-usbip", ["USBIPWire"]),
+        ("fuzz-configtxt", ["Overlay", "LabConfig"]),
+        ("fuzz-labconfig", ["LabConfig"]),
+    ]
+    package.targets += [
+        .systemLibrary(name: "CFuzzSupport", path: "Fuzz/CFuzzSupport"),
+        .target(name: "FuzzSupport", dependencies: ["CFuzzSupport"], path: "Fuzz/FuzzSupport"),
+    ]
+    package.targets += fuzzTargets.map { target in
+        .executableTarget(
+            name: target.name, dependencies: target.dependencies + ["FuzzSupport"], path: "Fuzz/\(target.name)",
+            swiftSettings: sanitize, linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])])
+    }
+}

@@ -123,12 +123,13 @@ enum FATTime {
         return (date, time)
     }
 
-    /// Unix seconds of a FAT (date, time); a zero date reads as 1980-01-01.
+    /// Unix seconds of a FAT (date, time); a zero date reads as 1980-01-01. FAT dates run to
+    /// 2107-12-31, UInt32 seconds to 2106-02-07T06:28:15Z: later dates read as that moment.
     static func decode(date: UInt16, time: UInt16) -> UInt32 {
         let year = 1980 + Int(date >> 9), month = max(1, Int(date >> 5 & 0xF)), day = max(1, Int(date & 0x1F))
         let days = daysFromCivil(year: year, month: month, day: day)
         let seconds = Int(time >> 11) * 3600 + Int(time >> 5 & 0x3F) * 60 + Int(time & 0x1F) * 2
-        return UInt32(days * 86400 + seconds)
+        return UInt32(clamping: days * 86400 + seconds)
     }
 
     /// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).

@@ -45,6 +45,10 @@ public struct GPT: Equatable, Sendable {
     /// Used entries only, in slot order.
     public var entries: [Entry]
 
+    /// LBAs from here on lie past 2^63 bytes, beyond any disk (and beyond a file offset): the
+    /// decoders refuse them, so byte offsets (LBA * 512) never overflow.
+    public static let maxLBA: UInt64 = 1 << 54
+
     /// The header fields needed to find the entry array.
     public struct Header: Equatable, Sendable {
         public var diskGUID: GUID
@@ -77,6 +81,9 @@ public struct GPT: Equatable, Sendable {
         guard header.entrySize >= 128, header.entrySize % 8 == 0, header.entryCount <= 16384 else {
             throw PartitionTableError.gptEntryLayout(count: header.entryCount, size: header.entrySize)
         }
+        guard header.entriesLBA < maxLBA else {
+            throw PartitionTableError.gptLBAOutOfRange(what: "the partition entry array", lba: header.entriesLBA)
+        }
         return header
     }
 
@@ -98,6 +105,9 @@ public struct GPT: Equatable, Sendable {
             }
             let first = BytesLE.u64(array, base + 32), last = BytesLE.u64(array, base + 40)
             guard last >= first else { throw PartitionTableError.gptEntryBackwards(partition: slot + 1) }
+            guard last < maxLBA else {
+                throw PartitionTableError.gptLBAOutOfRange(what: "partition \(slot + 1)", lba: last)
+            }
             entries.append(Entry(
                 index: slot + 1, typeGUID: type, uniqueGUID: GUID(bytes: Array(array[base + 16..<base + 32])),
                 firstLBA: first, lastLBA: last, attributes: BytesLE.u64(array, base + 48),

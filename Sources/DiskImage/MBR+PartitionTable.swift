@@ -12,6 +12,7 @@ public enum PartitionTableError: Error, Equatable, CustomStringConvertible {
     case gptEntriesCRC
     case gptEntryLayout(count: UInt32, size: UInt32)
     case gptEntryBackwards(partition: Int)
+    case gptLBAOutOfRange(what: String, lba: UInt64)
     case noBootPartition(found: String)
     case noRootPartition(found: String)
 
@@ -30,6 +31,7 @@ public enum PartitionTableError: Error, Equatable, CustomStringConvertible {
         case .gptEntriesCRC: "GPT partition entry array CRC32 does not match"
         case let .gptEntryLayout(count, size): "GPT entry array of \(count) entries of \(size) bytes is not supported"
         case let .gptEntryBackwards(p): "GPT partition \(p) ends before it starts"
+        case let .gptLBAOutOfRange(what, lba): "GPT \(what) reaches LBA \(lba), past the end of any disk"
         case let .noBootPartition(found): "no FAT boot partition (FAT type or label bootfs/boot); partitions: \(found)"
         case let .noRootPartition(found): "no ext4 root partition (Linux type); partitions: \(found)"
         }

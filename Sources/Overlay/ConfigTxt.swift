@@ -1,3 +1,4 @@
+import Foundation
 import LabConfig
 
 /// Raspberry Pi `config.txt`, parsed line by line so it can be evaluated the way the firmware
@@ -46,17 +47,22 @@ public struct ConfigTxt: Sendable {
         }
     }
 
+    /// Blanks around keys, values and filters: spaces, tabs, and a carriage return that is not
+    /// part of the line ending (a stray `\r`, as a CRLF editor leaves before a lone `\n`), so
+    /// that adding a line ending never changes what a line says.
+    static let blanks = CharacterSet.whitespaces.union(CharacterSet(charactersIn: "\r"))
+
     static func classify(_ text: String) -> LineKind {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingCharacters(in: blanks)
         if trimmed.isEmpty { return .blank }
         if trimmed.hasPrefix("#") { return .comment }
         if trimmed.hasPrefix("["), let close = trimmed.firstIndex(of: "]") {
             let name = trimmed[trimmed.index(after: trimmed.startIndex)..<close]
-            return .filter(name.trimmingCharacters(in: .whitespaces).lowercased())
+            return .filter(name.trimmingCharacters(in: blanks).lowercased())
         }
         guard let equals = trimmed.firstIndex(of: "=") else { return .setting(key: trimmed, value: "") }
-        return .setting(key: String(trimmed[..<equals]).trimmingCharacters(in: .whitespaces),
-                        value: String(trimmed[trimmed.index(after: equals)...]).trimmingCharacters(in: .whitespaces))
+        return .setting(key: String(trimmed[..<equals]).trimmingCharacters(in: blanks),
+                        value: String(trimmed[trimmed.index(after: equals)...]).trimmingCharacters(in: blanks))
     }
 
     /// The visibility of every line for `board`, in file order.
