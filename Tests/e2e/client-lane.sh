@@ -121,17 +121,23 @@ host_list() {
 }
 exported() { host_list | awk '$1 ~ /^[0-9]+-[0-9.]+:$/ { sub(":", "", $1); print $1 }'; }
 
+# interrupt SOCK: Ctrl-C to a guest shell that may still run a command console.py gave up on.
+interrupt() {
+  python3 -c 'import socket, sys, time; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"\x03\r"); time.sleep(0.5)' "$1" 2>/dev/null || true
+}
 fail() {
   local reason=$*
   trap - ERR
   {
     printf '\nclient-lane: FAILED: %s\n' "$reason"
     if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
+      interrupt "$out/server/serial.sock"
       printf -- '--- server VM: journalctl -u usbip-binder -u usbip-bind@* ---\n'
       python3 "$HERE/console.py" "$out/server/serial.sock" run \
         "journalctl --no-pager -o short-monotonic -u usbip-binder -u 'usbip-bind@*' | tail -n 40; systemctl --no-pager --failed" 60 2>&1 | tr -d '\r' || true
     fi
     if [[ -n $client_pid ]] && kill -0 "$client_pid" 2>/dev/null; then
+      interrupt "$out/client/serial.sock"
       printf -- '--- client VM: journalctl -u fpga-lab-watch, kernel usb/vhci lines ---\n'
       python3 "$HERE/console.py" "$out/client/serial.sock" run \
         "journalctl --no-pager -o short-monotonic -u fpga-lab-watch | tail -n 30; dmesg | grep -Ei 'vhci|usbip|ftdi|ttyUSB| [0-9]+-[0-9]+:' | grep -v 'USB/IP Virtual Host\\|usb usb' | tail -n 30; systemctl --no-pager --failed" 60 2>&1 | tr -d '\r' || true
@@ -334,14 +340,24 @@ $wlog"
 say "(6) usbip-binder restarted in the server VM: the board stayed attached and echoes (usbip-host, not the daemon, holds an imported board's connection)"
 
 # A real drop: the server unbinds the board (its USB/IP connection closes) and binds it again;
-# watch sees the vhci port go free and attaches again.
+# watch sees the vhci port go free and attaches again (perhaps before the server's command
+# returns: the host polls the watch's journal for the loss and the attach after it).
 t=$(now)
 server "usbip-binder unbind $busid && systemctl start usbip-bind@$busid.service" >/dev/null ||
   fail "(6) usbip-binder unbind/bind $busid in the server VM failed"
-# shellcheck disable=SC2016 # expanded by the guest's shell
-back=$(client "gone=0; for i in \$(seq 600); do if [ \$gone = 0 ]; then [ -e /dev/ttyUSB0 ] || gone=1; else [ -e /dev/ttyUSB0 ] && break; fi; sleep 0.05; done; [ -e /dev/ttyUSB0 ] && echo BACK" 60) ||
-  fail "(6) fpga-lab watch did not re-attach $BOARD after the server dropped it:
-$back"
+back=''
+deadline=$((SECONDS + 60))
+while ((SECONDS < deadline)); do
+  wlog=$(watch_log)
+  if [[ $wlog == *": lost "* && $(tail -n 1 <<<"$wlog") == *"$BOARD: attached $busid"* ]] &&
+    client "[ -e /dev/ttyUSB0 ]" >/dev/null; then
+    back=yes
+    break
+  fi
+  sleep 0.5
+done
+[[ -n $back ]] || fail "(6) fpga-lab watch did not re-attach $BOARD after the server dropped it:
+$wlog"
 reattach_s=$(elapsed "$t")
 sleep 2
 round_trip PING-AFTER-DROP || fail "(6) no echo through /dev/ttyUSB0 after watch re-attached $BOARD"
