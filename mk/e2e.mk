@@ -5,6 +5,12 @@
 #                  patches it with E2E_LAB into build/e2e/server.img, boots it under qemu TCG and
 #                  checks cold-plug, hot-plug (latency), replugs, non-matching devices and the
 #                  host's `usbip list -r` (Tests/e2e/server-lane.sh)
+#   e2e-client     a server VM (patched with Tests/e2e/lab-binder.yaml) and an unpatched client
+#                  VM: the client-recipe's vhci-hcd, fpga-lab attach/status/detach/watch, bytes
+#                  both ways through the board's serial port (Tests/e2e/client-lane.sh)
+#   e2e-arm64      the arm64 stand-in (scripts/make-standin-arm64.sh, cached) patched with the
+#                  aarch64 binder boots under qemu-system-aarch64 -M virt -cpu cortex-a57 to
+#                  multi-user.target with usbip-binder active (Tests/e2e/arm64-lane.sh)
 #
 # E2E_LAB picks the lab file: Tests/e2e/lab.yaml runs Debian's usbipd (daemon: usbipd); a
 # `daemon: binder` variant is selected the same way, e.g. make e2e E2E_LAB=Tests/e2e/lab-binder.yaml
@@ -14,13 +20,19 @@ E2E_ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
 E2E_LAB ?= $(E2E_ROOT)/Tests/e2e/lab.yaml
 E2E_REPLUGS ?= 10
 
-.PHONY: e2e e2e-server e2e-binder
+.PHONY: e2e e2e-server e2e-binder e2e-client e2e-arm64
 
-## e2e: the server lane twice, with Debian's usbipd and with the baked-in usbip-binder
-e2e: e2e-server e2e-binder
+## e2e: the server lane twice, with Debian's usbipd and with the baked-in usbip-binder; the client lane
+e2e: e2e-server e2e-binder e2e-client
 
 e2e-server: build
 	$(E2E_ROOT)/Tests/e2e/server-lane.sh --fpga-lab $(BIN) --lab $(E2E_LAB) --replugs $(E2E_REPLUGS)
 
 e2e-binder: build $(BINDER_OUT)/x86_64/usbip-binder
 	$(E2E_ROOT)/Tests/e2e/server-lane.sh --fpga-lab $(BIN) --lab $(E2E_ROOT)/Tests/e2e/lab-binder.yaml --replugs $(E2E_REPLUGS)
+
+e2e-client: build $(BINDER_OUT)/x86_64/usbip-binder
+	$(E2E_ROOT)/Tests/e2e/client-lane.sh --fpga-lab $(BIN)
+
+e2e-arm64: build $(BINDER_OUT)/aarch64/usbip-binder
+	$(E2E_ROOT)/Tests/e2e/arm64-lane.sh --fpga-lab $(BIN)

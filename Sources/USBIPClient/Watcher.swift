@@ -57,10 +57,15 @@ public final class Watcher {
             return
         }
         let inUse = Dictionary(ports.filter(\.isInUse).map { ($0.port, $0) }, uniquingKeysWith: { a, _ in a })
+        // vhci_hcd shows a port it just attached as VDEV_ST_NOTASSIGNED until the device's
+        // SET_ADDRESS makes it USED (hundreds of ms on a loaded machine): our port in that
+        // state is still being enumerated, not lost.
+        let enumerating = Set(ports.filter { $0.state == VHCIPortState.notAssigned.rawValue }.map(\.port))
         adopt(inUse)
         for board in boards {
             guard let port = states[board.name]?.attachedPort else { continue }
-            if inUse[port] == nil || client.records.load(port: port)?.busID != states[board.name]?.busID {
+            if (inUse[port] == nil && !enumerating.contains(port))
+                || client.records.load(port: port)?.busID != states[board.name]?.busID {
                 log("\(board.name): lost (port \(port), \(states[board.name]?.busID ?? "?")), re-attaching")
                 client.records.remove(port: port)
                 states[board.name] = State(delay: firstDelay, nextAttempt: 0)

@@ -22,6 +22,7 @@ console=serial0 mapped to ttyS0). The disk is attached with -snapshot: IMAGE is 
                    plug an emulated FTDI FT232 (usb-serial, 0403:6001) before the guest boots:
                    QEMU id ID, serial number SERIAL, xHCI root port PORT (1-4: busid 1-PORT);
                    repeatable; `qmp.py SOCK unplug ID` removes it
+  --disk FILE      attach FILE (raw) as a further virtio disk (/dev/vdb, ...); repeatable
   --keep-running   leave the VM up; print its sockets (stop it with: qmp.py QMP quit)
   --workdir DIR    where console.log, sockets and qemu.log go (default build/e2e/boot-<time>)
 environment:
@@ -34,14 +35,15 @@ say() { printf 'boot.sh: %s\n' "$*"; }
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
 image='' timeout=420 port='' hotplug=1 keep=0 workdir=''
-coldplug=()
+coldplug=() disks=()
 while (($#)); do
   case $1 in
-    --timeout | --port | --workdir | --usb-serial)
+    --timeout | --port | --workdir | --usb-serial | --disk)
       [[ $# -ge 2 ]] || die "$1 needs a value"
       case $1 in
         --timeout) timeout=$2 ;;
         --usb-serial) coldplug+=("$2") ;;
+        --disk) disks+=(-drive "file=$2,format=raw,if=virtio") ;;
         --port) port=$2 ;;
         --workdir) workdir=$2 ;;
       esac
@@ -133,7 +135,7 @@ boot_start_time=$(date +%s.%N)
 qemu-system-x86_64 -accel "${E2E_ACCEL:-tcg,thread=multi}" -smp 2 -m 1024 \
   -display none -monitor none \
   -kernel "$workdir/vmlinuz" -initrd "$workdir/initrd.img" -append "$cmdline" \
-  -drive "file=$image,format=raw,if=virtio" -snapshot \
+  -drive "file=$image,format=raw,if=virtio" ${disks[@]+"${disks[@]}"} -snapshot \
   -device qemu-xhci,id=xhci ${usb_args[@]+"${usb_args[@]}"} \
   -nic "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$port-:3240" \
   -qmp "unix:$qmp_sock,server=on,wait=off" \

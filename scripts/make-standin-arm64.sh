@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Builds the arm64 bootable stand-in: Debian 12 arm64 (mmdebstrap --arch=arm64, maintainer
+# scripts run under qemu-user-static through binfmt_misc) with Debian's linux-image-arm64, in the
+# Raspberry Pi OS layout of the x86_64 bootable stand-in (MBR, FAT32 bootfs at sector 16384 with
+# vmlinuz + initrd.img, ext4 rootfs, root=PARTUUID), bootable with
+# `qemu-system-aarch64 -M virt -kernel vmlinuz -initrd initrd.img`. Console: ttyAMA0 (PL011).
+# Cached in CACHE/standin (rootfs tarball and image); the .debs in CACHE/apt-archives-arm64.
+# A separate script from make-standin-base.sh so that the x86_64 stand-in's cache key (which
+# hashes that script and lib/standin-*.sh) does not change.
+set -Eeuo pipefail
+trap 'printf "make-standin-arm64: error: command failed (line %s): %s\n" "$LINENO" "$BASH_COMMAND" >&2' ERR
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LIB_DIR=$SCRIPT_DIR/lib
+REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
+# shellcheck source=SCRIPTDIR/lib/standin-layout.sh
+. "$LIB_DIR/standin-layout.sh"
+# shellcheck source=SCRIPTDIR/lib/standin-small.sh
+. "$LIB_DIR/standin-small.sh"
+# shellcheck source=SCRIPTDIR/lib/standin-bootable.sh
+. "$LIB_DIR/standin-bootable.sh"
+die() { printf 'make-standin-arm64: error: %s\n' "$*" >&2; exit 1; }
+note() { printf 'make-standin-arm64: %s\n' "$*" >&2; }
+
+ARM64_PACKAGES=${BOOTABLE_PACKAGES/linux-image-amd64/linux-image-arm64}
+ARM64_DISK_ID=8a438964
+
+usage() {
+  cat <<'EOF'
+usage: make-standin-arm64.sh OUT.img [--cache DIR]
+
+Writes OUT.img, OUT.vmlinuz and OUT.initrd.img. Needs root (mmdebstrap runs apt in a chroot),
+mmdebstrap, qemu-user-static and binfmt_misc with qemu-aarch64 registered (the script registers
+it from /usr/lib/binfmt.d/qemu-aarch64.conf when binfmt_misc can be mounted).
+environment:
+  SOURCE_DATE_EPOCH   timestamps (default 1731974400)
+EOF
+}
+
+out='' cache_dir=$REPO_ROOT/build/cache
+while (($#)); do
+  case $1 in
+    --cache)
+      cache_dir=${2:?"--cache needs a directory"}
+      shift 2
+      ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    -*) die "unknown option '$1' (try --help)" ;;
+    *)
+      [[ -z $out ]] || die "one OUT.img only"
+      out=$1
+      shift
+      ;;
+  esac
+done
+[[ -n $out ]] || { usage >&2; exit 2; }
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1731974400}
+need_tools mmdebstrap sfdisk mkdosfs mmd mcopy mkfs.ext4 debugfs openssl truncate dd
+
+# mmdebstrap runs arm64 maintainer scripts (and update-initramfs) through binfmt_misc.
+ensure_binfmt() {
+  local misc=/proc/sys/fs/binfmt_misc conf=/usr/lib/binfmt.d/qemu-aarch64.conf
+  [[ -e $misc/qemu-aarch64 ]] && return 0
+  [[ -r $conf ]] || die "no $conf: apt-get install qemu-user-static"
+  if [[ ! -e $misc/register ]]; then
+    mount -t binfmt_misc binfmt_misc "$misc" 2>/dev/null ||
+      die "binfmt_misc is not mounted at $misc and cannot be (mount -t binfmt_misc binfmt_misc $misc): arm64 programs cannot run during mmdebstrap"
+  fi
+  [[ -e $misc/qemu-aarch64 ]] || cat "$conf" >"$misc/register" ||
+    die "cannot register qemu-aarch64 in $misc/register"
+  note "registered qemu-aarch64 in binfmt_misc ($conf)"
+}
+
+# Prints the cached arm64 rootfs tarball, building it on a miss.
+arm64_rootfs_tar() {
+  local key tar archives=$cache_dir/apt-archives-arm64
+  key=$({
+    printf '%s\n' arm64 "$BOOTABLE_SUITE" "$ARM64_PACKAGES" "$SOURCE_DATE_EPOCH"
+    cat "$BOOTABLE_SOURCES"
+    mmdebstrap --version
+  } | sha256sum | cut -c1-16)
+  tar=$cache_dir/standin/rootfs-$BOOTABLE_SUITE-arm64-$key.tar
+  if [[ -s $tar ]]; then
+    printf '%s\n' "$tar"
+    return
+  fi
+  ((EUID == 0)) || die "mmdebstrap needs root here (it runs apt in a chroot)"
+  ensure_binfmt
+  mkdir -p "$archives" "$cache_dir/standin"
+  note "mmdebstrap --arch=arm64 $BOOTABLE_SUITE (+ $ARM64_PACKAGES); maintainer scripts under qemu-user, several minutes"
+  # shellcheck disable=SC2016 # "$1" (the chroot) is expanded by mmdebstrap, not here
+  local mkdir_hook='mkdir -p "$1"/var/cache/apt/archives'
+  mmdebstrap --quiet --arch=arm64 --format=tar --variant=minbase --include="$ARM64_PACKAGES" \
+    --skip=essential/unlink --setup-hook="$mkdir_hook" \
+    --setup-hook="sync-in $archives /var/cache/apt/archives" \
+    --customize-hook="sync-out /var/cache/apt/archives $archives" \
+    "$BOOTABLE_SUITE" "$tar.tmp" "$BOOTABLE_SOURCES" >&2 || die "mmdebstrap --arch=arm64 failed"
+  mv "$tar.tmp" "$tar"
+  printf '%s\n' "$tar"
+}
+
+build_uncached() {
+  local image=$1 work=$2 tar root boot kver root_mib bmib=256 bits=32 bstart=16384
+  local diskid=$ARM64_DISK_ID
+  tar=$(arm64_rootfs_tar)
+  root=$work/root boot=$work/boot
+  mkdir -p "$root" "$boot/overlays"
+  tar --numeric-owner -xpf "$tar" -C "$root" || die "cannot unpack $tar"
+  kver=$(find "$root/boot" -name 'vmlinuz-*' -printf '%f\n' | sed 's/^vmlinuz-//' | sort -V | tail -1)
+  [[ -n $kver && -s $root/boot/initrd.img-$kver ]] || die "no kernel + initrd in the arm64 rootfs"
+  printf 'raspberrypi\n' >"$root/etc/hostname"
+  printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\traspberrypi\n' >"$root/etc/hosts"
+  stock_fstab "$diskid" >"$root/etc/fstab"
+  mkdir -p "$root/boot/firmware"
+  bootable_units "$root"
+  # qemu's virt machine has a PL011 UART: ttyAMA0, as on a Pi's GPIO header.
+  mv "$root/etc/systemd/system/serial-getty@ttyS0.service.d" "$root/etc/systemd/system/serial-getty@ttyAMA0.service.d"
+  stock_config_txt aarch64 >"$boot/config.txt"
+  stock_cmdline_txt "$diskid" >"$boot/cmdline.txt"
+  printf 'fpga-lab bootable stand-in (Debian 12 arm64, kernel %s) shaped like Raspberry Pi OS\n' "$kver" >"$boot/issue.txt"
+  printf 'Raspberry Pi Device Tree overlays (stand-in README)\n' >"$boot/overlays/README"
+  cp "$root/boot/vmlinuz-$kver" "$boot/vmlinuz"
+  cp "$root/boot/initrd.img-$kver" "$boot/initrd.img"
+  pin_mtimes "$root"
+  pin_mtimes "$boot"
+  root_mib=$(du -sm --apparent-size "$root" | cut -f1)
+  root_mib=$(((root_mib * 120 / 100 + 200 + 3) / 4 * 4))
+  make_fat "$work/boot.fat" "$bmib" "$bits" "$diskid" "$bstart" "$boot"
+  make_ext4 "$work/root.ext4" "$root_mib" "$(fixed_uuid "rootfs-$diskid")" "$root"
+  assemble_image "$image" "$diskid" "$bstart" "$bmib" "$bits" "$work/boot.fat" "$root_mib" "$work/root.ext4"
+  cp "$boot/vmlinuz" "${image%.img}.vmlinuz"
+  cp "$boot/initrd.img" "${image%.img}.initrd.img"
+}
+
+mkdir -p "$(dirname "$out")" "$cache_dir/standin"
+out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
+key=$({
+  cat "$LIB_DIR"/standin-*.sh "${BASH_SOURCE[0]}"
+  printf '%s\n' "$SOURCE_DATE_EPOCH"
+  basename "$(arm64_rootfs_tar)"
+} | sha256sum | cut -c1-16)
+cached=$cache_dir/standin/bootable-arm64-$key.img
+if [[ ! -s $cached ]]; then
+  work=$(mktemp -d "${out}.work.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+  build_uncached "$work/bootable.img" "$work"
+  mv "$work/bootable.vmlinuz" "${cached%.img}.vmlinuz"
+  mv "$work/bootable.initrd.img" "${cached%.img}.initrd.img"
+  mv "$work/bootable.img" "$cached"
+  find "$cache_dir/standin" -maxdepth 1 -name 'bootable-arm64-*' ! -name "bootable-arm64-$key.*" -delete
+else
+  note "cached: $cached"
+fi
+cp --sparse=always --reflink=auto "$cached" "$out.tmp"
+cp "${cached%.img}.vmlinuz" "${out%.img}.vmlinuz"
+cp "${cached%.img}.initrd.img" "${out%.img}.initrd.img"
+mv "$out.tmp" "$out"
+note "wrote $out"
