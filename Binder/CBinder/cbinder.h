@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -30,5 +31,15 @@ static inline int binder_open(const char *path, int flags) {
 
 /* d_name is a char[256] that Swift imports as a tuple. */
 static inline const char *binder_dirent_name(const struct dirent *e) { return e->d_name; }
+
+/* <linux/netlink.h> is not among musl's headers: the protocol number and the address
+   layout (stable kernel ABI) that the uevent monitor needs. AF_NETLINK is musl's. */
+#define BINDER_NETLINK_KOBJECT_UEVENT 15
+struct binder_sockaddr_nl {
+    sa_family_t nl_family;
+    unsigned short nl_pad;
+    uint32_t nl_pid;    /* sender: 0 = the kernel */
+    uint32_t nl_groups; /* multicast groups: 1 = kernel uevents */
+};
 
 #endif

@@ -2,7 +2,7 @@
 ///
 /// ```
 /// usbip-binder [--sysfs-root DIR] [--config FILE] bind BUSID | unbind BUSID | status
-/// usbip-binder [--sysfs-root DIR] [--config FILE] serve [--port P] [--allow CIDR]... [--timeout S]
+/// usbip-binder [--sysfs-root DIR] [--config FILE] serve [--port P] [--allow CIDR]... [--timeout S] [--uevents SOCKET]
 /// usbip-binder --version | --help
 /// ```
 struct Invocation {
@@ -18,7 +18,8 @@ struct Invocation {
           bind BUSID      hand device BUSID (e.g. 1-1.3) from its driver to usbip-host
           unbind BUSID    give device BUSID back to its own driver
           status          list USB devices, their driver and export state
-          serve           USB/IP server: device list and import on TCP (IPv6 and IPv4)
+          serve           USB/IP server: device list and import on TCP (IPv6 and IPv4);
+                          binds binder.conf's boards as the kernel announces them
           --version       print the version
           --help          print this text
 
@@ -29,6 +30,9 @@ struct Invocation {
           --allow CIDR        serve: allowed clients, repeatable, overrides binder.conf;
                               none anywhere: loopback clients only
           --timeout S         serve: seconds a client has to send its request (default 10)
+          --uevents SOCKET    serve: read uevents from this AF_UNIX datagram socket, not
+                              the kernel (tests; with --sysfs-root and no --uevents, serve
+                              binds nothing itself)
 
         exit codes: 0 ok (also already bound/unbound), 1 system or kernel error,
           2 usage, 3 bad binder.conf, 4 no such device or it vanished,
@@ -42,6 +46,7 @@ struct Invocation {
     var port: UInt16?
     var allow: [CIDR] = []
     var timeoutSeconds: Int64 = 10
+    var ueventSocket: String?
 
     init(_ args: [String]) throws(BinderError) {
         var command: Command?
@@ -72,6 +77,7 @@ struct Invocation {
                     throw .usage("bad --timeout '\(v)' (seconds, 1-99999)")
                 }
                 timeoutSeconds = Int64(t)
+            case "--uevents": ueventSocket = try value(a)
             case "--version", "-V": try set(&command, .version)
             case "--help", "-h": try set(&command, .help)
             case "bind", "unbind":
@@ -85,8 +91,8 @@ struct Invocation {
             i += 1
         }
         guard let command else { throw .usage("no command given") }
-        if command != .serve && (port != nil || !allow.isEmpty) {
-            throw .usage("--port and --allow apply to serve only")
+        if command != .serve && (port != nil || !allow.isEmpty || ueventSocket != nil) {
+            throw .usage("--port, --allow and --uevents apply to serve only")
         }
         self.command = command
     }

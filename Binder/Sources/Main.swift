@@ -39,7 +39,16 @@ private func run(_ inv: Invocation) throws(BinderError) -> Int32 {
             port: inv.port ?? config.port,
             allow: inv.allow.isEmpty ? config.allow : inv.allow,
             timeoutMilliseconds: inv.timeoutSeconds * 1000)
-        try Server(sysfs: sysfs, options: options).run()
+        try Server(sysfs: sysfs, options: options, hotplug: try hotplug(inv, sysfs, config)).run()
     }
     return 0
+}
+
+/// Hot-plug binding for `serve`: on the real sysfs from the kernel's uevents, on a fake tree
+/// only from the test's `--uevents` socket, and never for a binder.conf naming no board.
+private func hotplug(_ inv: Invocation, _ sysfs: Sysfs, _ config: BinderConfig) throws(BinderError) -> Hotplug? {
+    guard !config.devices.isEmpty else { return nil }
+    if let path = inv.ueventSocket { return try Hotplug(source: .socket(path: path), sysfs: sysfs, config: config) }
+    guard sysfs.root == "/sys" else { return nil }
+    return try Hotplug(source: .kernel, sysfs: sysfs, config: config)
 }

@@ -1,6 +1,7 @@
 import CBinder
 
-/// `serve`: the USB/IP server, one thread, one poll(2) loop.
+/// `serve`: the USB/IP server, one thread, one poll(2) loop (which also binds hot-plugged
+/// boards: Hotplug).
 ///
 /// ```
 /// accept ─► peer in allowlist? ─no─► log, close (nothing read)
@@ -43,12 +44,15 @@ final class Server {
 
     let sysfs: Sysfs
     let options: Options
+    /// Binds the lab's boards as they are plugged (nil: hot-plug binding off).
+    let hotplug: Hotplug?
     private var listener: Int32 = -1
     private var connections: [Connection] = []
 
-    init(sysfs: Sysfs, options: Options) {
+    init(sysfs: Sysfs, options: Options, hotplug: Hotplug?) {
         self.sysfs = sysfs
         self.options = options
+        self.hotplug = hotplug
     }
 
     /// Listens, tells systemd READY=1, and serves until killed.
@@ -56,6 +60,10 @@ final class Server {
         let family = try listen()
         let allowText = options.allow.isEmpty ? "loopback only" : options.allow.map { $0.text }.joined(separator: " ")
         Output.log("listening on port \(options.port) (\(family)); allow \(allowText); timeout \(options.timeoutMilliseconds / 1000) s")
+        if let hotplug {
+            Output.log("hotplug: binding the lab's boards as they are plugged")
+            hotplug.coldplug()
+        }
         Notify.send("READY=1\nSTATUS=serving USB/IP on port \(options.port)")
         while true { step() }
     }
@@ -101,9 +109,11 @@ final class Server {
         for c in connections {
             fds.append(pollfd(fd: c.fd, events: Int16(c.reply == nil ? POLLIN : POLLOUT), revents: 0))
         }
+        if let hotplug { fds.append(pollfd(fd: hotplug.fd, events: Int16(POLLIN), revents: 0)) }
         let now = monotonicMilliseconds()
         var wait: Int64 = 60_000
         for c in connections { wait = min(wait, max(0, c.deadline - now)) }
+        if let due = hotplug?.nextDeadline { wait = min(wait, max(0, due - now)) }
         let n = fds.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), Int32(wait)) }
         if n < 0 && binder_errno() != EINTR {
             Output.log("poll failed: \(errnoText(binder_errno()))")
@@ -126,6 +136,10 @@ final class Server {
         if fds[0].revents & Int16(POLLIN) != 0 {
             var accepted = 0
             while accepted < Self.acceptBatch && accept() { accepted += 1 }
+        }
+        if let hotplug {
+            if fds[fds.count - 1].revents != 0 { hotplug.receive(now: after) }
+            hotplug.expire(now: monotonicMilliseconds())
         }
     }
 

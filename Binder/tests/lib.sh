@@ -114,3 +114,40 @@ wait_for_line() {
         sleep 0.1
     done
 }
+
+# The fake tree's kernel (needs $T and $HOST = $T/bus/usb/drivers/usbip-host), run in the
+# background while the binder works.
+# kernel_bind BUSID DIR: answers the binder's write to usbip-host/bind as the kernel does.
+kernel_bind() {
+    wait_for_line "$HOST/bind" "$1" && set_driver "$T" "$2" usbip-host && attr "$T/$2/usbip_status" 1
+}
+
+# kernel_unbind DRIVER BUSID DIR: the old driver lets go once told (driver link removed).
+kernel_unbind() {
+    wait_for_line "$T/bus/usb/drivers/$1/unbind" "$2" && rm -f "$T/$3/driver"
+}
+
+# kernel_move DRIVER BUSID DIR: both reactions, in the kernel's order.
+kernel_move() { kernel_unbind "$@" && kernel_bind "$2" "$3"; }
+
+# start_server LOG [ARGS...]: runs `serve` on the tree $T, waits for READY=1 on a notify socket
+# in $WORK; the server's pid is added to PIDS and set in SERVER, the notification in NOTIFIED.
+# shellcheck disable=SC2034 # SERVER and NOTIFIED are for the sourcing suite
+start_server() {
+    local log=$1 sock=$WORK/notify.$RANDOM n=0
+    shift
+    python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); s.settimeout(30)
+print(s.recv(4096).decode())' "$sock" > "$sock.out" &
+    until [ -S "$sock" ]; do sleep 0.05; done
+    # Not through the binder function: $! must be the server (or its qemu) itself.
+    # shellcheck disable=SC2086 # BINDER_RUNNER is a command line, split on purpose
+    NOTIFY_SOCKET=$sock $BINDER_RUNNER "$BINDER" --sysfs-root "$T" serve "$@" 2> "$log" &
+    PIDS+=("$!")
+    SERVER=$!
+    until [ -s "$sock.out" ]; do
+        n=$((n + 1)); [ "$n" -ge 300 ] && break
+        sleep 0.1
+    done
+    NOTIFIED=$(cat "$sock.out")
+}

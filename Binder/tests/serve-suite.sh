@@ -31,26 +31,6 @@ attr "$T/$BASE/1-1.3/usbip_status" 1
 : > "$T/$BASE/1-1.3/usbip_sockfd"
 : > "$T/$BASE/1-1.2/usbip_sockfd"
 
-# start_server LOG [ARGS...]: runs `serve`, waits for READY=1 on a notify socket.
-start_server() {
-    local log=$1 sock=$WORK/notify.$RANDOM n=0
-    shift
-    python3 -c 'import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); s.settimeout(30)
-print(s.recv(4096).decode())' "$sock" > "$sock.out" &
-    until [ -S "$sock" ]; do sleep 0.05; done
-    # Not through the binder function: $! must be the server (or its qemu) itself.
-    # shellcheck disable=SC2086 # BINDER_RUNNER is a command line, split on purpose
-    NOTIFY_SOCKET=$sock $BINDER_RUNNER "$BINDER" --sysfs-root "$T" serve "$@" 2> "$log" &
-    PIDS+=("$!")
-    SERVER=$!
-    until [ -s "$sock.out" ]; do
-        n=$((n + 1)); [ "$n" -ge 300 ] && break
-        sleep 0.1
-    done
-    NOTIFIED=$(cat "$sock.out")
-}
-
 # normalise: the fields of `usbip list -r` output, without usb.ids names.
 normalise() {
     sed -nE -e 's/^ +([0-9.-]+): .*\(([0-9a-f]{4}:[0-9a-f]{4})\)$/dev \1 \2/p' \

@@ -16,19 +16,6 @@ T=$WORK/sys
 ARTY=devices/platform/soc/usb1/1-1/1-1.3
 HOST=$T/bus/usb/drivers/usbip-host
 
-# kernel_bind BUSID DIR: answers the binder's write to usbip-host/bind as the kernel does.
-kernel_bind() {
-    wait_for_line "$HOST/bind" "$1" && set_driver "$T" "$2" usbip-host && attr "$T/$2/usbip_status" 1
-}
-
-# kernel_unbind DRIVER BUSID DIR: the old driver lets go once told (driver link removed).
-kernel_unbind() {
-    wait_for_line "$T/bus/usb/drivers/$1/unbind" "$2" && rm -f "$T/$3/driver"
-}
-
-# kernel_move DRIVER BUSID DIR: both reactions, in the kernel's order.
-kernel_move() { kernel_unbind "$@" && kernel_bind "$2" "$3"; }
-
 # state: every file the binder may write, for before/after comparisons.
 state() { (cd "$T/bus/usb/drivers" && grep -r . --include=bind --include=unbind --include=match_busid --include=rebind . | sort) }
 

@@ -75,8 +75,10 @@ import Testing
     /// `systemd-analyze security --offline=yes` on every service unit the overlay of each daemon
     /// holds (templates instantiated as `@1-1.3`): none may score above its budget, the score
     /// measured when the unit was last hardened (issue #10). A new unit needs a budget here.
+    /// usbip-binder.service went 1.3 -> 1.4 when it began to bind hot-plugged boards itself
+    /// (issue #7): AF_NETLINK for the kernel's uevents costs 0.1.
     @Test(arguments: [
-        ("binder", ["usbip-binder.service": 1.3, "usbip-bind@1-1.3.service": 0.5]),
+        ("binder", ["usbip-binder.service": 1.4, "usbip-bind@1-1.3.service": 0.5]),
         ("usbipd", ["usbipd.service": 2.0, "usbip-bind@1-1.3.service": 0.9]),
     ])
     func everyServiceUnitStaysWithinItsExposureBudget(daemon: String, budgets: [String: Double]) throws {
