@@ -298,12 +298,16 @@ log "host: OP_REQ_IMPORT $cold_busid" "$import_reply"
   fail "(f) OP_REQ_IMPORT of $cold_busid answered '$import_reply', expected status 0 and the device"
 say "(f) OP_REQ_IMPORT of $cold_busid from the host: status 0, socket handed to usbip-host"
 if [[ $server == usbip-binder ]]; then
-  # The unit's view of sysfs: read-only but for /sys/devices (usbip_sockfd).
+  # The unit's view of sysfs: read-only but for /sys/devices (usbip_sockfd) and
+  # /sys/bus/usb/drivers (binding hot-plugged boards).
   # The last mountinfo line of a mount point is the mount on top, the one paths resolve to.
-  mounts=$(guest "awk '\$5 ~ /^\\/sys(\\/devices|\\/bus\\/usb|\\/kernel)?\$/ { m[\$5] = substr(\$6, 1, 2) } END { for (k in m) print k, m[k] }' /proc/\$(systemctl show -p MainPID --value usbip-binder.service)/mountinfo | sort | tr '\\n' ' '" | tail -n 1)
+  mounts=$(guest "awk '\$5 ~ /^\\/sys(\\/devices|\\/bus\\/usb(\\/drivers)?|\\/kernel)?\$/ { m[\$5] = substr(\$6, 1, 2) } END { for (k in m) print k, m[k] }' /proc/\$(systemctl show -p MainPID --value usbip-binder.service)/mountinfo | sort | tr '\\n' ' '" | tail -n 1)
   say "    usbip-binder's sysfs mounts: $mounts"
-  [[ $mounts == *"/sys ro"* && $mounts == *"/sys/devices rw"* && $mounts != *"/sys rw"* && $mounts != *"/sys/bus/usb rw"* ]] ||
-    fail "(f) usbip-binder's sysfs is not read-only but for /sys/devices: $mounts"
+  # How the binder saw the last replug (kernel uevent -> its bind), for the transcript.
+  guest "journalctl --no-pager -o short-monotonic -u usbip-binder | grep -F 'hotplug:' | tail -n 4" >/dev/null || true
+  [[ $mounts == *"/sys ro"* && $mounts == *"/sys/devices rw"* && $mounts == *"/sys/bus/usb/drivers rw"* &&
+    $mounts != *"/sys rw"* && $mounts != *"/sys/bus/usb rw"* ]] ||
+    fail "(f) usbip-binder's sysfs is not read-only but for /sys/devices and /sys/bus/usb/drivers: $mounts"
 fi
 
 # Exposure of the rendered units, as systemd-analyze scores them in the guest.
