@@ -64,17 +64,19 @@ let package = Package(
         .testTarget(name: "USBIPClientTests", dependencies: ["USBIPClient", "USBIPWire", "LabConfig"]),
 
         .testTarget(name: "LabConfigTests", dependencies: ["LabConfig"]),
-        .testTarget(name: "OverlayTests", dependencies: ["Overlay", "LabConfig"], exclude: ["Golden"]),
+        // Shared by the test targets only: running tools, golden directories.
+        .target(name: "TestSupport", dependencies: ["Overlay"], path: "Tests/TestSupport"),
+        .testTarget(name: "OverlayTests", dependencies: ["Overlay", "LabConfig", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "ArchivesTests", dependencies: ["Archives"]),
-        .testTarget(name: "ClientRecipeTests", dependencies: ["ClientRecipe", "Overlay", "LabConfig"], exclude: ["Golden"]),
-        .testTarget(name: "CLITests", dependencies: ["FPGALabCLI"]),
+        .testTarget(name: "ClientRecipeTests", dependencies: ["ClientRecipe", "Overlay", "LabConfig", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "CLITests", dependencies: ["FPGALabCLI", "TestSupport"]),
         .testTarget(name: "USBIPWireTests", dependencies: ["USBIPWire"]),
         .testTarget(name: "FlashTests", dependencies: ["Flash", "DiskImage", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "DiskImageTests", dependencies: ["DiskImage"], exclude: ["Fixtures"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Overlay", "LabConfig", "Archives", "DiskImage", "ClientRecipe", "Flash", "USBIPClient", "USBIPWire",
+                "Overlay", "LabConfig", "Archives", "DiskImage", "ClientRecipe", "Flash", "USBIPClient", "USBIPWire", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -8,7 +8,7 @@ import Glibc
 /// `<64 hex>  <file name>`, one line per file, sorted by name).
 public enum Checksums {
     /// sha256 of a whole file. Holes of a sparse file are hashed from a zero buffer instead of
-    /// being read (SEEK_DATA/seekHole), which matters for a 2 GiB image that is mostly holes.
+    /// being read (`DataExtents`), which matters for a 2 GiB image that is mostly holes.
     public static func sha256(ofFile path: String) throws -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ChecksumError.unreadable(path) }
@@ -24,25 +24,24 @@ public enum Checksums {
         zeros.initializeMemory(as: UInt8.self, repeating: 0)
         var hash = SHA256()
         var position: Int64 = 0
-        while position < size {
-            var data = lseek(fd, off_t(position), seekData)
-            if data < 0 { data = off_t(size) }
-            while position < Int64(data) {
-                let count = Int(min(Int64(chunk), Int64(data) - position))
+        func hashZeros(upTo end: Int64) {
+            while position < end {
+                let count = Int(min(Int64(chunk), end - position))
                 hash.update(bufferPointer: UnsafeRawBufferPointer(rebasing: zeros[..<count]))
                 position += Int64(count)
             }
-            guard position < size else { break }
-            var hole = Int64(lseek(fd, off_t(position), seekHole))
-            if hole < 0 { hole = size }
-            while position < hole {
-                let want = Int(min(Int64(chunk), hole - position))
+        }
+        for extent in DataExtents(fd: fd, size: size) {
+            hashZeros(upTo: extent.lowerBound)
+            while position < extent.upperBound {
+                let want = Int(min(Int64(chunk), extent.upperBound - position))
                 let got = pread(fd, buffer.baseAddress, want, off_t(position))
                 guard got > 0 else { throw ChecksumError.unreadable(path) }
                 hash.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<got]))
                 position += Int64(got)
             }
         }
+        hashZeros(upTo: size)
         return hash.finalize().map { String(format: "%02x", $0) }.joined()
     }
 

@@ -43,14 +43,7 @@ public struct ImageBatch {
             for file in files { file.removeTemporaries() }
         }
         let timer = PhaseTimer(progress)
-        timer.phase("extract", total: ImagePatcher.size(of: first.base))
-        let imageSize: UInt64
-        do {
-            imageSize = try ImageSource.extract(base: first.base, to: shared) { timer.advance(to: $0) }
-        } catch {
-            timer.finish()
-            throw patchers[0].blame(error)
-        }
+        let imageSize = try patchers[0].extractBase(to: shared, timer: timer)
         timer.finish()
         var reports: [ImagePatcher.Report] = []
         for (patcher, file) in zip(patchers, files) {

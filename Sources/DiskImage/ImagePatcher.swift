@@ -64,15 +64,21 @@ public struct ImagePatcher {
     public func run() throws -> Report {
         let files = try prepare()
         defer { files.removeTemporaries() }
-        progress.phase("extract", total: Self.size(of: request.base))
-        let imageSize: UInt64
+        let imageSize = try extractBase(to: files.raw, timer: progress)
+        return try complete(files, imageSize: imageSize)
+    }
+
+    /// The `extract` phase: writes the raw image held by the base into `destination` (sparse),
+    /// reporting the bytes of base read to `timer`. Returns the image size; a failure ends the
+    /// phase and is blamed on the base (`badBase`).
+    func extractBase(to destination: String, timer: PhaseTimer) throws -> UInt64 {
+        timer.phase("extract", total: Self.size(of: request.base))
         do {
-            imageSize = try ImageSource.extract(base: request.base, to: files.raw) { progress.advance(to: $0) }
+            return try ImageSource.extract(base: request.base, to: destination) { timer.advance(to: $0) }
         } catch {
-            progress.finish()
+            timer.finish()
             throw blame(error)
         }
-        return try complete(files, imageSize: imageSize)
     }
 
     /// The temporaries of one output (image, bmap, SHA256SUMS) beside their destinations.

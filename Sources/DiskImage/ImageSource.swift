@@ -66,15 +66,10 @@ public enum ImageSource {
         let size = Int64(info.st_size)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 4096)
         defer { buffer.deallocate() }
-        var position: Int64 = 0
-        while position < size {
-            let data = Int64(lseek(fd, off_t(position), seekData))
-            guard data >= 0 else { break }
-            var hole = Int64(lseek(fd, off_t(data), seekHole))
-            if hole < 0 { hole = size }
-            position = data
-            while position < hole {
-                let want = Int(min(Int64(buffer.count), hole - position))
+        for extent in DataExtents(fd: fd, size: size) {
+            var position = extent.lowerBound
+            while position < extent.upperBound {
+                let want = Int(min(Int64(buffer.count), extent.upperBound - position))
                 let got = pread(fd, buffer.baseAddress, want, off_t(position))
                 guard got > 0 else { throw ImageSourceError.read(base, got == 0 ? "ends early" : String(cString: strerror(errno))) }
                 try writer.write(UnsafeRawBufferPointer(rebasing: buffer[..<got]), at: UInt64(position))
@@ -99,21 +94,15 @@ public enum ImageSource {
         var info = stat()
         guard fstat(input, &info) == 0 else { throw ImageSourceError.read(source, String(cString: strerror(errno))) }
         let size = Int64(info.st_size)
-        var position: Int64 = 0
-        while position < size {
-            let data = Int64(lseek(input, off_t(position), seekData))
-            guard data >= 0 else { break }
-            var hole = Int64(lseek(input, off_t(data), seekHole))
-            if hole < 0 { hole = size }
-            var from = off_t(data), to = off_t(data)
-            while from < hole {
-                let copied = CExt2fs.copy_file_range(input, &from, output, &to, Int(hole - Int64(from)), 0)
+        for extent in DataExtents(fd: input, size: size) {
+            var from = off_t(extent.lowerBound), to = off_t(extent.lowerBound)
+            while from < extent.upperBound {
+                let copied = CExt2fs.copy_file_range(input, &from, output, &to, Int(extent.upperBound - Int64(from)), 0)
                 if copied < 0 && errno == EINTR { continue }
                 guard copied > 0 else {
                     throw ImageSourceError.write(destination, copied == 0 ? "\(source) ends early" : String(cString: strerror(errno)))
                 }
             }
-            position = hole
         }
         guard ftruncate(output, off_t(size)) == 0 else { throw ImageSourceError.write(destination, String(cString: strerror(errno))) }
         return UInt64(size)

@@ -2,32 +2,12 @@ import Foundation
 import LabConfig
 import Overlay
 import Testing
+import TestSupport
 @testable import ClientRecipe
 
 /// Golden files live in Tests/ClientRecipeTests/Golden/<case>/<file>; run the tests with
 /// UPDATE_GOLDEN=1 to rewrite them after a deliberate change, then review the diff.
-enum Golden {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
-
-    static func check(_ overlay: Overlay, case name: String) throws {
-        let base = root.appendingPathComponent(name)
-        let update = ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1"
-        if update { try? FileManager.default.removeItem(at: base) }
-        for entry in overlay.entries {
-            guard let bytes = entry.bytes else { continue }
-            let url = base.appendingPathComponent(entry.path)
-            if update {
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try Data(bytes).write(to: url)
-            }
-            let golden = try #require(FileManager.default.contents(atPath: url.path), "missing golden \(name)/\(entry.path)")
-            #expect(String(decoding: bytes, as: UTF8.self) == String(decoding: golden, as: UTF8.self), "\(name)/\(entry.path)")
-        }
-        let files = overlay.entries.filter { $0.bytes != nil }.map(\.path).sorted()
-        let goldens = try FileManager.default.contentsOfDirectory(atPath: base.path).sorted()
-        #expect(files == goldens, "the package holds exactly the golden files")
-    }
-}
+let golden = GoldenDirectory(URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden"))
 
 enum Labs {
     static func lab(ports: Int?) -> Lab {
@@ -49,11 +29,11 @@ enum Labs {
 
 @Suite struct ClientRecipeTests {
     @Test func packageFor300PortsMatchesGolden() throws {
-        try Golden.check(try Labs.render(ports: 300), case: "ports300")
+        try golden.check(try Labs.render(ports: 300), case: "ports300")
     }
 
     @Test func packagePinnedToLinuxSource61MatchesGolden() throws {
-        try Golden.check(try Labs.render(ports: 16, kernelSourceVersion: "6.1"), case: "ports16-linux-6.1")
+        try golden.check(try Labs.render(ports: 16, kernelSourceVersion: "6.1"), case: "ports16-linux-6.1")
     }
 
     @Test func scriptsAreExecutableAndTheRestIsNot() throws {

@@ -1,40 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs tools for the client-recipe integration tests.
 enum ClientRecipeShell {
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    /// Runs `tool` (a path, or a name looked up in PATH by env) and collects its output, which
-    /// goes through temporary files so that neither stream can fill up and stall the tool.
-    /// A tool still running after `timeout` seconds is terminated and the test fails.
-    static func run(_ tool: String, _ arguments: [String], timeout: TimeInterval = 600) throws -> Result {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("client-recipe-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: false)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let outURL = scratch.appendingPathComponent("stdout"), errURL = scratch.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + arguments
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(50_000) }
-        let timedOut = process.isRunning
-        if timedOut { process.terminate() }
-        process.waitUntilExit()
-        let result = Result(status: process.terminationStatus,
-                            stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-                            stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
-        try #require(!timedOut, "\(tool) still ran after \(Int(timeout)) s:\n\(result.stdout)\(result.stderr)")
-        return result
+    /// Runs `tool` (a path, or a name looked up in PATH, /usr/sbin and /sbin) and collects its
+    /// output. A tool still running after `timeout` seconds is terminated and the test fails.
+    static func run(_ tool: String, _ arguments: [String], timeout: TimeInterval = 600) throws -> ProcessRunner.Result {
+        try ProcessRunner.run(tool, arguments, timeout: timeout)
     }
 }
 

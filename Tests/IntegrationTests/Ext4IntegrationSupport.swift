@@ -1,36 +1,18 @@
 import Crypto
 import Foundation
+import Testing
+import TestSupport
 
 /// Helpers for the ext4 and bmap integration tests: running the real tools and
 /// building partitioned images with an ext4 rootfs made by `mkfs.ext4 -d`.
 enum Ext4Tools {
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Output = ProcessRunner.Result
 
     /// Runs a tool found on PATH (or in /sbin, /usr/sbin); a missing tool fails the test.
     @discardableResult
     static func run(_ tool: String, _ arguments: [String], check: Bool = true) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["PATH"] = (environment["PATH"] ?? "/usr/bin:/bin") + ":/sbin:/usr/sbin"
-        environment["LC_ALL"] = "C"
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let output = Output(status: process.terminationStatus,
-                            stdout: String(decoding: stdout, as: UTF8.self),
-                            stderr: String(decoding: stderr, as: UTF8.self))
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin") + ":/sbin:/usr/sbin"
+        let output = try ProcessRunner.run(tool, arguments, environment: ["PATH": path, "LC_ALL": "C"])
         if check, output.status != 0 {
             throw ToolFailure(description: "\(tool) \(arguments.joined(separator: " ")) exited \(output.status): \(output.stderr)\(output.stdout)")
         }

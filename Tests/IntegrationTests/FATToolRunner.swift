@@ -1,42 +1,16 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs the real dosfstools / mtools / util-linux programs for the FAT and MBR tests.
 enum FATTools {
-    struct Result {
-        var status: Int32
-        var output: String
-    }
-
-    /// Runs `tool` (looked up in PATH, /usr/sbin and /sbin) with `arguments` and optional
-    /// standard input; a missing tool fails the test (CI installs it, see deps/fat.apt).
+    /// Runs `tool` (in PATH, /usr/sbin or /sbin) with `arguments` and optional standard input;
+    /// stderr is merged into stdout (`output`). A missing tool fails the test (CI installs it,
+    /// see deps/fat.apt).
     @discardableResult
-    static func run(_ tool: String, _ arguments: [String], input: String? = nil) throws -> Result {
-        let searchPath = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin") + ":/usr/sbin:/sbin"
-        guard let executable = searchPath.split(separator: ":").map({ "\($0)/\(tool)" })
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
-        else {
-            Issue.record("\(tool) is not installed (apt-get install -y dosfstools mtools fdisk)")
-            throw CocoaError(.fileNoSuchFile)
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["MTOOLS_SKIP_CHECK"] = "1"
-        environment["LC_ALL"] = "C.UTF-8"
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        let stdin = Pipe()
-        process.standardInput = stdin
-        try process.run()
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try stdin.fileHandleForWriting.close()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+    static func run(_ tool: String, _ arguments: [String], input: String? = nil) throws -> ProcessRunner.Result {
+        try ProcessRunner.run(tool, arguments, environment: ["MTOOLS_SKIP_CHECK": "1", "LC_ALL": "C.UTF-8"],
+                              input: input, mergeStderr: true)
     }
 
     /// Runs a tool and fails the test unless it exits 0.

@@ -128,6 +128,10 @@ final class BinderServer {
 /// attach/detach writes are already in their pipes (a writer's write(2) has returned before it
 /// opens `status`), and a poll thread applies them in between. In-process, they are regular
 /// files applied by ``poll()`` right after each write (``KernelSysfs``).
+///
+/// One lock guards the ports, the running flag and the pipes: a drain and the status text
+/// that follows it are taken under it together, so a status read never misses a write that
+/// the poll thread is applying.
 final class FakeVHCIKernel: @unchecked Sendable {
     let root: URL
     let hcPorts: Int
@@ -174,32 +178,17 @@ final class FakeVHCIKernel: @unchecked Sendable {
         try statusText().write(to: host.appendingPathComponent("status"), atomically: true, encoding: .utf8)
     }
 
-    func statusText() -> String {
-        var text = "hub port sta spd dev      sockfd local_busid\n"
-        let ports = lock.withLock { used }
-        for i in 0..<(2 * hcPorts) {
-            let hub = i < hcPorts ? "hs" : "ss"
-            if let u = ports[i] {
-                text += "\(hub)  \(String(format: "%04ld 006 %03u %08x %06u", i, u.speed, u.devid, u.sockfd)) 3-\(i + 1)\n"
-            } else {
-                text += "\(hub)  \(String(format: "%04ld", i)) 004 000 00000000 000000 0-0\n"
-            }
-        }
-        return text
-    }
+    func statusText() -> String { lock.withLock { lockedStatusText() } }
 
     /// `"<port> <sockfd> <devid> <speed>"` written to attach.
     func applyAttach(_ text: String) throws {
-        let f = text.split(separator: " ").compactMap { UInt32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        guard f.count == 4 else { return }
-        lock.withLock { used[Int(f[0])] = (speed: f[3], devid: f[2], sockfd: f[1]) }
+        lock.withLock { lockedAttach(text) }
         try render()
     }
 
     /// `"<port>"` written to detach.
     func applyDetach(_ text: String) throws {
-        guard let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return }
-        _ = lock.withLock { used.removeValue(forKey: port) }
+        lock.withLock { lockedDetach(text) }
         try render()
     }
 
@@ -221,20 +210,6 @@ final class FakeVHCIKernel: @unchecked Sendable {
         try render()
     }
 
-    /// FIFO mode: applies the attach/detach bytes waiting in the pipes (one write each: the
-    /// client writes each file once per status read).
-    private func drain() {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 1)
-        defer { buffer.deallocate() }
-        for name in ["attach", "detach"] {
-            guard let fd = pipes[name] else { continue }
-            let count = read(fd, buffer.baseAddress, buffer.count)
-            guard count > 0 else { continue }
-            let text = String(decoding: UnsafeRawBufferPointer(rebasing: buffer[..<count]), as: UTF8.self)
-            try? (name == "attach" ? applyAttach(text) : applyDetach(text))
-        }
-    }
-
     /// FIFO mode: a thread serving `status` (drains the pipes first) and one applying the
     /// pipes as they fill, until ``stop()``.
     func start() {
@@ -245,7 +220,10 @@ final class FakeVHCIKernel: @unchecked Sendable {
             while lock.withLock({ running }) {
                 let fd = open(status, O_WRONLY)  // blocks until a reader opens it
                 guard fd >= 0 else { return }
-                let text = serialized { drain(); return statusText() }
+                let text = lock.withLock {
+                    lockedDrain()
+                    return lockedStatusText()
+                }
                 _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
                 close(fd)
             }
@@ -253,19 +231,56 @@ final class FakeVHCIKernel: @unchecked Sendable {
         Thread.detachNewThread { [self] in
             var fds = ["attach", "detach"].compactMap { pipes[$0] }.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             while lock.withLock({ running }) {
-                if Glibc.poll(&fds, nfds_t(fds.count), 50) > 0 { serialized { drain() } }
+                if Glibc.poll(&fds, nfds_t(fds.count), 50) > 0 { lock.withLock { lockedDrain() } }
             }
         }
     }
-
-    private let drainLock = NSLock()
-    private func serialized<T>(_ body: () -> T) -> T { drainLock.withLock(body) }
 
     /// Ends the threads: the status server is woken by a reader that reads nothing.
     func stop() {
         lock.withLock { running = false }
         let fd = open(host.appendingPathComponent("status").path, O_RDONLY | O_NONBLOCK)
         if fd >= 0 { close(fd) }
+    }
+
+    // The `locked` functions run with `lock` held.
+
+    private func lockedStatusText() -> String {
+        var text = "hub port sta spd dev      sockfd local_busid\n"
+        for i in 0..<(2 * hcPorts) {
+            let hub = i < hcPorts ? "hs" : "ss"
+            if let u = used[i] {
+                text += "\(hub)  \(String(format: "%04ld 006 %03u %08x %06u", i, u.speed, u.devid, u.sockfd)) 3-\(i + 1)\n"
+            } else {
+                text += "\(hub)  \(String(format: "%04ld", i)) 004 000 00000000 000000 0-0\n"
+            }
+        }
+        return text
+    }
+
+    private func lockedAttach(_ text: String) {
+        let f = text.split(separator: " ").compactMap { UInt32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        guard f.count == 4 else { return }
+        used[Int(f[0])] = (speed: f[3], devid: f[2], sockfd: f[1])
+    }
+
+    private func lockedDetach(_ text: String) {
+        guard let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return }
+        used.removeValue(forKey: port)
+    }
+
+    /// FIFO mode: applies the attach/detach bytes waiting in the pipes (one write each: the
+    /// client writes each file once per status read).
+    private func lockedDrain() {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 1)
+        defer { buffer.deallocate() }
+        for name in ["attach", "detach"] {
+            guard let fd = pipes[name] else { continue }
+            let count = read(fd, buffer.baseAddress, buffer.count)
+            guard count > 0 else { continue }
+            let text = String(decoding: UnsafeRawBufferPointer(rebasing: buffer[..<count]), as: UTF8.self)
+            if name == "attach" { lockedAttach(text) } else { lockedDetach(text) }
+        }
     }
 }
 

@@ -1,38 +1,12 @@
 import Foundation
 import LabConfig
 import Testing
+import TestSupport
 @testable import Overlay
 
 /// Golden files live in Tests/OverlayTests/Golden/<case>/<path on the Pi>; run the tests with
 /// UPDATE_GOLDEN=1 to rewrite them after a deliberate change, then review the diff.
-enum Golden {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
-
-    static func check(_ overlay: Overlay, case name: String) throws {
-        let base = root.appendingPathComponent(name)
-        let update = ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1"
-        if update { try? FileManager.default.removeItem(at: base) }
-        for entry in overlay.entries {
-            guard let bytes = entry.bytes else { continue }
-            let url = base.appendingPathComponent(entry.path)
-            if update {
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try Data(bytes).write(to: url)
-            }
-            let golden = try #require(FileManager.default.contents(atPath: url.path), "missing golden \(name)/\(entry.path)")
-            #expect(String(decoding: bytes, as: UTF8.self) == String(decoding: golden, as: UTF8.self), "\(name)/\(entry.path)")
-        }
-        let files = overlay.entries.filter { $0.bytes != nil }.map(\.path).sorted()
-        let goldens = (FileManager.default.enumerator(atPath: base.path)?.allObjects as? [String] ?? [])
-            .filter { !isDirectory(base.appendingPathComponent($0)) }.sorted()
-        #expect(files == goldens, "the overlay holds exactly the golden files")
-    }
-
-    static func isDirectory(_ url: URL) -> Bool {
-        var flag: ObjCBool = false
-        return FileManager.default.fileExists(atPath: url.path, isDirectory: &flag) && flag.boolValue
-    }
-}
+let golden = GoldenDirectory(URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden"))
 
 enum Labs {
     static func lab(daemon: Daemon, board: Board = .pi3plus, ssh: Bool = false) -> Lab {
@@ -61,7 +35,7 @@ enum Labs {
                                             bootConfig: ("config.txt", StockConfig.endsInAll),
                                             bootCmdline: ("cmdline.txt", CmdlineTxtTests.stock))
         let result = try Labs.render(Labs.lab(daemon: .usbipd), inputs)
-        try Golden.check(result.overlay, case: "usbipd")
+        try golden.check(result.overlay, case: "usbipd")
         #expect(result.warnings.count == 1)
         #expect(result.warnings[0].contains("/usr/sbin/usbipd"))
     }
@@ -69,7 +43,7 @@ enum Labs {
     @Test func binderOverlayMatchesGolden() throws {
         let inputs = OverlayRenderer.Inputs(configBytes: Array("lab: x\n".utf8), binderExecutable: Array("\u{7f}ELF-fake".utf8))
         let result = try Labs.render(Labs.lab(daemon: .binder, board: .pi4, ssh: true), inputs)
-        try Golden.check(result.overlay, case: "binder")
+        try golden.check(result.overlay, case: "binder")
         #expect(result.warnings.isEmpty)
         #expect(result.overlay[OverlayRenderer.binderPath]?.mode == 0o755)
     }
