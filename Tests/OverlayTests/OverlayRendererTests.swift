@@ -73,7 +73,10 @@ enum Labs {
         let unit = String(decoding: try #require(overlay["etc/systemd/system/usbip-bind@.service"]?.bytes), as: UTF8.self)
         #expect(unit.contains("\nType=oneshot\n"))
         #expect(!unit.contains("\nRemainAfterExit="))
-        #expect(unit.contains(" %i\n") || unit.contains("=%i\n"))
+        // The busid unescaped (%i, never %I) on the ExecStart= line.
+        let exec = try #require(unit.split(separator: "\n").first { $0.hasPrefix("ExecStart=") })
+        #expect(exec.contains(" %i") || exec.contains("=%i"))
+        #expect(!exec.contains("%I"))
         let server = daemon == .binder ? "usbip-binder.service" : "usbipd.service"
         #expect(unit.contains("After=\(server)\nRequires=\(server)\n"))
         #expect(overlay["etc/systemd/system/multi-user.target.wants/\(server)"]?.content == .symlink("/etc/systemd/system/\(server)"))
