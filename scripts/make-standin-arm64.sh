@@ -59,25 +59,60 @@ done
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1731974400}
 need_tools mmdebstrap sfdisk mkdosfs mmd mcopy mkfs.ext4 debugfs openssl truncate dd
 
-# mmdebstrap runs arm64 maintainer scripts (and update-initramfs) through binfmt_misc.
+# mmdebstrap runs arm64 maintainer scripts (and update-initramfs) through binfmt_misc; the
+# interpreter must be registered with the F flag (opened at registration) to work in the chroot.
 ensure_binfmt() {
   local misc=/proc/sys/fs/binfmt_misc conf=/usr/lib/binfmt.d/qemu-aarch64.conf
-  [[ -e $misc/qemu-aarch64 ]] && return 0
   [[ -r $conf ]] || die "no $conf: apt-get install qemu-user-static"
   if [[ ! -e $misc/register ]]; then
     mount -t binfmt_misc binfmt_misc "$misc" 2>/dev/null ||
-      die "binfmt_misc is not mounted at $misc and cannot be (mount -t binfmt_misc binfmt_misc $misc): arm64 programs cannot run during mmdebstrap"
+      die "binfmt_misc is not mounted at $misc and cannot be (mount -t binfmt_misc binfmt_misc $misc needs root outside a container, or a --privileged container): arm64 programs cannot run during mmdebstrap"
   fi
-  [[ -e $misc/qemu-aarch64 ]] || cat "$conf" >"$misc/register" ||
-    die "cannot register qemu-aarch64 in $misc/register"
-  note "registered qemu-aarch64 in binfmt_misc ($conf)"
+  if [[ ! -e $misc/qemu-aarch64 ]]; then
+    cat "$conf" >"$misc/register" 2>/dev/null ||
+      die "cannot register qemu-aarch64 in $misc/register (needs root with CAP_SYS_ADMIN on the host's binfmt_misc; in a container run it --privileged, or run 'update-binfmts --enable qemu-aarch64' / 'systemctl restart systemd-binfmt' on the host)"
+    note "registered qemu-aarch64 in binfmt_misc ($conf)"
+  fi
+  if [[ $(head -n1 "$misc/qemu-aarch64") != enabled ]]; then
+    echo 1 >"$misc/qemu-aarch64" 2>/dev/null || die "binfmt_misc qemu-aarch64 is disabled and cannot be enabled (echo 1 >$misc/qemu-aarch64)"
+    note "enabled qemu-aarch64 in binfmt_misc"
+  fi
+  grep -q '^flags:.*F' "$misc/qemu-aarch64" ||
+    die "binfmt_misc qemu-aarch64 lacks the F (fix-binary) flag, so qemu cannot run inside the chroot: re-register it from $conf (echo -1 >$misc/qemu-aarch64; cat $conf >$misc/register)"
+  local probe
+  probe=$(find /usr/lib/aarch64-linux-gnu /usr/aarch64-linux-gnu -maxdepth 2 -name 'ld-linux-aarch64.so.1' -print -quit 2>/dev/null || true)
+  [[ -z $probe ]] || "$probe" --version >/dev/null 2>&1 ||
+    die "binfmt_misc qemu-aarch64 is registered but $probe does not run"
 }
+
+# The initramfs: Debian's initramfs-tools with MODULES=list, i.e. only the modules that booting
+# `qemu-system-aarch64 -M virt` from a virtio disk needs (the generic PCIe host bridge and the
+# PL011 UART are built into linux-image-arm64), loaded at init-top. MODULES=most under qemu-user
+# took most of an hour; this takes about a minute. update-initramfs is diverted to a no-op while
+# the packages install (the kernel hook and the initramfs-tools trigger would build it twice) and
+# runs once at the end.
+INITRAMFS_MODULES='virtio_pci virtio_mmio virtio_blk virtio_net ext4 vfat nls_cp437 nls_ascii'
+INITRAMFS_CONF='MODULES=list
+COMPRESS=gzip'
+INITRAMFS_HOOK="#!/bin/sh
+# fpga-lab arm64 stand-in: the modules booting qemu -M virt from a virtio disk needs.
+[ \"\$1\" = prereqs ] && exit 0
+. /usr/share/initramfs-tools/hook-functions
+for m in $INITRAMFS_MODULES; do force_load \"\$m\"; done"
+# shellcheck disable=SC2016 # "$1" (the chroot) is expanded by mmdebstrap's hook shell, not here
+DIVERT_INITRAMFS='chroot "$1" dpkg-divert --quiet --local --rename --divert /usr/sbin/update-initramfs.fpga-lab --add /usr/sbin/update-initramfs &&
+  printf "#!/bin/sh\nexit 0\n" >"$1/usr/sbin/update-initramfs" && chmod 755 "$1/usr/sbin/update-initramfs"'
+# shellcheck disable=SC2016
+BUILD_INITRAMFS='rm -f "$1/usr/sbin/update-initramfs" &&
+  chroot "$1" dpkg-divert --quiet --local --rename --divert /usr/sbin/update-initramfs.fpga-lab --remove /usr/sbin/update-initramfs &&
+  chroot "$1" update-initramfs -c -k all'
 
 # Prints the cached arm64 rootfs tarball, building it on a miss.
 arm64_rootfs_tar() {
   local key tar archives=$cache_dir/apt-archives-arm64
   key=$({
     printf '%s\n' arm64 "$BOOTABLE_SUITE" "$ARM64_PACKAGES" "$SOURCE_DATE_EPOCH"
+    printf '%s\n' "$INITRAMFS_CONF" "$INITRAMFS_HOOK" "$DIVERT_INITRAMFS" "$BUILD_INITRAMFS" initramfs-v1
     cat "$BOOTABLE_SOURCES"
     mmdebstrap --version
   } | sha256sum | cut -c1-16)
@@ -90,11 +125,17 @@ arm64_rootfs_tar() {
   ensure_binfmt
   mkdir -p "$archives" "$cache_dir/standin"
   note "mmdebstrap --arch=arm64 $BOOTABLE_SUITE (+ $ARM64_PACKAGES); maintainer scripts under qemu-user, several minutes"
-  # shellcheck disable=SC2016 # "$1" (the chroot) is expanded by mmdebstrap, not here
-  local mkdir_hook='mkdir -p "$1"/var/cache/apt/archives'
+  # shellcheck disable=SC2016 # "$1" (the chroot) and the exported texts are expanded by mmdebstrap's hook shell
+  local mkdir_hook='mkdir -p "$1"/var/cache/apt/archives' initramfs_hook='i="$1"/etc/initramfs-tools &&
+    mkdir -p "$i"/conf.d "$i"/hooks && printf "%s\n" "$FPGA_LAB_INITRAMFS_CONF" >"$i"/conf.d/fpga-lab-standin &&
+    printf "%s\n" "$FPGA_LAB_INITRAMFS_HOOK" >"$i"/hooks/fpga-lab-standin && chmod 755 "$i"/hooks/fpga-lab-standin'
+  export FPGA_LAB_INITRAMFS_CONF=$INITRAMFS_CONF FPGA_LAB_INITRAMFS_HOOK=$INITRAMFS_HOOK
   mmdebstrap --quiet --arch=arm64 --format=tar --variant=minbase --include="$ARM64_PACKAGES" \
     --skip=essential/unlink --setup-hook="$mkdir_hook" \
     --setup-hook="sync-in $archives /var/cache/apt/archives" \
+    --setup-hook="$initramfs_hook" \
+    --essential-hook="$DIVERT_INITRAMFS" \
+    --customize-hook="$BUILD_INITRAMFS" \
     --customize-hook="sync-out /var/cache/apt/archives $archives" \
     "$BOOTABLE_SUITE" "$tar.tmp" "$BOOTABLE_SOURCES" >&2 || die "mmdebstrap --arch=arm64 failed"
   mv "$tar.tmp" "$tar"
