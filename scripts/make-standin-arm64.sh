@@ -142,60 +142,17 @@ arm64_rootfs_tar() {
   printf '%s\n' "$tar"
 }
 
-build_uncached() {
-  local image=$1 work=$2 tar root boot kver root_mib bmib=256 bits=32 bstart=16384
-  local diskid=$ARM64_DISK_ID
-  tar=$(arm64_rootfs_tar)
-  root=$work/root boot=$work/boot
-  mkdir -p "$root" "$boot/overlays"
-  tar --numeric-owner -xpf "$tar" -C "$root" || die "cannot unpack $tar"
-  kver=$(find "$root/boot" -name 'vmlinuz-*' -printf '%f\n' | sed 's/^vmlinuz-//' | sort -V | tail -1)
-  [[ -n $kver && -s $root/boot/initrd.img-$kver ]] || die "no kernel + initrd in the arm64 rootfs"
-  printf 'raspberrypi\n' >"$root/etc/hostname"
-  printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\traspberrypi\n' >"$root/etc/hosts"
-  stock_fstab "$diskid" >"$root/etc/fstab"
-  mkdir -p "$root/boot/firmware"
-  bootable_units "$root"
-  # qemu's virt machine has a PL011 UART: ttyAMA0, as on a Pi's GPIO header.
-  mv "$root/etc/systemd/system/serial-getty@ttyS0.service.d" "$root/etc/systemd/system/serial-getty@ttyAMA0.service.d"
-  stock_config_txt aarch64 >"$boot/config.txt"
-  stock_cmdline_txt "$diskid" >"$boot/cmdline.txt"
-  printf 'fpga-lab bootable stand-in (Debian 12 arm64, kernel %s) shaped like Raspberry Pi OS\n' "$kver" >"$boot/issue.txt"
-  printf 'Raspberry Pi Device Tree overlays (stand-in README)\n' >"$boot/overlays/README"
-  cp "$root/boot/vmlinuz-$kver" "$boot/vmlinuz"
-  cp "$root/boot/initrd.img-$kver" "$boot/initrd.img"
-  pin_mtimes "$root"
-  pin_mtimes "$boot"
-  root_mib=$(du -sm --apparent-size "$root" | cut -f1)
-  root_mib=$(((root_mib * 120 / 100 + 200 + 3) / 4 * 4))
-  make_fat "$work/boot.fat" "$bmib" "$bits" "$diskid" "$bstart" "$boot"
-  make_ext4 "$work/root.ext4" "$root_mib" "$(fixed_uuid "rootfs-$diskid")" "$root"
-  assemble_image "$image" "$diskid" "$bstart" "$bmib" "$bits" "$work/boot.fat" "$root_mib" "$work/root.ext4"
-  cp "$boot/vmlinuz" "${image%.img}.vmlinuz"
-  cp "$boot/initrd.img" "${image%.img}.initrd.img"
-}
-
 mkdir -p "$(dirname "$out")" "$cache_dir/standin"
 out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
+tar=$(arm64_rootfs_tar)
 key=$({
   cat "$LIB_DIR"/standin-*.sh "${BASH_SOURCE[0]}"
   printf '%s\n' "$SOURCE_DATE_EPOCH"
-  basename "$(arm64_rootfs_tar)"
+  basename "$tar"
 } | sha256sum | cut -c1-16)
-cached=$cache_dir/standin/bootable-arm64-$key.img
-if [[ ! -s $cached ]]; then
-  work=$(mktemp -d "${out}.work.XXXXXX")
-  trap 'rm -rf "$work"' EXIT
-  build_uncached "$work/bootable.img" "$work"
-  mv "$work/bootable.vmlinuz" "${cached%.img}.vmlinuz"
-  mv "$work/bootable.initrd.img" "${cached%.img}.initrd.img"
-  mv "$work/bootable.img" "$cached"
-  find "$cache_dir/standin" -maxdepth 1 -name 'bootable-arm64-*' ! -name "bootable-arm64-$key.*" -delete
-else
-  note "cached: $cached"
-fi
-cp --sparse=always --reflink=auto "$cached" "$out.tmp"
-cp "${cached%.img}.vmlinuz" "${out%.img}.vmlinuz"
-cp "${cached%.img}.initrd.img" "${out%.img}.initrd.img"
-mv "$out.tmp" "$out"
+work=$(mktemp -d "${out}.work.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+# The bootfs of the x86_64 bootable stand-in: 256 MiB FAT32.
+bootable_cached "$out" "$cache_dir" bootable-arm64 "$key" "$work" \
+  bootable_image_from_tar 256 32 "$ARM64_DISK_ID" "$tar" "$work" aarch64 ttyAMA0
 note "wrote $out"
