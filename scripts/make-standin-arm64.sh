@@ -22,6 +22,11 @@ die() { printf 'make-standin-arm64: error: %s\n' "$*" >&2; exit 1; }
 note() { printf 'make-standin-arm64: %s\n' "$*" >&2; }
 
 ARM64_PACKAGES=${BOOTABLE_PACKAGES/linux-image-amd64/linux-image-arm64}
+# Not written by dpkg (less to unpack, depmod, tar and copy under qemu-user): documentation and
+# the kernel modules for hardware no qemu virt machine or Pi lab has (sound, GPUs, video capture,
+# Wi-Fi, Bluetooth, InfiniBand). The paths are the packages' own, hence /lib/modules.
+ARM64_EXCLUDES=(/usr/share/doc/ /usr/share/man/ /usr/share/locale/)
+ARM64_EXCLUDES+=(/lib/modules/'*'/kernel/{sound,drivers/gpu,drivers/media,drivers/net/wireless,drivers/infiniband,net/wireless,net/mac80211,net/bluetooth}/)
 ARM64_DISK_ID=8a438964
 
 usage() {
@@ -111,7 +116,7 @@ BUILD_INITRAMFS='rm -f "$1/usr/sbin/update-initramfs" &&
 arm64_rootfs_tar() {
   local key tar archives=$cache_dir/apt-archives-arm64
   key=$({
-    printf '%s\n' arm64 "$BOOTABLE_SUITE" "$ARM64_PACKAGES" "$SOURCE_DATE_EPOCH"
+    printf '%s\n' arm64 "$BOOTABLE_SUITE" "$ARM64_PACKAGES" "$SOURCE_DATE_EPOCH" "${ARM64_EXCLUDES[@]}"
     printf '%s\n' "$INITRAMFS_CONF" "$INITRAMFS_HOOK" "$DIVERT_INITRAMFS" "$BUILD_INITRAMFS" initramfs-v1
     cat "$BOOTABLE_SOURCES"
     mmdebstrap --version
@@ -130,8 +135,10 @@ arm64_rootfs_tar() {
     mkdir -p "$i"/conf.d "$i"/hooks && printf "%s\n" "$FPGA_LAB_INITRAMFS_CONF" >"$i"/conf.d/fpga-lab-standin &&
     printf "%s\n" "$FPGA_LAB_INITRAMFS_HOOK" >"$i"/hooks/fpga-lab-standin && chmod 755 "$i"/hooks/fpga-lab-standin'
   export FPGA_LAB_INITRAMFS_CONF=$INITRAMFS_CONF FPGA_LAB_INITRAMFS_HOOK=$INITRAMFS_HOOK
+  local exclude dpkgopts=()
+  for exclude in "${ARM64_EXCLUDES[@]}"; do dpkgopts+=(--dpkgopt="path-exclude=$exclude*"); done
   mmdebstrap --quiet --arch=arm64 --format=tar --variant=minbase --include="$ARM64_PACKAGES" \
-    --skip=essential/unlink --setup-hook="$mkdir_hook" \
+    --skip=essential/unlink "${dpkgopts[@]}" --setup-hook="$mkdir_hook" \
     --setup-hook="sync-in $archives /var/cache/apt/archives" \
     --setup-hook="$initramfs_hook" \
     --essential-hook="$DIVERT_INITRAMFS" \
