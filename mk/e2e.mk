@@ -12,7 +12,8 @@
 #                  aarch64 binder boots under qemu-system-aarch64 -M virt -cpu cortex-a57 to
 #                  multi-user.target with usbip-binder active and the board plugged at boot
 #                  listed by the host's `usbip list -r` (Tests/e2e/arm64-lane.sh); the cold
-#                  stand-in (mmdebstrap --arch=arm64 under qemu-user) takes about 7 min, then 2-3 min
+#                  stand-in (mmdebstrap --arch=arm64 under qemu-user) takes about 7 min; warm, the
+#                  lane takes under 2 min
 #
 # E2E_LAB picks the lab file: Tests/e2e/lab.yaml runs Debian's usbipd (daemon: usbipd); a
 # `daemon: binder` variant is selected the same way, e.g. make e2e E2E_LAB=Tests/e2e/lab-binder.yaml
