@@ -10,7 +10,10 @@
 #                  both ways through the board's serial port (Tests/e2e/client-lane.sh)
 #   e2e-arm64      the arm64 stand-in (scripts/make-standin-arm64.sh, cached) patched with the
 #                  aarch64 binder boots under qemu-system-aarch64 -M virt -cpu cortex-a57 to
-#                  multi-user.target with usbip-binder active (Tests/e2e/arm64-lane.sh)
+#                  multi-user.target with usbip-binder active and the board plugged at boot
+#                  listed by the host's `usbip list -r` (Tests/e2e/arm64-lane.sh); the cold
+#                  stand-in (mmdebstrap --arch=arm64 under qemu-user) takes about 7 min; warm, the
+#                  lane takes under 2 min
 #
 # E2E_LAB picks the lab file: Tests/e2e/lab.yaml runs Debian's usbipd (daemon: usbipd); a
 # `daemon: binder` variant is selected the same way, e.g. make e2e E2E_LAB=Tests/e2e/lab-binder.yaml
@@ -22,8 +25,9 @@ E2E_REPLUGS ?= 10
 
 .PHONY: e2e e2e-server e2e-binder e2e-client e2e-arm64
 
-## e2e: the server lane twice, with Debian's usbipd and with the baked-in usbip-binder; the client lane
-e2e: e2e-server e2e-binder e2e-client
+## e2e: the server lane twice, with Debian's usbipd and with the baked-in usbip-binder; the client
+## lane; the arm64 smoke lane
+e2e: e2e-server e2e-binder e2e-client e2e-arm64
 
 e2e-server: build
 	$(E2E_ROOT)/Tests/e2e/server-lane.sh --fpga-lab $(BIN) --lab $(E2E_LAB) --replugs $(E2E_REPLUGS)

@@ -22,6 +22,11 @@ die() { printf 'make-standin-arm64: error: %s\n' "$*" >&2; exit 1; }
 note() { printf 'make-standin-arm64: %s\n' "$*" >&2; }
 
 ARM64_PACKAGES=${BOOTABLE_PACKAGES/linux-image-amd64/linux-image-arm64}
+# Not written by dpkg (less to unpack, depmod, tar and copy under qemu-user): documentation and
+# the kernel modules for hardware no qemu virt machine or Pi lab has (sound, GPUs, video capture,
+# Wi-Fi, Bluetooth, InfiniBand). The paths are the packages' own, hence /lib/modules.
+ARM64_EXCLUDES=(/usr/share/doc/ /usr/share/man/ /usr/share/locale/)
+ARM64_EXCLUDES+=(/lib/modules/'*'/kernel/{sound,drivers/gpu,drivers/media,drivers/net/wireless,drivers/infiniband,net/wireless,net/mac80211,net/bluetooth}/)
 ARM64_DISK_ID=8a438964
 
 usage() {
@@ -59,25 +64,60 @@ done
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1731974400}
 need_tools mmdebstrap sfdisk mkdosfs mmd mcopy mkfs.ext4 debugfs openssl truncate dd
 
-# mmdebstrap runs arm64 maintainer scripts (and update-initramfs) through binfmt_misc.
+# mmdebstrap runs arm64 maintainer scripts (and update-initramfs) through binfmt_misc; the
+# interpreter must be registered with the F flag (opened at registration) to work in the chroot.
 ensure_binfmt() {
   local misc=/proc/sys/fs/binfmt_misc conf=/usr/lib/binfmt.d/qemu-aarch64.conf
-  [[ -e $misc/qemu-aarch64 ]] && return 0
   [[ -r $conf ]] || die "no $conf: apt-get install qemu-user-static"
   if [[ ! -e $misc/register ]]; then
     mount -t binfmt_misc binfmt_misc "$misc" 2>/dev/null ||
-      die "binfmt_misc is not mounted at $misc and cannot be (mount -t binfmt_misc binfmt_misc $misc): arm64 programs cannot run during mmdebstrap"
+      die "binfmt_misc is not mounted at $misc and cannot be (mount -t binfmt_misc binfmt_misc $misc needs root outside a container, or a --privileged container): arm64 programs cannot run during mmdebstrap"
   fi
-  [[ -e $misc/qemu-aarch64 ]] || cat "$conf" >"$misc/register" ||
-    die "cannot register qemu-aarch64 in $misc/register"
-  note "registered qemu-aarch64 in binfmt_misc ($conf)"
+  if [[ ! -e $misc/qemu-aarch64 ]]; then
+    cat "$conf" >"$misc/register" 2>/dev/null ||
+      die "cannot register qemu-aarch64 in $misc/register (needs root with CAP_SYS_ADMIN on the host's binfmt_misc; in a container run it --privileged, or run 'update-binfmts --enable qemu-aarch64' / 'systemctl restart systemd-binfmt' on the host)"
+    note "registered qemu-aarch64 in binfmt_misc ($conf)"
+  fi
+  if [[ $(head -n1 "$misc/qemu-aarch64") != enabled ]]; then
+    echo 1 >"$misc/qemu-aarch64" 2>/dev/null || die "binfmt_misc qemu-aarch64 is disabled and cannot be enabled (echo 1 >$misc/qemu-aarch64)"
+    note "enabled qemu-aarch64 in binfmt_misc"
+  fi
+  grep -q '^flags:.*F' "$misc/qemu-aarch64" ||
+    die "binfmt_misc qemu-aarch64 lacks the F (fix-binary) flag, so qemu cannot run inside the chroot: re-register it from $conf (echo -1 >$misc/qemu-aarch64; cat $conf >$misc/register)"
+  local probe
+  probe=$(find /usr/lib/aarch64-linux-gnu /usr/aarch64-linux-gnu -maxdepth 2 -name 'ld-linux-aarch64.so.1' -print -quit 2>/dev/null || true)
+  [[ -z $probe ]] || "$probe" --version >/dev/null 2>&1 ||
+    die "binfmt_misc qemu-aarch64 is registered but $probe does not run"
 }
+
+# The initramfs: Debian's initramfs-tools with MODULES=list, i.e. only the modules that booting
+# `qemu-system-aarch64 -M virt` from a virtio disk needs (the generic PCIe host bridge and the
+# PL011 UART are built into linux-image-arm64), loaded at init-top. MODULES=most under qemu-user
+# took most of an hour; this takes about a minute. update-initramfs is diverted to a no-op while
+# the packages install (the kernel hook and the initramfs-tools trigger would build it twice) and
+# runs once at the end.
+INITRAMFS_MODULES='virtio_pci virtio_mmio virtio_blk virtio_net ext4 vfat nls_cp437 nls_ascii'
+INITRAMFS_CONF='MODULES=list
+COMPRESS=gzip'
+INITRAMFS_HOOK="#!/bin/sh
+# fpga-lab arm64 stand-in: the modules booting qemu -M virt from a virtio disk needs.
+[ \"\$1\" = prereqs ] && exit 0
+. /usr/share/initramfs-tools/hook-functions
+for m in $INITRAMFS_MODULES; do force_load \"\$m\"; done"
+# shellcheck disable=SC2016 # "$1" (the chroot) is expanded by mmdebstrap's hook shell, not here
+DIVERT_INITRAMFS='chroot "$1" dpkg-divert --quiet --local --rename --divert /usr/sbin/update-initramfs.fpga-lab --add /usr/sbin/update-initramfs &&
+  printf "#!/bin/sh\nexit 0\n" >"$1/usr/sbin/update-initramfs" && chmod 755 "$1/usr/sbin/update-initramfs"'
+# shellcheck disable=SC2016
+BUILD_INITRAMFS='rm -f "$1/usr/sbin/update-initramfs" &&
+  chroot "$1" dpkg-divert --quiet --local --rename --divert /usr/sbin/update-initramfs.fpga-lab --remove /usr/sbin/update-initramfs &&
+  chroot "$1" update-initramfs -c -k all'
 
 # Prints the cached arm64 rootfs tarball, building it on a miss.
 arm64_rootfs_tar() {
   local key tar archives=$cache_dir/apt-archives-arm64
   key=$({
-    printf '%s\n' arm64 "$BOOTABLE_SUITE" "$ARM64_PACKAGES" "$SOURCE_DATE_EPOCH"
+    printf '%s\n' arm64 "$BOOTABLE_SUITE" "$ARM64_PACKAGES" "$SOURCE_DATE_EPOCH" "${ARM64_EXCLUDES[@]}"
+    printf '%s\n' "$INITRAMFS_CONF" "$INITRAMFS_HOOK" "$DIVERT_INITRAMFS" "$BUILD_INITRAMFS" initramfs-v1
     cat "$BOOTABLE_SOURCES"
     mmdebstrap --version
   } | sha256sum | cut -c1-16)
@@ -90,71 +130,36 @@ arm64_rootfs_tar() {
   ensure_binfmt
   mkdir -p "$archives" "$cache_dir/standin"
   note "mmdebstrap --arch=arm64 $BOOTABLE_SUITE (+ $ARM64_PACKAGES); maintainer scripts under qemu-user, several minutes"
-  # shellcheck disable=SC2016 # "$1" (the chroot) is expanded by mmdebstrap, not here
-  local mkdir_hook='mkdir -p "$1"/var/cache/apt/archives'
+  # shellcheck disable=SC2016 # "$1" (the chroot) and the exported texts are expanded by mmdebstrap's hook shell
+  local mkdir_hook='mkdir -p "$1"/var/cache/apt/archives' initramfs_hook='i="$1"/etc/initramfs-tools &&
+    mkdir -p "$i"/conf.d "$i"/hooks && printf "%s\n" "$FPGA_LAB_INITRAMFS_CONF" >"$i"/conf.d/fpga-lab-standin &&
+    printf "%s\n" "$FPGA_LAB_INITRAMFS_HOOK" >"$i"/hooks/fpga-lab-standin && chmod 755 "$i"/hooks/fpga-lab-standin'
+  export FPGA_LAB_INITRAMFS_CONF=$INITRAMFS_CONF FPGA_LAB_INITRAMFS_HOOK=$INITRAMFS_HOOK
+  local exclude dpkgopts=()
+  for exclude in "${ARM64_EXCLUDES[@]}"; do dpkgopts+=(--dpkgopt="path-exclude=$exclude*"); done
   mmdebstrap --quiet --arch=arm64 --format=tar --variant=minbase --include="$ARM64_PACKAGES" \
-    --skip=essential/unlink --setup-hook="$mkdir_hook" \
+    --skip=essential/unlink "${dpkgopts[@]}" --setup-hook="$mkdir_hook" \
     --setup-hook="sync-in $archives /var/cache/apt/archives" \
+    --setup-hook="$initramfs_hook" \
+    --essential-hook="$DIVERT_INITRAMFS" \
+    --customize-hook="$BUILD_INITRAMFS" \
     --customize-hook="sync-out /var/cache/apt/archives $archives" \
     "$BOOTABLE_SUITE" "$tar.tmp" "$BOOTABLE_SOURCES" >&2 || die "mmdebstrap --arch=arm64 failed"
   mv "$tar.tmp" "$tar"
   printf '%s\n' "$tar"
 }
 
-build_uncached() {
-  local image=$1 work=$2 tar root boot kver root_mib bmib=256 bits=32 bstart=16384
-  local diskid=$ARM64_DISK_ID
-  tar=$(arm64_rootfs_tar)
-  root=$work/root boot=$work/boot
-  mkdir -p "$root" "$boot/overlays"
-  tar --numeric-owner -xpf "$tar" -C "$root" || die "cannot unpack $tar"
-  kver=$(find "$root/boot" -name 'vmlinuz-*' -printf '%f\n' | sed 's/^vmlinuz-//' | sort -V | tail -1)
-  [[ -n $kver && -s $root/boot/initrd.img-$kver ]] || die "no kernel + initrd in the arm64 rootfs"
-  printf 'raspberrypi\n' >"$root/etc/hostname"
-  printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\traspberrypi\n' >"$root/etc/hosts"
-  stock_fstab "$diskid" >"$root/etc/fstab"
-  mkdir -p "$root/boot/firmware"
-  bootable_units "$root"
-  # qemu's virt machine has a PL011 UART: ttyAMA0, as on a Pi's GPIO header.
-  mv "$root/etc/systemd/system/serial-getty@ttyS0.service.d" "$root/etc/systemd/system/serial-getty@ttyAMA0.service.d"
-  stock_config_txt aarch64 >"$boot/config.txt"
-  stock_cmdline_txt "$diskid" >"$boot/cmdline.txt"
-  printf 'fpga-lab bootable stand-in (Debian 12 arm64, kernel %s) shaped like Raspberry Pi OS\n' "$kver" >"$boot/issue.txt"
-  printf 'Raspberry Pi Device Tree overlays (stand-in README)\n' >"$boot/overlays/README"
-  cp "$root/boot/vmlinuz-$kver" "$boot/vmlinuz"
-  cp "$root/boot/initrd.img-$kver" "$boot/initrd.img"
-  pin_mtimes "$root"
-  pin_mtimes "$boot"
-  root_mib=$(du -sm --apparent-size "$root" | cut -f1)
-  root_mib=$(((root_mib * 120 / 100 + 200 + 3) / 4 * 4))
-  make_fat "$work/boot.fat" "$bmib" "$bits" "$diskid" "$bstart" "$boot"
-  make_ext4 "$work/root.ext4" "$root_mib" "$(fixed_uuid "rootfs-$diskid")" "$root"
-  assemble_image "$image" "$diskid" "$bstart" "$bmib" "$bits" "$work/boot.fat" "$root_mib" "$work/root.ext4"
-  cp "$boot/vmlinuz" "${image%.img}.vmlinuz"
-  cp "$boot/initrd.img" "${image%.img}.initrd.img"
-}
-
 mkdir -p "$(dirname "$out")" "$cache_dir/standin"
 out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
+tar=$(arm64_rootfs_tar)
 key=$({
   cat "$LIB_DIR"/standin-*.sh "${BASH_SOURCE[0]}"
   printf '%s\n' "$SOURCE_DATE_EPOCH"
-  basename "$(arm64_rootfs_tar)"
+  basename "$tar"
 } | sha256sum | cut -c1-16)
-cached=$cache_dir/standin/bootable-arm64-$key.img
-if [[ ! -s $cached ]]; then
-  work=$(mktemp -d "${out}.work.XXXXXX")
-  trap 'rm -rf "$work"' EXIT
-  build_uncached "$work/bootable.img" "$work"
-  mv "$work/bootable.vmlinuz" "${cached%.img}.vmlinuz"
-  mv "$work/bootable.initrd.img" "${cached%.img}.initrd.img"
-  mv "$work/bootable.img" "$cached"
-  find "$cache_dir/standin" -maxdepth 1 -name 'bootable-arm64-*' ! -name "bootable-arm64-$key.*" -delete
-else
-  note "cached: $cached"
-fi
-cp --sparse=always --reflink=auto "$cached" "$out.tmp"
-cp "${cached%.img}.vmlinuz" "${out%.img}.vmlinuz"
-cp "${cached%.img}.initrd.img" "${out%.img}.initrd.img"
-mv "$out.tmp" "$out"
+work=$(mktemp -d "${out}.work.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+# The bootfs of the x86_64 bootable stand-in: 256 MiB FAT32.
+bootable_cached "$out" "$cache_dir" bootable-arm64 "$key" "$work" \
+  bootable_image_from_tar 256 32 "$ARM64_DISK_ID" "$tar" "$work" aarch64 ttyAMA0
 note "wrote $out"

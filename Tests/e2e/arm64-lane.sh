@@ -10,6 +10,9 @@ set -Eeuo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$HERE/../.." && pwd)
 MARKER=FPGA-LAB-BOOTED
+LANE=arm64-lane
+# shellcheck source=Tests/e2e/lane-lib.sh
+. "$HERE/lane-lib.sh"
 
 usage() {
   cat <<'EOF'
@@ -23,10 +26,6 @@ environment:
 Outputs go to build/e2e/arm64-lane/ (lane.log, console.log, sockets).
 EOF
 }
-
-die() { printf 'arm64-lane: error: %s\n' "$*" >&2; exit 1; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="${2:-$(now)}" 'BEGIN { printf "%.1f", b - a }'; }
 
 fpga_lab='' lab=$HERE/lab-binder.yaml timeout=900
 while (($#)); do
@@ -61,50 +60,30 @@ image=$out/pi-arm64.img
 rm -rf "$out"
 mkdir -p "$out"
 transcript=$out/lane.log qmp_sock=$out/qmp.sock serial_sock=$out/serial.sock console_log=$out/console.log
-: >"$transcript"
-log() { printf '%s\n' "$@" >>"$transcript"; }
-say() { printf 'arm64-lane: %s\n' "$*"; log "== $*"; }
+lane_transcript "$transcript"
 
 qemu_pid=''
 stop_vm() {
-  [[ -n $qemu_pid ]] || return 0
-  python3 "$HERE/qmp.py" "$qmp_sock" quit >/dev/null 2>&1 || true
-  for _ in $(seq 20); do
-    kill -0 "$qemu_pid" 2>/dev/null || { qemu_pid=''; return 0; }
-    sleep 0.25
-  done
-  kill "$qemu_pid" 2>/dev/null || true
+  vm_stop "$qemu_pid" "$qmp_sock"
   qemu_pid=''
 }
-guest() {
-  local output status=0
-  output=$(python3 "$HERE/console.py" "$serial_sock" run "$1" "${2:-120}" 2>&1) || status=$?
-  output=${output//$'\r'/}
-  log "guest\$ $1" "$output" "(exit $status)"
-  printf '%s\n' "$output"
-  return "$status"
-}
+guest() { vm_run guest "$serial_sock" "$1" "${2:-120}"; }
 fail() {
   trap - ERR
   {
     printf '\narm64-lane: FAILED: %s\n' "$*"
     if [[ -n $qemu_pid ]] && kill -0 "$qemu_pid" 2>/dev/null; then
-      printf -- '--- guest: journalctl -u usbip-binder -u usbip-bind@*, failed units ---\n'
-      python3 "$HERE/console.py" "$serial_sock" run \
-        "journalctl --no-pager -o short-monotonic -u usbip-binder -u 'usbip-bind@*' | tail -n 40; systemctl --no-pager --failed" 120 2>&1 | tr -d '\r' || true
+      vm_report "guest: journalctl -u usbip-binder -u usbip-bind@*, failed units" "$serial_sock" \
+        "journalctl --no-pager -o short-monotonic -u usbip-binder -u 'usbip-bind@*' | tail -n 40; systemctl --no-pager --failed"
     fi
-    printf -- '--- last 60 lines of the transcript %s ---\n' "$transcript"
-    tail -n 60 "$transcript"
-    printf -- '--- last 60 lines of %s ---\n' "$console_log"
-    tail -n 60 "$console_log" 2>/dev/null || true
-    [[ -s $out/qemu.log ]] && { printf -- '--- qemu.log ---\n'; tail -n 20 "$out/qemu.log"; }
+    lane_tail transcript "$transcript" 60
+    lane_tail console "$console_log" 60
+    lane_tail qemu "$out/qemu.log" 20
   } >&2
   stop_vm
   exit 1
 }
-trap 'fail "command failed (line $LINENO): $BASH_COMMAND"' ERR
-trap stop_vm EXIT
-trap 'stop_vm; exit 130' INT TERM
+lane_traps fail stop_vm stop_vm
 
 t=$(now)
 say "building the arm64 stand-in $base (scripts/make-standin-arm64.sh; cached in build/cache/standin)"
@@ -150,7 +129,6 @@ say "multi-user.target reached ($MARKER) after $boot_seconds s"
 
 guest "dmesg -n 1" >/dev/null
 state=$(guest "uname -m; systemctl is-active multi-user.target usbip-binder.service; systemctl show -p MainPID --value usbip-binder.service | xargs -I{} readlink /proc/{}/exe")
-log "$state"
 [[ $(sed -n 1p <<<"$state") == aarch64 ]] || fail "the guest is not aarch64: $state"
 [[ $(sed -n 2,3p <<<"$state" | tr '\n' ' ') == "active active " ]] ||
   fail "multi-user.target / usbip-binder.service not active:
@@ -161,11 +139,10 @@ say "aarch64 guest: multi-user.target active, usbip-binder.service active ($(sed
 # The board plugged at boot is bound and exported; the host lists it over the forwarded port.
 listed=''
 for _ in $(seq 120); do
-  listed=$(usbip --tcp-port "$port" list -r 127.0.0.1 2>&1 || true)
+  listed=$(host_usbip_list "$port" || true)
   [[ $listed == *"0403:6001"* ]] && break
   sleep 1
 done
-log "host\$ usbip --tcp-port $port list -r 127.0.0.1" "$listed"
 [[ $listed == *"0403:6001"* ]] || fail "the host's usbip list -r does not list the board (0403:6001):
 $listed"
 say "host usbip list -r over port $port lists the board:"

@@ -22,6 +22,9 @@ set -Eeuo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$HERE/../.." && pwd)
 BOARD=ftdi-a SERIAL=FPGALAB-A
+LANE=client-lane
+# shellcheck source=Tests/e2e/lane-lib.sh
+. "$HERE/lane-lib.sh"
 
 usage() {
   cat <<'EOF'
@@ -37,10 +40,6 @@ Outputs go to build/e2e/client-lane/ (lane.log, server/ and client/ with console
 the DKMS-built vhci-hcd.ko is cached in build/cache/clientvm.
 EOF
 }
-
-die() { printf 'client-lane: error: %s\n' "$*" >&2; exit 1; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="${2:-$(now)}" 'BEGIN { printf "%.2f", b - a }'; }
 
 fpga_lab='' lab=$HERE/lab-binder.yaml keep=0
 while (($#)); do
@@ -79,82 +78,45 @@ base=$REPO_ROOT/build/standin/bootable-x86_64.img
 rm -rf "$out"
 mkdir -p "$out/server" "$out/client" "$cache"
 transcript=$out/lane.log
-: >"$transcript"
-log() { printf '%s\n' "$@" >>"$transcript"; }
-say() { printf 'client-lane: %s\n' "$*"; log "== $*"; }
+lane_transcript "$transcript"
 
 server_pid='' client_pid='' peer_pid='' usbip_port=''
 stop_all() {
-  local pid sock
-  for vm in server client; do
-    sock=$out/$vm/qmp.sock
-    pid=$([[ $vm == server ]] && echo "$server_pid" || echo "$client_pid")
-    [[ -n $pid ]] || continue
-    python3 "$HERE/qmp.py" "$sock" quit >/dev/null 2>&1 || true
-    for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    kill "$pid" 2>/dev/null || true
-  done
+  vm_stop "$server_pid" "$out/server/qmp.sock"
+  vm_stop "$client_pid" "$out/client/qmp.sock"
   server_pid='' client_pid=''
   [[ -z $peer_pid ]] || kill "$peer_pid" 2>/dev/null || true
   peer_pid=''
 }
 
-# vm_run VM CMD [TIMEOUT]: CMD over VM's serial root shell; output on stdout and in the log.
-vm_run() {
-  local output status=0
-  output=$(python3 "$HERE/console.py" "$out/$1/serial.sock" run "$2" "${3:-60}" 2>&1) || status=$?
-  output=${output//$'\r'/}
-  log "$1\$ $2" "$output" "(exit $status)"
-  printf '%s\n' "$output"
-  return "$status"
-}
-server() { vm_run server "$@"; }
-client() { vm_run client "$@"; }
-qmp() { python3 "$HERE/qmp.py" "$out/server/qmp.sock" "$@"; }
-# host_list: the host's Debian usbip client against the server VM (forwarded port).
-host_list() {
-  local output status=0
-  output=$(usbip --tcp-port "$usbip_port" list -r 127.0.0.1 2>&1) || status=$?
-  log "host\$ usbip --tcp-port $usbip_port list -r 127.0.0.1" "$output" "(exit $status)"
-  printf '%s\n' "$output"
-  return "$status"
-}
-exported() { host_list | awk '$1 ~ /^[0-9]+-[0-9.]+:$/ { sub(":", "", $1); print $1 }'; }
-
-# interrupt SOCK: Ctrl-C to a guest shell that may still run a command console.py gave up on.
-interrupt() {
-  python3 -c 'import socket, sys, time; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"\x03\r"); time.sleep(0.5)' "$1" 2>/dev/null || true
-}
+# server / client CMD [TIMEOUT]: CMD over that VM's serial root shell.
+server() { vm_run server "$out/server/serial.sock" "$@"; }
+client() { vm_run client "$out/client/serial.sock" "$@"; }
+qmp() { vm_qmp "$out/server/qmp.sock" "$@"; }
+# exported: the bus IDs the host's Debian usbip client sees on the server VM (forwarded port).
+exported() { host_usbip_list "$usbip_port" | awk '$1 ~ /^[0-9]+-[0-9.]+:$/ { sub(":", "", $1); print $1 }'; }
 fail() {
   local reason=$*
   trap - ERR
   {
     printf '\nclient-lane: FAILED: %s\n' "$reason"
     if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-      interrupt "$out/server/serial.sock"
-      printf -- '--- server VM: journalctl -u usbip-binder -u usbip-bind@* ---\n'
-      python3 "$HERE/console.py" "$out/server/serial.sock" run \
-        "journalctl --no-pager -o short-monotonic -u usbip-binder -u 'usbip-bind@*' | tail -n 40; systemctl --no-pager --failed" 60 2>&1 | tr -d '\r' || true
+      vm_report "server VM: journalctl -u usbip-binder -u usbip-bind@*" "$out/server/serial.sock" \
+        "journalctl --no-pager -o short-monotonic -u usbip-binder -u 'usbip-bind@*' | tail -n 40; systemctl --no-pager --failed"
     fi
     if [[ -n $client_pid ]] && kill -0 "$client_pid" 2>/dev/null; then
-      interrupt "$out/client/serial.sock"
-      printf -- '--- client VM: journalctl -u fpga-lab-watch, kernel usb/vhci lines ---\n'
-      python3 "$HERE/console.py" "$out/client/serial.sock" run \
-        "journalctl --no-pager -o short-monotonic -u fpga-lab-watch | tail -n 30; dmesg | grep -Ei 'vhci|usbip|ftdi|ttyUSB| [0-9]+-[0-9]+:' | grep -v 'USB/IP Virtual Host\\|usb usb' | tail -n 30; systemctl --no-pager --failed" 60 2>&1 | tr -d '\r' || true
+      vm_report "client VM: journalctl -u fpga-lab-watch, kernel usb/vhci lines" "$out/client/serial.sock" \
+        "journalctl --no-pager -o short-monotonic -u fpga-lab-watch | tail -n 30; dmesg | grep -Ei 'vhci|usbip|ftdi|ttyUSB| [0-9]+-[0-9]+:' | grep -v 'USB/IP Virtual Host\\|usb usb' | tail -n 30; systemctl --no-pager --failed"
     fi
-    printf -- '--- last 80 lines of the transcript %s ---\n' "$transcript"
-    tail -n 80 "$transcript"
+    lane_tail transcript "$transcript" 80
     for vm in server client; do
-      printf -- '--- last 40 lines of the %s console %s ---\n' "$vm" "$out/$vm/console.log"
-      tail -n 40 "$out/$vm/console.log" 2>/dev/null || true
+      lane_tail "$vm console" "$out/$vm/console.log" 40
     done
   } >&2
   stop_all
   exit 1
 }
-trap 'fail "command failed (line $LINENO): $BASH_COMMAND"' ERR
-trap '((keep)) || stop_all' EXIT
-trap 'stop_all; exit 130' INT TERM
+lane_traps fail '((keep)) || stop_all' stop_all
 
 # 1. The stand-in, the server image, the client recipe and its vhci-hcd.ko, the data disk.
 t=$(now)

@@ -40,13 +40,14 @@ bootable_rootfs_tar() {
   printf '%s\n' "$tar"
 }
 
-# Serial autologin, the boot marker, and DHCP on the virtual NIC. usage: bootable_units ROOTDIR
+# Serial autologin on TTY (default ttyS0), the boot marker, and DHCP on the virtual NIC.
+# usage: bootable_units ROOTDIR [TTY]
 bootable_units() {
-  local r=$1
-  mkdir -p "$r/etc/systemd/system/serial-getty@ttyS0.service.d" "$r/etc/systemd/network" \
+  local r=$1 tty=${2:-ttyS0}
+  mkdir -p "$r/etc/systemd/system/serial-getty@$tty.service.d" "$r/etc/systemd/network" \
     "$r/etc/systemd/system/multi-user.target.wants" "$r/etc/systemd/system/sockets.target.wants" \
     "$r/etc/systemd/system/network-online.target.wants"
-  cat >"$r/etc/systemd/system/serial-getty@ttyS0.service.d/autologin.conf" <<'EOF'
+  cat >"$r/etc/systemd/system/serial-getty@$tty.service.d/autologin.conf" <<'EOF'
 [Service]
 ExecStart=
 ExecStart=-/sbin/agetty --autologin root --noclear --keep-baud 115200,57600,38400,9600 - $TERM
@@ -73,24 +74,26 @@ EOF
     "$r/etc/systemd/system/network-online.target.wants/systemd-networkd-wait-online.service"
 }
 
-# usage: build_bootable_uncached OUT BOOT_MIB FATBITS DISKID CACHE WORK
-build_bootable_uncached() {
-  local out=$1 bmib=$2 bits=$3 diskid=$4 cache=$5 work=$6 tar root boot kver root_mib
+# The image from an mmdebstrap rootfs tarball: OUT, OUT.vmlinuz and OUT.initrd.img (the rootfs's
+# newest kernel and its initramfs). ARCH is x86_64 or aarch64 (config.txt, issue.txt); TTY the
+# serial console that gets the autologin (ttyS0; ttyAMA0 is the PL011 of qemu's arm virt machine).
+# usage: bootable_image_from_tar OUT BOOT_MIB FATBITS DISKID TAR WORK ARCH TTY
+bootable_image_from_tar() {
+  local out=$1 bmib=$2 bits=$3 diskid=$4 tar=$5 work=$6 arch=$7 tty=$8 root boot kver root_mib
   local bstart=16384
-  tar=$(bootable_rootfs_tar "$cache")
   root=$work/root boot=$work/boot
   mkdir -p "$root" "$boot/overlays"
   tar --numeric-owner -xpf "$tar" -C "$root" || die "cannot unpack $tar"
   kver=$(find "$root/boot" -name 'vmlinuz-*' -printf '%f\n' | sed 's/^vmlinuz-//' | sort -V | tail -1)
-  [[ -n $kver && -s $root/boot/initrd.img-$kver ]] || die "no kernel + initrd in the mmdebstrap rootfs"
+  [[ -n $kver && -s $root/boot/initrd.img-$kver ]] || die "no kernel + initrd in the mmdebstrap rootfs $tar"
   printf 'raspberrypi\n' >"$root/etc/hostname"
   printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\traspberrypi\n' >"$root/etc/hosts"
   stock_fstab "$diskid" >"$root/etc/fstab"
   mkdir -p "$root/boot/firmware"
-  bootable_units "$root"
-  stock_config_txt x86_64 >"$boot/config.txt"
+  bootable_units "$root" "$tty"
+  stock_config_txt "$arch" >"$boot/config.txt"
   stock_cmdline_txt "$diskid" >"$boot/cmdline.txt"
-  printf 'fpga-lab bootable stand-in (Debian 12 x86_64, kernel %s) shaped like Raspberry Pi OS\n' "$kver" \
+  printf 'fpga-lab bootable stand-in (Debian 12 %s, kernel %s) shaped like Raspberry Pi OS\n' "$arch" "$kver" \
     >"$boot/issue.txt"
   printf 'Raspberry Pi Device Tree overlays (stand-in README)\n' >"$boot/overlays/README"
   cp "$root/boot/vmlinuz-$kver" "$boot/vmlinuz"
@@ -107,23 +110,25 @@ build_bootable_uncached() {
   cp "$boot/initrd.img" "${out%.img}.initrd.img"
 }
 
-# Builds (or copies from the cache, keyed by these scripts + arguments) the bootable stand-in.
-# usage: build_bootable OUT BOOT_MIB FATBITS DISKID CACHE WORK
-build_bootable() {
-  local out=$1 bmib=$2 bits=$3 diskid=$4 cache=$5 work=$6 key cached stem
-  key=$({
-    cat "$LIB_DIR"/standin-*.sh "$SCRIPT_DIR/make-standin-base.sh"
-    printf '%s\n' "$bmib" "$bits" "$diskid" "$SOURCE_DATE_EPOCH"
-    basename "$(bootable_rootfs_tar "$cache")"
-  } | sha256sum | cut -c1-16)
-  cached=$cache/standin/bootable-$key.img
+# usage: build_bootable_uncached OUT BOOT_MIB FATBITS DISKID CACHE WORK
+build_bootable_uncached() {
+  bootable_image_from_tar "$1" "$2" "$3" "$4" "$(bootable_rootfs_tar "$5")" "$6" x86_64 ttyS0
+}
+
+# Copies CACHE/standin/NAME-KEY.img (with .vmlinuz and .initrd.img) to OUT, first building it
+# on a miss with `BUILD_FN WORK/NAME.img ARGS...`, which writes WORK/NAME.{img,vmlinuz,initrd.img};
+# then the entries of other keys (older script versions, about 1 GiB each) are deleted.
+# usage: bootable_cached OUT CACHE NAME KEY WORK BUILD_FN ARGS...
+bootable_cached() {
+  local out=$1 cache=$2 name=$3 key=$4 work=$5 build=$6 cached stem
+  shift 6
+  cached=$cache/standin/$name-$key.img
   if [[ ! -s $cached ]]; then
-    build_bootable_uncached "$work/bootable.img" "$bmib" "$bits" "$diskid" "$cache" "$work"
-    mv "$work/bootable.vmlinuz" "${cached%.img}.vmlinuz"
-    mv "$work/bootable.initrd.img" "${cached%.img}.initrd.img"
-    mv "$work/bootable.img" "$cached"
-    # Entries of older script versions are dead weight (about 1 GiB each).
-    find "$cache/standin" -maxdepth 1 -name 'bootable-*' ! -name "bootable-$key.*" -delete
+    "$build" "$work/$name.img" "$@"
+    mv "$work/$name.vmlinuz" "${cached%.img}.vmlinuz"
+    mv "$work/$name.initrd.img" "${cached%.img}.initrd.img"
+    mv "$work/$name.img" "$cached"
+    find "$cache/standin" -maxdepth 1 -name "$name-????????????????.*" ! -name "$name-$key.*" -delete
   else
     note "cached: $cached"
   fi
@@ -132,4 +137,17 @@ build_bootable() {
   cp "${cached%.img}.vmlinuz" "$stem.vmlinuz"
   cp "${cached%.img}.initrd.img" "$stem.initrd.img"
   mv "$out.tmp" "$out"
+}
+
+# Builds (or copies from the cache, keyed by these scripts + arguments) the bootable stand-in.
+# usage: build_bootable OUT BOOT_MIB FATBITS DISKID CACHE WORK
+build_bootable() {
+  local out=$1 bmib=$2 bits=$3 diskid=$4 cache=$5 work=$6 key
+  key=$({
+    cat "$LIB_DIR"/standin-*.sh "$SCRIPT_DIR/make-standin-base.sh"
+    printf '%s\n' "$bmib" "$bits" "$diskid" "$SOURCE_DATE_EPOCH"
+    basename "$(bootable_rootfs_tar "$cache")"
+  } | sha256sum | cut -c1-16)
+  bootable_cached "$out" "$cache" bootable "$key" "$work" \
+    build_bootable_uncached "$bmib" "$bits" "$diskid" "$cache" "$work"
 }
