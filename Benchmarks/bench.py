@@ -62,7 +62,12 @@ def make_base():
                        env=ENV, check=True, stdout=subprocess.DEVNULL)
     xz = path + ".xz"
     if not os.path.exists(xz):
-        subprocess.run(["xz", "-k", "-T2", "-1", path], check=True)
+        # Into a temporary, then renamed: a killed run must not leave a truncated .xz behind
+        # that the next run would take for the cached base.
+        partial = xz + ".partial"
+        with open(partial, "wb") as handle:
+            subprocess.run(["xz", "-c", "-T2", "-1", path], stdout=handle, check=True)
+        os.replace(partial, xz)
     return path, xz
 
 
