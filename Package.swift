@@ -11,7 +11,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
@@ -30,7 +29,7 @@ let package = Package(
             dependencies: [
                 "LabConfig", "Archives",
                 .product(name: "Mustache", package: "swift-mustache"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                "Digests",
             ],
             plugins: ["EmbedResources"]
         ),
@@ -44,13 +43,18 @@ let package = Package(
         .target(name: "USBIPWire"),
         .target(
             name: "DiskImage",
-            dependencies: ["CExt2fs", "Archives", "Overlay", "LabConfig", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CExt2fs", "Ext2fsImageIO", "Archives", "Overlay", "LabConfig", "Digests"]
         ),
         .target(
             name: "Flash",
-            dependencies: ["DiskImage", "Archives", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["DiskImage", "Archives", "Digests"]
         ),
+        // SHA-256 / SHA-1 from the system's libcrypto: swift-crypto's BoringSSL took most of a cold
+        // release build (about 400 C files), for two digests.
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(name: "Digests", dependencies: ["CCrypto"]),
         .systemLibrary(name: "CExt2fs", pkgConfig: "ext2fs", providers: [.apt(["libext2fs-dev"])]),
+        .target(name: "Ext2fsImageIO", dependencies: ["CExt2fs"]),
         .systemLibrary(name: "CLzma", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
         .systemLibrary(
             name: "CArchive",
@@ -71,13 +75,14 @@ let package = Package(
         .testTarget(name: "ClientRecipeTests", dependencies: ["ClientRecipe", "Overlay", "LabConfig", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "CLITests", dependencies: ["FPGALabCLI", "TestSupport"]),
         .testTarget(name: "USBIPWireTests", dependencies: ["USBIPWire"]),
-        .testTarget(name: "FlashTests", dependencies: ["Flash", "DiskImage", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "FlashTests", dependencies: ["Flash", "DiskImage", "Digests"]),
+        .testTarget(name: "DigestsTests", dependencies: ["Digests"]),
         .testTarget(name: "DiskImageTests", dependencies: ["DiskImage"], exclude: ["Fixtures"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
                 "Overlay", "LabConfig", "Archives", "DiskImage", "ClientRecipe", "Flash", "USBIPClient", "USBIPWire", "TestSupport",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "Digests",
             ]
         ),
     ]

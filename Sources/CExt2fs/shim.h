@@ -4,11 +4,6 @@
 #include <ext2fs/ext2fs.h>
 #include <et/com_err.h>
 
-/// The Unix I/O manager; a C global that Swift cannot reach directly.
-static inline io_manager cext2fs_unix_io_manager(void) {
-    return unix_io_manager;
-}
-
 /// glibc declares copy_file_range(2) only under _GNU_SOURCE, which Swift's Glibc module is not
 /// built with; this is glibc's own prototype (ImageSource.clone uses it).
 extern ssize_t copy_file_range(int infd, __off64_t *pinoff, int outfd, __off64_t *poutoff,

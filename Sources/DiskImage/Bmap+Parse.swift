@@ -1,4 +1,4 @@
-import Crypto
+import Digests
 
 /// Reading bmap files of format 1.0 to 2.x, as `bmaptool copy` does.
 ///

@@ -1,4 +1,4 @@
-import Crypto
+import Digests
 import Foundation
 
 /// The bmaptool 2.0 XML writer, byte for byte what `bmaptool create` writes.

@@ -1,4 +1,4 @@
-import Crypto
+import Digests
 import Glibc
 
 /// A block map in bmaptool's model: which blocks of an image hold data, with a

@@ -1,4 +1,5 @@
 import CExt2fs
+import Ext2fsImageIO
 
 import Glibc
 
@@ -55,7 +56,7 @@ public final class Ext4Volume {
         var handle: ext2_filsys?
         let flags = EXT2_FLAG_64BITS | (writable ? EXT2_FLAG_RW : 0)
         let code = ext2fs_open2(imagePath, "offset=\(offset)", Int32(flags), 0, 0,
-                                cext2fs_unix_io_manager(), &handle)
+                                cext2fs_image_io_manager(), &handle)
         try Ext4Error.check(code, "ext2fs_open2", imagePath)
         guard let handle else { throw Ext4Error.notExt4(path: imagePath, offset: offset) }
         let wtime = Int64(handle.pointee.super.pointee.s_wtime)

@@ -1,4 +1,4 @@
-import Crypto
+import Digests
 
 /// SHA-256 of a stream with its length, as hex.
 struct StreamDigest {

@@ -1,4 +1,4 @@
-import Crypto
+import Digests
 import Foundation
 
 /// `/etc/fpga-lab/manifest`: what `fpga-lab inspect` reads to tell which tool, config and files

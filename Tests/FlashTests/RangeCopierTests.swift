@@ -1,4 +1,4 @@
-import Crypto
+import Digests
 import DiskImage
 import Foundation
 import Testing
