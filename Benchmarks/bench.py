@@ -5,6 +5,8 @@ Every case runs each side RUNS times (default 3) and keeps the median wall time 
 RSS (from /usr/bin/time). The table goes to stdout, everything to bench/results.json.
 BENCH_QUICK=1 uses a ~256 MiB base instead of the 2 GiB one (a smoke check of the harness).
 """
+import glob
+import hashlib
 import json
 import os
 import platform
@@ -22,8 +24,11 @@ RUNS = int(os.environ.get("BENCH_RUNS", "1" if QUICK else "3"))
 # Compressing the 2 GiB base's 1.1 GiB of files with xz -6 takes minutes per side: the xz case
 # runs once per side by default so `make bench` stays under 20 minutes on 2 cores.
 XZ_RUNS = int(os.environ.get("BENCH_XZ_RUNS", "1"))
-BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build/release/fpga-lab")
-CACHE = os.path.join(ROOT, "build/bench")
+BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build/release/fpga-lab"))
+# The base takes minutes to build: it is kept outside the clone, so a fresh clone (or CI with a
+# cached home) reuses it; its name carries a hash of the scripts and options that make it.
+CACHE = os.environ.get("BENCH_CACHE") or os.path.join(
+    os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "fpga-lab", "bench")
 LAB = os.path.join(ROOT, "examples/lab.yaml")
 ENV = dict(os.environ, SOURCE_DATE_EPOCH="1700000000", LC_ALL="C.UTF-8", MTOOLS_SKIP_CHECK="1")
 
@@ -32,8 +37,10 @@ def timed(command, cwd):
     """Runs a shell command under /usr/bin/time; returns (seconds, peak RSS in KiB)."""
     rss_file = os.path.join(cwd, ".rss")
     start = time.monotonic()
-    subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file, "sh", "-c", command],
-                   cwd=cwd, env=ENV, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    run = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file, "sh", "-c", command],
+                         cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if run.returncode != 0:
+        sys.exit(f"bench: failed ({run.returncode}): {command}\n{run.stderr[-2000:]}")
     seconds = time.monotonic() - start
     with open(rss_file) as handle:
         rss = int(handle.read().split()[-1])
@@ -51,23 +58,37 @@ def median_of(command, cwd, setup=None, runs=RUNS):
     return statistics.median(seconds), max(rss)
 
 
+def base_key(options):
+    """A short hash of what makes the base: the stand-in scripts, the options, the host's
+    architecture (the fill comes from the host's /usr)."""
+    digest = hashlib.sha256(" ".join(options + [platform.machine()]).encode())
+    for script in ["scripts/make-standin-base.sh"] + sorted(glob.glob(os.path.join(ROOT, "scripts/lib/standin-*.sh"))):
+        with open(os.path.join(ROOT, script), "rb") as handle:
+            digest.update(handle.read())
+    return digest.hexdigest()[:12]
+
+
 def make_base():
+    """The cached base (built on first use, about 4 minutes for the full one) and its .xz."""
     os.makedirs(CACHE, exist_ok=True)
-    name = "base-quick-40m.img" if QUICK else "base-2g.img"
-    path = os.path.join(CACHE, name)
+    # quick: a 256 MiB rootfs with 40 MiB of files; full: 2 GiB with 1 GiB of the host's files
+    options = ["--arch", "aarch64"] + (["--boot-mib", "64", "--fill-mib", "40"] if QUICK
+                                       else ["--size-gib", "2", "--fill-mib", "1024"])
+    path = os.path.join(CACHE, f"base-{'quick' if QUICK else '2g'}-{base_key(options)}.img")
+    # Each file into a temporary, then renamed: a killed run must not leave a half-built base
+    # behind that the next run would take for the cached one.
     if not os.path.exists(path):
-        # quick: a 256 MiB rootfs with 40 MiB of files (the xz case stays well under a minute)
-        size = ["--boot-mib", "64", "--fill-mib", "40"] if QUICK else ["--size-gib", "2", "--fill-mib", "1100"]
-        subprocess.run([os.path.join(ROOT, "scripts/make-standin-base.sh"), "--small", path, "--arch", "aarch64"] + size,
+        print(f"bench: building the base {path} (once; cached)", flush=True)
+        subprocess.run([os.path.join(ROOT, "scripts/make-standin-base.sh"), "--small", path + ".partial"] + options,
                        env=ENV, check=True, stdout=subprocess.DEVNULL)
+        os.replace(path + ".partial", path)
     xz = path + ".xz"
     if not os.path.exists(xz):
-        # Into a temporary, then renamed: a killed run must not leave a truncated .xz behind
-        # that the next run would take for the cached base.
-        partial = xz + ".partial"
-        with open(partial, "wb") as handle:
-            subprocess.run(["xz", "-c", "-T2", "-1", path], stdout=handle, check=True)
-        os.replace(partial, xz)
+        # Many independent blocks (xz -T2), like pi-gen's `xz --threads 0`; -0 keeps this to
+        # under a minute, and decoding speed hardly depends on the preset.
+        with open(xz + ".partial", "wb") as handle:
+            subprocess.run(["xz", "-c", "-T2", "-0", path], stdout=handle, check=True)
+        os.replace(xz + ".partial", xz)
     return path, xz
 
 
@@ -123,6 +144,7 @@ def debugfs_script(work):
 
 
 def main():
+    started = time.monotonic()
     work = tempfile.mkdtemp(prefix="fpga-lab-bench-")
     base, base_xz = make_base()
     info = subprocess.run(["sfdisk", "--json", base], capture_output=True, text=True, check=True).stdout
@@ -131,21 +153,27 @@ def main():
     cases = []
 
     def case(name, ours, baseline, goal, setup=None, runs=RUNS):
+        case_started = time.monotonic()
         ours_s, ours_rss = median_of(ours, work, setup, runs)
         base_s, base_rss = median_of(baseline, work, setup, runs) if baseline else (None, None)
         ratio = ours_s / base_s if base_s else None
         cases.append({"case": name, "seconds": round(ours_s, 3), "peak_rss_kib": ours_rss,
                       "baseline_seconds": round(base_s, 3) if base_s else None,
                       "baseline_peak_rss_kib": base_rss, "ratio": round(ratio, 3) if ratio else None, "goal": goal,
-                      "runs": runs})
+                      "runs": runs, "case_seconds": round(time.monotonic() - case_started, 1)})
         shown = f"{ratio:.2f}x" if ratio else "-"
-        print(f"{name:<44} {ours_s:8.2f}s {ours_rss/1024:8.0f}MiB {base_s or 0:8.2f}s {shown:>8}  {goal}", flush=True)
+        print(f"{name:<52} {ours_s:8.2f}s {ours_rss/1024:8.0f}MiB {base_s or 0:8.2f}s {shown:>8}  {goal}", flush=True)
 
-    print(f"{'case':<44} {'fpga-lab':>9} {'peakRSS':>11} {'baseline':>9} {'ratio':>8}  goal")
+    print(f"{'case':<52} {'fpga-lab':>9} {'peakRSS':>11} {'baseline':>9} {'ratio':>8}  goal")
     clean = "rm -rf out*"
     case("build-image raw -> raw vs cp --sparse=always",
          f"{BIN} build-image --config {LAB} --base {base} --output out/pi.img",
          f"mkdir -p out && cp --sparse=always {base} out/pi.img", "<= 1.2x", setup=clean)
+    # Like for like: every output of build-image carries SHA256SUMS and a .bmap, which cp does not.
+    case("build-image raw vs cp + sha256sum + bmaptool create",
+         f"{BIN} build-image --config {LAB} --base {base} --output out/pi.img",
+         f"mkdir -p out && cp --sparse=always {base} out/pi.img && (cd out && sha256sum pi.img > SHA256SUMS) && "
+         f"bmaptool -q create -o out/pi.img.bmap out/pi.img", "(like for like)", setup=clean)
     case("build-image .img.xz -> .img.xz vs xz -dc | xz -T2",
          f"{BIN} build-image --config {LAB} --base {base_xz} --output out/pi.img.xz",
          f"mkdir -p out && xz -dc {base_xz} | xz -T2 > out/pi.img.xz", "<= 1.1x, RSS <= 256 MiB", setup=clean,
@@ -158,6 +186,9 @@ def main():
                f"mcopy -o -i out/pi.img@@{boot_offset} cfg ::config.txt")
     case("build-image vs debugfs -w + mcopy, same edits", f"{BIN} build-image --config {LAB} --base {base} --output out/pi.img",
          classic, ">= 10x faster (ratio <= 0.1)", setup=clean)
+    case("build-image vs debugfs + mcopy + sha256sum + bmaptool create", f"{BIN} build-image --config {LAB} --base {base} --output out/pi.img",
+         f"{classic} && (cd out && sha256sum pi.img > SHA256SUMS) && bmaptool -q create -o out/pi.img.bmap out/pi.img",
+         "(like for like)", setup=clean)
     labs = lab_variants(work, 8)
     eight = " ".join(f"--config {lab} --output out/pi-{i}.img" for i, lab in enumerate(labs))
     # As CI would: the stock .img.xz, one raw image per lab (the base is decompressed once).
@@ -177,14 +208,15 @@ def main():
     load = json.loads(subprocess.run([sys.executable, os.path.join(ROOT, "Benchmarks/binder_load.py"), binder, "2000"],
                                      capture_output=True, text=True, check=True).stdout)
     cases.append({"case": "binder serve: devlist on loopback", **load, "goal": "requests/s, p99"})
-    print(f"{'binder serve: devlist on loopback':<44} {load['per_second']:8.0f}/s p50 {load['p50_ms']} ms p99 {load['p99_ms']} ms"
+    print(f"{'binder serve: devlist on loopback':<52} {load['per_second']:8.0f}/s p50 {load['p50_ms']} ms p99 {load['p99_ms']} ms"
           f" server RSS {load['server_peak_rss_kib']} KiB", flush=True)
     shutil.rmtree(work, ignore_errors=True)
 
     results = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}",
-        "quick": QUICK, "runs": RUNS, "base": base, "cases": cases,
+        "quick": QUICK, "runs": RUNS, "xz_runs": XZ_RUNS, "base": base, "base_xz_bytes": os.path.getsize(base_xz),
+        "harness_seconds": round(time.monotonic() - started, 1), "cases": cases,
     }
     os.makedirs(os.path.join(ROOT, "bench"), exist_ok=True)
     with open(os.path.join(ROOT, "bench/results.json"), "w") as handle:

@@ -74,6 +74,8 @@ public struct ImagePatcher {
     func extractBase(to destination: String, timer: PhaseTimer) throws -> UInt64 {
         timer.phase("extract", total: Self.size(of: request.base))
         do {
+            // The cores are free while this runs (compressing OUT comes after), so an .xz base is
+            // decoded on all of them; the decoder's buffers are gone before the encoder's start.
             return try ImageSource.extract(base: request.base, to: destination) { timer.advance(to: $0) }
         } catch {
             timer.finish()

@@ -13,7 +13,7 @@ public enum ImageSource {
     static func kind(ofHeader header: [UInt8]) -> Kind {
         let magics: [(Kind, [UInt8])] = [
             (.zip, [0x50, 0x4b, 0x03, 0x04]),
-            (.compressed, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]),  // xz
+            (.compressed, xzMagic),                               // xz
             (.compressed, [0x1f, 0x8b]),                          // gzip
             (.compressed, [0x28, 0xb5, 0x2f, 0xfd]),              // zstd
             (.compressed, [0x42, 0x5a, 0x68]),                    // bzip2
@@ -24,11 +24,14 @@ public enum ImageSource {
     /// True when `header` (the file's first bytes) starts a compressed stream or a zip.
     public static func isCompressed(header: [UInt8]) -> Bool { kind(ofHeader: header) != .raw }
 
+    static let xzMagic: [UInt8] = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]
+
     /// Writes the raw image held by `base` into `destination` (created, sparse: runs of zero
     /// blocks are left as holes), streaming; `progress` gets the bytes of input consumed so far.
-    /// Returns the image size. `base` is only ever opened read-only.
+    /// Returns the image size. `base` is only ever opened read-only. An `.xz` base is decoded on
+    /// `xzThreads` threads (0: one per core; XZStreamReader), the others through libarchive.
     @discardableResult
-    public static func extract(base: String, to destination: String,
+    public static func extract(base: String, to destination: String, xzThreads: UInt32 = 0,
                                progress: @escaping (UInt64) -> Void = { _ in }) throws -> UInt64 {
         let source = PeekingSource(try FileByteSource(path: base)) { _, consumed in progress(consumed) }
         let header = try source.peek(8)
@@ -39,6 +42,12 @@ public enum ImageSource {
         switch kind(ofHeader: header) {
         case .raw:
             try copyRaw(base: base, to: &writer, progress: progress)
+        case .compressed where header.starts(with: xzMagic):
+            do {
+                try copyXZ(XZStreamReader(source: source, threads: xzThreads), to: &writer)
+            } catch let error as ArchiveError {
+                throw ImageSourceError.corrupt(base, "\(error)")
+            }
         case .compressed:
             do {
                 let reader = try ArchiveReader(source: source, zip: false)
@@ -53,6 +62,20 @@ public enum ImageSource {
         try writer.finish()
         guard writer.size > 0 else { throw ImageSourceError.empty(base) }
         return writer.size
+    }
+
+    /// The decoded bytes of an `.xz` base, in 4 MiB pieces.
+    private static func copyXZ(_ reader: XZStreamReader, to writer: inout SparseWriter) throws {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 4096)
+        defer { buffer.deallocate() }
+        var offset: UInt64 = 0
+        while true {
+            let count = try reader.read(into: buffer)
+            if count == 0 { break }
+            try writer.write(UnsafeRawBufferPointer(rebasing: buffer[..<count]), at: offset)
+            offset += UInt64(count)
+        }
+        writer.extend(to: offset)
     }
 
     /// Copies the data extents of a raw base (its holes are skipped with SEEK_DATA/SEEK_HOLE,
