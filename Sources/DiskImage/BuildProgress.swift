@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,6 +42,10 @@ public final class PhaseTimer: BuildProgress {
         inner.finish()
     }
 
+    /// Ends the current phase's clock without a new phase (the time until the next one is
+    /// nobody's: an image of a batch waiting for the one before it).
+    func endPhase() { close() }
+
     private func close() {
         guard let current else { return }
         seconds.append((current.name, Double(Self.now() - current.started) / 1e9))
@@ -52,4 +57,22 @@ public final class PhaseTimer: BuildProgress {
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
     }
+}
+
+/// Progress of one image of a batch, whose phases run on two threads (ImageBatch): calls are
+/// serialised on a lock shared by the batch, and each phase is named with the image's file.
+final class BatchImageProgress: BuildProgress, @unchecked Sendable {
+    private let inner: BuildProgress
+    private let lock: NSLock
+    private let label: String
+
+    init(_ inner: BuildProgress, lock: NSLock, label: String) {
+        self.inner = inner
+        self.lock = lock
+        self.label = label
+    }
+
+    func phase(_ name: String, total: UInt64?) { lock.withLock { inner.phase("\(name) \(label)", total: total) } }
+    func advance(to done: UInt64) { lock.withLock { inner.advance(to: done) } }
+    func finish() { lock.withLock { inner.finish() } }
 }

@@ -8,12 +8,19 @@ import Glibc
 ///
 ///     BASE ──extract once──► .FIRST.partial-PID.base (sparse)
 ///                              │ clone (copy_file_range of its data extents)
-///                              ├──► .a.img.partial ─► patch, bmap, checksum ─► a.img
-///                              ├──► .b.img.partial ─► …                     ─► b.img
+///                              ├──► .a.img.partial ─► patch ─► bmap, checksum ─► a.img
+///                              ├──► .b.img.partial ─► patch ─► …              ─► b.img
 ///                              …
 ///
-/// Each image is completed (renamed into place with its .bmap and SHA256SUMS line) before the
-/// next starts; a failure stops the batch, leaving the images finished so far and no temporary.
+/// Two images are in flight at once: while one is hashed and published (bmap, SHA256SUMS, on a
+/// thread of its own) the next is cloned and patched. On two cores that hides the clone's
+/// writeback behind the hashing:
+///
+///     main:    clone a, patch a │ clone b, patch b │ clone c, patch c │
+///     publish:                  │ bmap, sums, a ✓   │ bmap, sums, b ✓   │ bmap, sums, c ✓
+///
+/// Images are published in request order (so SHA256SUMS is merged one image at a time); a
+/// failure stops the batch, leaving the images finished so far and no temporary.
 public struct ImageBatch {
     let requests: [ImagePatcher.Request]
     let progress: BuildProgress
@@ -35,24 +42,63 @@ public struct ImageBatch {
         precondition(requests.allSatisfy { $0.base == first.base }, "an ImageBatch reads one base")
         if requests.count == 1 { return [try ImagePatcher(first, progress: progress).run()] }
 
-        let patchers = requests.map { ImagePatcher($0, progress: progress) }
+        let lock = NSLock()
+        let patchers = requests.map { request in
+            ImagePatcher(request, progress: BatchImageProgress(progress, lock: lock,
+                                                               label: URL(fileURLWithPath: request.output).lastPathComponent))
+        }
         let files = try patchers.map { try $0.prepare() }
         let shared = files[0].image.temporary + ".base"
         defer {
             unlink(shared)
             for file in files { file.removeTemporaries() }
         }
-        let timer = PhaseTimer(progress)
+        let timer = PhaseTimer(BatchImageProgress(progress, lock: lock, label: "(shared)"))
         let imageSize = try patchers[0].extractBase(to: shared, timer: timer)
         timer.finish()
+
         var reports: [ImagePatcher.Report] = []
-        for (patcher, file) in zip(patchers, files) {
-            patcher.progress.phase("clone", total: nil)
-            do { try ImageSource.clone(shared, to: file.raw) } catch { throw patcher.blameOutput(error) }
-            var report = try patcher.complete(file, imageSize: imageSize)
-            if reports.isEmpty { report.phaseSeconds.insert(contentsOf: timer.seconds, at: 0) }
-            reports.append(report)
+        var publishing: Publishing?
+        do {
+            for (patcher, file) in zip(patchers, files) {
+                patcher.progress.phase("clone", total: nil)
+                do { try ImageSource.clone(shared, to: file.raw) } catch { throw patcher.blameOutput(error) }
+                let patched = try patcher.patchStage(file, imageSize: imageSize)
+                if let previous = publishing { reports.append(try previous.wait()) }
+                publishing = Publishing { try patcher.publish(file, patched) }
+            }
+            if let last = publishing { reports.append(try last.wait()) }
+        } catch {
+            // The image being published finishes (or fails) before its temporaries are removed.
+            _ = try? publishing?.wait()
+            throw error
         }
+        reports[0].phaseSeconds.insert(contentsOf: timer.seconds, at: 0)
         return reports
+    }
+}
+
+/// One image's `publish` stage, running on a thread of its own; `wait` hands over its report
+/// or its error (and may be called again).
+private final class Publishing: @unchecked Sendable {
+    private var result: Result<ImagePatcher.Report, Error>?
+    private let done = DispatchSemaphore(value: 0)
+    /// Run once, on the thread; the class's own handover (the semaphore) makes that safe.
+    private let work: () throws -> ImagePatcher.Report
+
+    init(_ work: @escaping () throws -> ImagePatcher.Report) {
+        self.work = work
+        let thread = Thread { [self] in
+            result = Result { try self.work() }
+            done.signal()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    func wait() throws -> ImagePatcher.Report {
+        done.wait()
+        done.signal()
+        return try result!.get()
     }
 }

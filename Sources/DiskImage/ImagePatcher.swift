@@ -120,8 +120,11 @@ public struct ImagePatcher {
     /// Patches `files.raw` (the extracted base), writes the bmap, compresses, checksums and
     /// moves the three outputs into place.
     func complete(_ files: OutputFiles, imageSize: UInt64) throws -> Report {
-        let output = request.output
-        let compression = Compression.forPath(output)
+        try publish(files, patchStage(files, imageSize: imageSize))
+    }
+
+    /// The `patch` phase of `complete`: the overlay into `files.raw`.
+    func patchStage(_ files: OutputFiles, imageSize: UInt64) throws -> PatchResult {
         var report: PatchResult
         do {
             progress.phase("patch", total: nil)
@@ -131,7 +134,16 @@ public struct ImagePatcher {
             throw blame(error)
         }
         report.imageSize = imageSize
+        progress.endPhase()
+        return report
+    }
 
+    /// The rest of `complete`: bmap, compression, checksums, the three renames.
+    func publish(_ files: OutputFiles, _ patched: PatchResult) throws -> Report {
+        var report = patched
+        let imageSize = report.imageSize
+        let output = request.output
+        let compression = Compression.forPath(output)
         let outputs: [(String, String)]
         do {
             progress.phase("bmap", total: nil)

@@ -70,7 +70,7 @@ public enum Location: Equatable, Sendable, CustomStringConvertible {
 /// tell the container by its magic (both done by Archives' PeekingSource).
 final class HashingSource: ByteSource {
     private var source: PeekingSource!
-    private(set) var digest = StreamDigest()
+    let digest = BackgroundDigest()
     var name: String { source.name }
     /// The source being read (an HTTPByteSource knows the download's length).
     var inner: ByteSource { source.inner }
