@@ -8,7 +8,7 @@ each reply byte for byte, each attack runs in turn, ROUNDS times: random bytes o
 connections, truncated headers, OP_REQ_IMPORT of busids that are not exported, headers
 with overflowing count/status fields and a 16 MiB body, idle clients, 200 concurrent
 connections held open. Asserts: every probe answered correctly within 100 ms, no crash,
-VmRSS flat after the warm-up round 1, the fd count back to its baseline once the timeouts
+VmRSS flat after the warm-up rounds, the fd count back to its baseline once the timeouts
 ran. Prints the figures (prober p50/p99/max per attack, VmRSS/VmHWM, fds).
 """
 import os
@@ -276,7 +276,10 @@ def main():
     rss = [m[0] for m, _ in rounds]
     checks.note(f"VmRSS/VmHWM kB: before {memory0[0]}/{memory0[1]}, after each round "
                 + ", ".join(f"{m[0]}/{m[1]}" for m, _ in rounds))
-    checks.check("VmRSS flat: rounds 2..3 add <= 128 kB to round 1", True, rss[-1] - rss[0] <= 128)
+    # The warm-up can take two rounds: how many slots round 1 fills at once depends on the
+    # scheduler (a CI run saw 324, 508, 516 kB). A leak grows every round, so it shows between
+    # the last two as well; the bound above the idle server covers the rest.
+    checks.check("VmRSS flat: the last round adds <= 128 kB to the one before", True, rss[-1] - rss[-2] <= 128)
     checks.check("VmRSS: < 512 kB above the idle server after every round", True, max(rss) - memory0[0] < 512)
     checks.check(f"fds back to baseline ({fds0}) after each round's timeouts", [fds0] * ROUNDS, [f for _, f in rounds])
     with open(log_path) as f:
