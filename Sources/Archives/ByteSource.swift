@@ -10,6 +10,24 @@ public protocol ByteSource: AnyObject {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
 }
 
+extension ByteSource {
+    /// Reads to the end in pieces of up to `bufferSize` bytes (a 4096-aligned buffer), handing
+    /// each to `body` with its offset in the stream. Returns the bytes read.
+    @discardableResult
+    public func forEachChunk(bufferSize: Int = 4 << 20,
+                             _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) throws -> UInt64 {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 4096)
+        defer { buffer.deallocate() }
+        var offset: UInt64 = 0
+        while true {
+            let count = try read(into: buffer)
+            if count == 0 { return offset }
+            try body(UnsafeRawBufferPointer(rebasing: buffer[..<count]), offset)
+            offset += UInt64(count)
+        }
+    }
+}
+
 /// A file read sequentially, opened read-only.
 public final class FileByteSource: ByteSource {
     public let name: String

@@ -17,13 +17,14 @@ import Glibc
 /// A file made by single-threaded `xz` is one block without sizes: the decoder then runs on one
 /// thread, as libarchive would. Memory: liblzma keeps to `threadingMemoryLimit` for its thread
 /// buffers (about two blocks' worth each), falling back to fewer threads, never failing for it.
-public final class XZStreamReader {
+public final class XZStreamReader: ByteSource {
     /// What the threaded decoder may hold before it runs fewer threads: 2 x 24 MiB blocks (the
     /// block size of `xz -T` at its default preset) with their input, and the dictionary.
     public static let threadingMemoryLimit: UInt64 = 160 << 20
 
     private var stream = clzma_stream_init()
     private let source: ByteSource
+    public var name: String { source.name }
     private let input: UnsafeMutableRawBufferPointer
     private var atEnd = false
     private var finished = false

@@ -50,18 +50,8 @@ public enum Checksums {
     /// ranges on the calling thread: two SHA-256 passes over the same page-cached bytes, on two
     /// cores at once instead of one after the other.
     public static func sha256InBackground(ofFile path: String) -> () throws -> String {
-        let box = BackgroundResult()
-        let thread = Thread {
-            box.result = Result { try sha256(ofFile: path) }
-            box.done.signal()
-        }
-        thread.stackSize = 1 << 20
-        thread.start()
-        return {
-            box.done.wait()
-            box.done.signal()
-            return try box.result!.get()
-        }
+        let work = BackgroundWork(stackSize: 1 << 20) { try sha256(ofFile: path) }
+        return { try work.wait() }
     }
 
     /// Writes to `destination` the lines of `existing` (if any) for other files, plus one line
@@ -102,12 +92,6 @@ public enum Checksums {
         }
         guard close(fd) == 0 else { throw ChecksumError.write(path, errno) }
     }
-}
-
-/// The digest of a background hash, handed over through a semaphore.
-private final class BackgroundResult: @unchecked Sendable {
-    var result: Result<String, Error>?
-    let done = DispatchSemaphore(value: 0)
 }
 
 public enum ChecksumError: Error, CustomStringConvertible {

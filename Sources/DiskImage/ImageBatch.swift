@@ -58,14 +58,14 @@ public struct ImageBatch {
         timer.finish()
 
         var reports: [ImagePatcher.Report] = []
-        var publishing: Publishing?
+        var publishing: BackgroundWork<ImagePatcher.Report>?
         do {
             for (patcher, file) in zip(patchers, files) {
                 patcher.progress.phase("clone", total: nil)
                 do { try ImageSource.clone(shared, to: file.raw) } catch { throw patcher.blameOutput(error) }
                 let patched = try patcher.patchStage(file, imageSize: imageSize)
                 if let previous = publishing { reports.append(try previous.wait()) }
-                publishing = Publishing { try patcher.publish(file, patched) }
+                publishing = BackgroundWork(stackSize: 8 << 20) { try patcher.publish(file, patched) }
             }
             if let last = publishing { reports.append(try last.wait()) }
         } catch {
@@ -75,30 +75,5 @@ public struct ImageBatch {
         }
         reports[0].phaseSeconds.insert(contentsOf: timer.seconds, at: 0)
         return reports
-    }
-}
-
-/// One image's `publish` stage, running on a thread of its own; `wait` hands over its report
-/// or its error (and may be called again).
-private final class Publishing: @unchecked Sendable {
-    private var result: Result<ImagePatcher.Report, Error>?
-    private let done = DispatchSemaphore(value: 0)
-    /// Run once, on the thread; the class's own handover (the semaphore) makes that safe.
-    private let work: () throws -> ImagePatcher.Report
-
-    init(_ work: @escaping () throws -> ImagePatcher.Report) {
-        self.work = work
-        let thread = Thread { [self] in
-            result = Result { try self.work() }
-            done.signal()
-        }
-        thread.stackSize = 8 << 20
-        thread.start()
-    }
-
-    func wait() throws -> ImagePatcher.Report {
-        done.wait()
-        done.signal()
-        return try result!.get()
     }
 }

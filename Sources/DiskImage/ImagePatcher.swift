@@ -185,15 +185,9 @@ public struct ImagePatcher {
     private func compress(_ raw: String, to path: String, compression: Compression, size: UInt64) throws {
         let source = try FileByteSource(path: raw)
         let writer = try CompressedFileWriter(path: path, compression: compression, size: Int64(size))
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
-        defer { buffer.deallocate() }
-        var done: UInt64 = 0
-        while true {
-            let count = try source.read(into: buffer)
-            if count == 0 { break }
-            try writer.write(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-            done += UInt64(count)
-            progress.advance(to: done)
+        try source.forEachChunk(bufferSize: 1 << 20) { bytes, offset in
+            try writer.write(bytes)
+            progress.advance(to: offset + UInt64(bytes.count))
         }
         try writer.finish()
     }

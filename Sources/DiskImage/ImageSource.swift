@@ -29,9 +29,9 @@ public enum ImageSource {
     /// Writes the raw image held by `base` into `destination` (created, sparse: runs of zero
     /// blocks are left as holes), streaming; `progress` gets the bytes of input consumed so far.
     /// Returns the image size. `base` is only ever opened read-only. An `.xz` base is decoded on
-    /// `xzThreads` threads (0: one per core; XZStreamReader), the others through libarchive.
+    /// every core (XZStreamReader), the other compressed kinds through libarchive.
     @discardableResult
-    public static func extract(base: String, to destination: String, xzThreads: UInt32 = 0,
+    public static func extract(base: String, to destination: String,
                                progress: @escaping (UInt64) -> Void = { _ in }) throws -> UInt64 {
         let source = PeekingSource(try FileByteSource(path: base)) { _, consumed in progress(consumed) }
         let header = try source.peek(8)
@@ -44,7 +44,10 @@ public enum ImageSource {
             try copyRaw(base: base, to: &writer, progress: progress)
         case .compressed where header.starts(with: xzMagic):
             do {
-                try copyXZ(XZStreamReader(source: source, threads: xzThreads), to: &writer)
+                let size = try XZStreamReader(source: source).forEachChunk { bytes, offset in
+                    try writer.write(bytes, at: offset)
+                }
+                writer.extend(to: size)
             } catch let error as ArchiveError {
                 throw ImageSourceError.corrupt(base, "\(error)")
             }
@@ -62,20 +65,6 @@ public enum ImageSource {
         try writer.finish()
         guard writer.size > 0 else { throw ImageSourceError.empty(base) }
         return writer.size
-    }
-
-    /// The decoded bytes of an `.xz` base, in 4 MiB pieces.
-    private static func copyXZ(_ reader: XZStreamReader, to writer: inout SparseWriter) throws {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 4096)
-        defer { buffer.deallocate() }
-        var offset: UInt64 = 0
-        while true {
-            let count = try reader.read(into: buffer)
-            if count == 0 { break }
-            try writer.write(UnsafeRawBufferPointer(rebasing: buffer[..<count]), at: offset)
-            offset += UInt64(count)
-        }
-        writer.extend(to: offset)
     }
 
     /// Copies the data extents of a raw base (its holes are skipped with SEEK_DATA/SEEK_HOLE,
