@@ -43,11 +43,11 @@ let package = Package(
         .target(name: "USBIPWire"),
         .target(
             name: "DiskImage",
-            dependencies: ["CExt2fs", "Ext2fsImageIO", "Archives", "Overlay", "LabConfig", "Digests"]
+            dependencies: ["CExt2fs", "CLinux", "Ext2fsImageIO", "Archives", "Overlay", "LabConfig", "Digests"]
         ),
         .target(
             name: "Flash",
-            dependencies: ["DiskImage", "Archives", "Digests"]
+            dependencies: ["DiskImage", "Archives", "Digests", "CLinux"]
         ),
         // SHA-256 / SHA-1 from the system's libcrypto: swift-crypto's BoringSSL took most of a cold
         // release build (about 400 C files), for two digests.
@@ -55,6 +55,8 @@ let package = Package(
         .target(name: "Digests", dependencies: ["CCrypto"]),
         .systemLibrary(name: "CExt2fs", pkgConfig: "ext2fs", providers: [.apt(["libext2fs-dev"])]),
         .target(name: "Ext2fsImageIO", dependencies: ["CExt2fs"]),
+        // Linux calls glibc declares only under _GNU_SOURCE (copy_file_range, sync_file_range).
+        .systemLibrary(name: "CLinux"),
         .systemLibrary(name: "CLzma", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
         .systemLibrary(
             name: "CArchive",

@@ -1,5 +1,5 @@
 import Archives
-import CExt2fs
+import CLinux
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -109,7 +109,7 @@ public enum ImageSource {
         for extent in DataExtents(fd: input, size: size) {
             var from = off_t(extent.lowerBound), to = off_t(extent.lowerBound)
             while from < extent.upperBound {
-                let copied = CExt2fs.copy_file_range(input, &from, output, &to, Int(extent.upperBound - Int64(from)), 0)
+                let copied = CLinux.copy_file_range(input, &from, output, &to, Int(extent.upperBound - Int64(from)), 0)
                 if copied < 0 && errno == EINTR { continue }
                 guard copied > 0 else {
                     throw ImageSourceError.write(destination, copied == 0 ? "\(source) ends early" : String(cString: strerror(errno)))

@@ -92,7 +92,7 @@ struct FlashCommand: ParsableCommand {
         let rate = report.writeSeconds > 0 ? Double(report.bytesWritten) / report.writeSeconds / 1_048_576 : 0
         var line = "wrote \(report.bytesWritten) bytes (\(mib(report.bytesWritten))) in \(report.ranges) ranges of a \(report.imageSize)-byte image"
         line += String(format: " in %.2f s (%.1f MiB/s)", report.writeSeconds, rate)
-        line += report.checkedAgainstSums ? "; SHA256SUMS ok" : ""
+        line += report.checkedAgainstSums ? (report.checkedThroughBmap ? "; SHA256SUMS ok (through the bmap it lists)" : "; SHA256SUMS ok") : ""
         if let verified = report.verifiedBytes {
             line += String(format: "; verified %@ read back in %.2f s", mib(verified), report.verifySeconds)
         } else {

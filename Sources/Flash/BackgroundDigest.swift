@@ -2,12 +2,14 @@ import Digests
 import Foundation
 
 /// SHA-256 of a stream, hashed on a thread of its own so that the thread streaming the image
-/// (which also hashes each mapped range and writes it) does not hash every byte twice.
+/// (which reads and writes it) does not also spend its time hashing: the whole file for its
+/// SHA256SUMS line, or the mapped ranges one after the other for the bmap (`cut` ends one).
 ///
 /// `update` copies the bytes into one of a few 4 MiB slots and hands each full slot over; the
 /// hashing thread takes them in order and gives them back:
 ///
 ///     update ──copy──► [slot 0][slot 1][slot 2][slot 3] ──in order──► SHA-256 (thread)
+///     cut ───────────► (marker)                           segments ◄──┤ at each marker
 ///                         ▲                                   │
 ///                         └──────────── free slots ◄──────────┘
 ///
@@ -18,8 +20,18 @@ final class BackgroundDigest: @unchecked Sendable {
 
     private let slots: [UnsafeMutableRawBufferPointer]
     private let condition = NSCondition()
-    /// Slots handed to the thread, in order, with their byte counts; nil ends the stream.
-    private var queue: [(slot: Int, count: Int)?] = []
+    /// What the thread is handed, in order.
+    private enum Item {
+        /// A slot and its byte count.
+        case bytes(slot: Int, count: Int)
+        /// The end of a segment: its digest goes to `segments`, the next starts empty.
+        case cut
+        case end
+    }
+
+    private var queue: [Item] = []
+    /// Hex digests of the segments ended by `cut` and hashed so far, in order.
+    private var segments: [String] = []
     private var free: [Int]
     private var hash = SHA256()
     private let finished = DispatchSemaphore(value: 0)
@@ -57,10 +69,31 @@ final class BackgroundDigest: @unchecked Sendable {
         }
     }
 
-    /// The digest of everything given to `update`; no update may follow.
+    /// The digest of everything given to `update` since the last `cut`; no update may follow.
     func hex() -> String {
         end()
         return Checksums.hex(hash.finalize())
+    }
+
+    /// Ends a segment: what `update` got since the previous cut is hashed into its own digest.
+    func cut() {
+        submitCurrent()
+        condition.withLock {
+            queue.append(.cut)
+            condition.broadcast()
+        }
+    }
+
+    /// The digests of the segments hashed so far, from the `from`th on (without waiting).
+    func segments(from index: Int) -> [String] {
+        condition.withLock { index < segments.count ? Array(segments[index...]) : [] }
+    }
+
+    /// Waits for every segment cut so far and returns their digests from the `from`th on; no
+    /// update may follow.
+    func allSegments(from index: Int) -> [String] {
+        end()
+        return segments(from: index)
     }
 
     /// Hands over the partly filled slot and the end of the stream, then waits for the thread.
@@ -69,8 +102,8 @@ final class BackgroundDigest: @unchecked Sendable {
         ended = true
         submitCurrent()
         condition.withLock {
-            queue.append(nil)
-            condition.signal()
+            queue.append(.end)
+            condition.broadcast()
         }
         finished.wait()
     }
@@ -87,7 +120,7 @@ final class BackgroundDigest: @unchecked Sendable {
         guard let slot = current else { return }
         current = nil
         condition.withLock {
-            queue.append((slot, filled))
+            queue.append(.bytes(slot: slot, count: filled))
             condition.broadcast()
         }
         filled = 0
@@ -100,13 +133,21 @@ final class BackgroundDigest: @unchecked Sendable {
             while queue.isEmpty { condition.wait() }
             let next = queue.removeFirst()
             condition.unlock()
-            guard let (slot, count) = next else { break }
-            hash.update(bufferPointer: UnsafeRawBufferPointer(rebasing: slots[slot][..<count]))
-            condition.withLock {
-                free.append(slot)
-                condition.broadcast()
+            switch next {
+            case .end:
+                finished.signal()
+                return
+            case .cut:
+                let digest = Checksums.hex(hash.finalize())
+                hash = SHA256()
+                condition.withLock { segments.append(digest) }
+            case .bytes(let slot, let count):
+                hash.update(bufferPointer: UnsafeRawBufferPointer(rebasing: slots[slot][..<count]))
+                condition.withLock {
+                    free.append(slot)
+                    condition.broadcast()
+                }
             }
         }
-        finished.signal()
     }
 }

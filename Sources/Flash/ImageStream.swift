@@ -27,16 +27,19 @@ enum ImageStream {
         }
     }
 
-    /// What the stream produced: the image length and the digest of the checked file.
+    /// What the stream produced: the image length and the digest of the checked file (nil when
+    /// the stream was told not to hash it).
     struct Outcome {
         var imageLength: UInt64
-        var fileDigest: String
+        var fileDigest: String?
     }
 
     typealias Sink = (UnsafeRawBufferPointer, UInt64) throws -> Void
 
-    /// Streams an already opened raw or compressed file.
-    static func stream(_ source: HashingSource, container: Container, into sink: Sink) throws -> Outcome {
+    /// Streams an already opened raw or compressed file; `hashFile` false skips its digest.
+    static func stream(_ source: HashingSource, container: Container, hashFile: Bool = true,
+                       into sink: Sink) throws -> Outcome {
+        source.hashing = hashFile
         let length: UInt64
         switch container {
         case .raw:
@@ -46,12 +49,13 @@ enum ImageStream {
         case .zip:
             throw FlashError.zip(source.name, "a zip must be read from a file")
         }
+        guard hashFile else { return Outcome(imageLength: length, fileDigest: nil) }
         try source.drain()
         return Outcome(imageLength: length, fileDigest: source.digest.hex())
     }
 
     /// Streams the member `member` of the zip at `path`, decompressing it when it is compressed.
-    static func stream(zip path: String, member: String, into sink: Sink) throws -> Outcome {
+    static func stream(zip path: String, member: String, hashFile: Bool = true, into sink: Sink) throws -> Outcome {
         let reader = try ArchiveReader(source: FileByteSource(path: path), zip: true)
         while let entry = try reader.nextMember() {
             guard entry.name == member else {
@@ -61,18 +65,19 @@ enum ImageStream {
             if Compression.forPath(member) == .none {
                 var digest = StreamDigest()
                 let length = try reader.readData { bytes, offset in
-                    digest.update(bytes)
+                    if hashFile { digest.update(bytes) }
                     try sink(bytes, UInt64(offset))
                 }
-                return Outcome(imageLength: UInt64(length), fileDigest: digest.hex())
+                return Outcome(imageLength: UInt64(length), fileDigest: hashFile ? digest.hex() : nil)
             }
-            return try streamCompressedMember(reader, name: "\(path):\(member)", into: sink)
+            return try streamCompressedMember(reader, name: "\(path):\(member)", hashFile: hashFile, into: sink)
         }
         throw FlashError.zip(path, "the member \(member) is missing")
     }
 
     /// Decodes the zip member on a thread into a pipe that the decompressor reads here.
-    private static func streamCompressedMember(_ reader: ArchiveReader, name: String, into sink: Sink) throws -> Outcome {
+    private static func streamCompressedMember(_ reader: ArchiveReader, name: String, hashFile: Bool,
+                                               into sink: Sink) throws -> Outcome {
         let pipe = BytePipe(name: name, highWater: 8 << 20, lowWater: 2 << 20)
         let producer = MemberProducer(reader: reader, pipe: pipe)
         let thread = Thread { producer.run() }
@@ -82,13 +87,15 @@ enum ImageStream {
             producer.done.wait()
         }
         let source = HashingSource(pipe)
+        source.hashing = hashFile
         let length = try decompress(source, into: sink)
+        guard hashFile else { return Outcome(imageLength: length, fileDigest: nil) }
         try source.drain()
         return Outcome(imageLength: length, fileDigest: source.digest.hex())
     }
 
     private static func copyRaw(_ source: ByteSource, into sink: Sink) throws -> UInt64 {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 4096)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
         defer { buffer.deallocate() }
         var offset: UInt64 = 0
         while true {

@@ -71,12 +71,14 @@ public enum Location: Equatable, Sendable, CustomStringConvertible {
 final class HashingSource: ByteSource {
     private var source: PeekingSource!
     let digest = BackgroundDigest()
+    /// Set to false before the stream is read when nothing will check the file's digest.
+    var hashing = true
     var name: String { source.name }
     /// The source being read (an HTTPByteSource knows the download's length).
     var inner: ByteSource { source.inner }
 
     init(_ inner: ByteSource) {
-        source = PeekingSource(inner) { [unowned self] bytes, _ in digest.update(bytes) }
+        source = PeekingSource(inner) { [unowned self] bytes, _ in if hashing { digest.update(bytes) } }
     }
 
     func peek(_ count: Int) throws -> [UInt8] { try source.peek(count) }

@@ -9,8 +9,9 @@ public struct WrittenRange: Equatable, Sendable {
 }
 
 /// Receives the image stream in order and writes what should land on the target:
-/// - with a bmap, exactly the mapped ranges, each hashed as it passes and compared with the
-///   bmap's checksum the moment its last byte arrives;
+/// - with a bmap, exactly the mapped ranges, each hashed as it passes (on a thread of its own,
+///   `BackgroundDigest`, while this one reads and writes) and compared with the bmap's checksum
+///   as soon as its hash is done: at most the digest's 16 MiB of slots after its last byte;
 /// - without one, every block that is not all zeros (runs of them become the ranges).
 ///
 /// ```
@@ -25,9 +26,11 @@ final class RangeCopier {
     private(set) var position: UInt64 = 0
     private(set) var ranges: [WrittenRange] = []
 
-    // With a bmap: the range being received and its running digest.
+    // With a bmap: the range being received, the digests of the ranges (one segment each), and
+    // how many of them were checked.
     private var index = 0
-    private var digest = StreamDigest()
+    private let rangeDigests: BackgroundDigest?
+    private var checked = 0
     // Without: the partial block being gathered and the run being written.
     private var block: [UInt8] = []
     private var run: (first: UInt64, digest: StreamDigest)?
@@ -36,6 +39,7 @@ final class RangeCopier {
         self.writer = writer
         self.bmap = bmap
         blockSize = bmap?.blockSize ?? 4096
+        rangeDigests = bmap == nil ? nil : BackgroundDigest()
     }
 
     var bytesWritten: UInt64 { writer.written }
@@ -52,7 +56,8 @@ final class RangeCopier {
     /// The end of the stream: checks that every mapped range arrived, writes the last partial
     /// block, flushes and fsyncs.
     func finish() throws {
-        if let bmap {
+        if let bmap, let rangeDigests {
+            try check(rangeDigests.allSegments(from: checked), bmap)
             if index < bmap.ranges.count {
                 throw FlashError.truncated("image", got: position, needed: rangeEnd(bmap.ranges[index], bmap))
             }
@@ -80,7 +85,7 @@ final class RangeCopier {
     }
 
     private func consumeMapped(_ bytes: UnsafeRawBufferPointer) throws {
-        guard let bmap else { return }
+        guard let bmap, let rangeDigests else { return }
         let end = position + UInt64(bytes.count)
         while index < bmap.ranges.count {
             let range = bmap.ranges[index]
@@ -91,19 +96,28 @@ final class RangeCopier {
             let to = min(rangeStop, end)
             if from < to {
                 let piece = UnsafeRawBufferPointer(rebasing: bytes[Int(from - position)..<Int(to - position)])
-                digest.update(piece)
+                rangeDigests.update(piece)
                 try writer.append(piece, at: from)
             }
             guard to == rangeStop else { break }
-            let actual = digest.hex()
-            digest = StreamDigest()
+            rangeDigests.cut()
+            index += 1
+        }
+        position = end
+        try check(rangeDigests.segments(from: checked), bmap)
+    }
+
+    /// Compares the range digests that are done (the next `digests.count` ranges after those
+    /// already checked) with the bmap and records them as written.
+    private func check(_ digests: [String], _ bmap: Bmap) throws {
+        for actual in digests {
+            let range = bmap.ranges[checked]
             if let expected = range.checksum, bmap.checksumType == .sha256, expected.lowercased() != actual {
                 throw FlashError.rangeChecksum(first: range.first, last: range.last, expected: expected, actual: actual)
             }
             ranges.append(WrittenRange(first: range.first, last: range.last, sha256: actual))
-            index += 1
+            checked += 1
         }
-        position = end
     }
 
     private func consumeNonZero(_ bytes: UnsafeRawBufferPointer) throws {

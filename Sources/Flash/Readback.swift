@@ -1,7 +1,8 @@
 import Foundation
 
 /// Reads every written range back from the target, bypassing the page cache, and compares
-/// its sha256 with the digest taken while streaming.
+/// its sha256 with the digest taken while streaming. The hashing runs on a thread of its own
+/// (`BackgroundDigest`, one segment per range) while the next bytes are read.
 ///
 /// A block device is read with `O_DIRECT` (aligned buffer, aligned lengths); a regular file
 /// (or a device refusing O_DIRECT) is fsynced and its cached pages dropped with
@@ -29,10 +30,21 @@ enum Readback {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 8 << 20, alignment: 4096)
         defer { buffer.deallocate() }
         var verified: UInt64 = 0
+        let digests = BackgroundDigest()
+        var checked = 0
+        /// Compares the ranges hashed so far (all of them at the end) with what was written.
+        func compare(_ done: [String]) throws {
+            for actual in done {
+                let range = ranges[checked]
+                guard actual == range.sha256 else {
+                    throw FlashError.readback(target: target, first: range.first, last: range.last)
+                }
+                checked += 1
+            }
+        }
         for range in ranges {
             let start = range.first * blockSize
             let end = min((range.last + 1) * blockSize, imageSize)
-            var digest = StreamDigest()
             var at = start
             while at < end {
                 let want = min(UInt64(buffer.count), end - at)
@@ -41,15 +53,15 @@ enum Readback {
                 guard UInt64(got) >= want else {
                     throw FlashError.io(target, "read back byte \(at + UInt64(got))", EIO)
                 }
-                digest.update(UnsafeRawBufferPointer(rebasing: buffer[..<Int(want)]))
+                digests.update(UnsafeRawBufferPointer(rebasing: buffer[..<Int(want)]))
                 at += want
                 verified += want
                 progress(verified)
             }
-            guard digest.hex() == range.sha256 else {
-                throw FlashError.readback(target: target, first: range.first, last: range.last)
-            }
+            digests.cut()
+            try compare(digests.segments(from: checked))
         }
+        try compare(digests.allSegments(from: checked))
         return verified
     }
 

@@ -22,6 +22,10 @@ public final class SourcePlan {
     /// Where the bmap came from, for messages.
     public let bmapName: String?
     public let checksums: Checksums?
+    /// True when SHA256SUMS lists the bmap, its bytes match, and it carries a sha256 for every
+    /// range: every byte flash writes is then checked against SHA256SUMS through the bmap, and
+    /// hashing the whole file as well would check nothing more that lands on the card.
+    public let bmapVouchesForImage: Bool
     /// The image size when known before streaming (bmap, raw file length, zip entry).
     public let imageSize: UInt64?
     /// What was found, checked or missing, for the user.
@@ -85,6 +89,7 @@ public final class SourcePlan {
         if sums == nil { notes.append("no SHA256SUMS beside \(source): the download is not checked against one") }
 
         var found: (String, String, [UInt8])?
+        var bmapListed = false
         for (index, (name, basename, fetch)) in bmapCandidates.enumerated() {
             if let bytes = try fetch() {
                 found = (name, basename, bytes)
@@ -93,7 +98,10 @@ public final class SourcePlan {
             if index == 0, bmapOverride != nil { throw FlashError.bmap(name, "no such bmap") }
         }
         if let (name, basename, bytes) = found {
-            if try sums?.check(basename, bytes: bytes) == true { notes.append("\(basename): matches SHA256SUMS") }
+            if try sums?.check(basename, bytes: bytes) == true {
+                notes.append("\(basename): matches SHA256SUMS")
+                bmapListed = true
+            }
             do {
                 bmap = try Bmap.parse(bytes)
             } catch {
@@ -110,6 +118,9 @@ public final class SourcePlan {
         if let sums, sums.digest(for: checkedName) == nil {
             notes.append("SHA256SUMS does not list \(checkedName): the image is not checked against it")
         }
+        bmapVouchesForImage = bmapListed && bmap.map { bmap in
+            bmap.checksumType == .sha256 && bmap.ranges.allSatisfy { $0.checksum != nil }
+        } == true
         imageSize = sizeHint
         self.notes = notes
         self.spooled = spooled

@@ -20,6 +20,28 @@ import Testing
         #expect(digest.hex() == Checksums.hex(SHA256.hash(data: bytes)))
     }
 
+    /// `cut` ends a segment: each gets the digest of its own bytes (an empty one too), whether
+    /// it is read while the stream goes on or at the end.
+    @Test func segmentsAreHashedApart() {
+        let lengths = [5, 0, 4_194_304 + 17, 1, 9_000_000, 4096]
+        let pieces = lengths.enumerated().map { index, length in
+            (0..<length).map { UInt8(truncatingIfNeeded: $0 &* (index + 3) &+ $0 >> 7) }
+        }
+        let digest = BackgroundDigest()
+        var early: [String] = []
+        for piece in pieces {
+            for start in stride(from: 0, to: piece.count, by: 1_000_003) {
+                piece[start..<min(start + 1_000_003, piece.count)].withUnsafeBytes { digest.update($0) }
+            }
+            digest.cut()
+            early += digest.segments(from: early.count)
+        }
+        let all = digest.allSegments(from: 0)
+        #expect(all == pieces.map { Checksums.hex(SHA256.hash(data: $0)) })
+        #expect(early == Array(all.prefix(early.count)))
+        #expect(digest.allSegments(from: 4) == Array(all[4...]))
+    }
+
     /// A digest dropped before its result is asked for ends its thread (no hang).
     @Test func droppedDigestEndsItsThread() {
         for _ in 0..<20 {

@@ -27,7 +27,9 @@ import Testing
         let ranges = try FlashFixture.mappedRanges(image + ".bmap")
         let mapped = UInt64(ranges.reduce(0) { $0 + $1.count })
         #expect(plan.source.bmapName == image + ".xz.bmap")
+        #expect(plan.source.bmapVouchesForImage)
         #expect(report.checkedAgainstSums)
+        #expect(report.checkedThroughBmap)
         #expect(report.bytesWritten == mapped)
         #expect(report.mappedBytes == mapped)
         #expect(report.verifiedBytes == mapped)
@@ -79,6 +81,38 @@ import Testing
 
     /// A valid xz of an image that differs in one mapped byte: the bmap's range checksum and
     /// SHA256SUMS both catch it; the CLI exits 1 with the reason.
+    /// SHA256SUMS reaches every written byte through the bmap it lists: a byte flipped where the
+    /// bmap maps nothing is neither written nor checked (as with bmaptool). With a bmap that
+    /// SHA256SUMS does not list (`--bmap`), the whole file is hashed and the flip is caught.
+    @Test func theListedBmapChecksWhatIsWritten() throws {
+        let (dir, image) = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let served = dir.appendingPathComponent("served")
+        try FileManager.default.createDirectory(at: served, withIntermediateDirectories: true)
+        let ranges = try FlashFixture.mappedRanges(image + ".bmap")
+        let gap = ranges[0].upperBound + 4096
+        try #require(ranges.count > 1 && gap < ranges[1].lowerBound)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: image))
+        bytes[gap] ^= 0x40
+        try bytes.write(to: served.appendingPathComponent("pi.img"))
+        try FileManager.default.copyItem(atPath: image + ".bmap", toPath: served.appendingPathComponent("pi.img.bmap").path)
+        try FileManager.default.copyItem(at: dir.appendingPathComponent("SHA256SUMS"), to: served.appendingPathComponent("SHA256SUMS"))
+
+        let target = dir.appendingPathComponent("t.img").path
+        let run = try FlashFixture.fpgaLab(["flash", served.appendingPathComponent("pi.img").path, target])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect((run.stdout + run.stderr).contains("SHA256SUMS ok (through the bmap it lists)"), "\(run.stdout)")
+        #expect(try FlashFixture.sameBytes(target, image, on: ranges))
+
+        let other = dir.appendingPathComponent("other.bmap").path
+        try FileManager.default.copyItem(atPath: image + ".bmap", toPath: other)
+        let unlisted = try FlashFixture.fpgaLab(["flash", "--bmap", other, served.appendingPathComponent("pi.img").path,
+                                                 dir.appendingPathComponent("u.img").path])
+        #expect(unlisted.status == 1)
+        #expect(unlisted.stderr.contains("fpga-lab: error: pi.img: sha256 "), "\(unlisted.stderr)")
+        #expect(unlisted.stderr.contains("but SHA256SUMS says"), "\(unlisted.stderr)")
+    }
+
     @Test func aCorruptedArtifactFailsClearly() throws {
         let (dir, image) = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
