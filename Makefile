@@ -52,6 +52,6 @@ clean:
 ## bench: speed and memory against baselines in the same run (BENCH_QUICK=1: small base);
 ## BENCH_MAKE_STARTED (when make read this file) lets results.json time the whole `make bench`
 bench: export BENCH_MAKE_STARTED := $(shell date +%s)
-bench: deps $(BINDER_OUT)/x86_64/usbip-binder
+bench: deps $(BINDER_OUT)/x86_64/usbip-binder $(BINDER_OUT)/aarch64/usbip-binder
 	$(SWIFT) build -c release --product fpga-lab
 	python3 Benchmarks/bench.py $$($(SWIFT) build -c release --show-bin-path)/fpga-lab

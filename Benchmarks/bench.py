@@ -30,6 +30,10 @@ BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "
 CACHE = os.environ.get("BENCH_CACHE") or os.path.join(
     os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "fpga-lab", "bench")
 LAB = os.path.join(ROOT, "examples/lab.yaml")
+# `make bench` builds usbip-binder for the base's architecture (aarch64): the images carry it, as
+# users' do.
+BINDER_DIR = os.path.join(ROOT, "build/binder")
+IMAGE = f"{BIN} build-image --binder-dir {BINDER_DIR}"
 ENV = dict(os.environ, SOURCE_DATE_EPOCH="1700000000", LC_ALL="C.UTF-8", MTOOLS_SKIP_CHECK="1")
 
 
@@ -121,7 +125,8 @@ def debugfs_script(work):
     """The same edits build-image makes, done the classic way: debugfs -w for the rootfs and
     mcopy for bootfs (this machine cannot loop-mount). Returns the shell command."""
     overlay = os.path.join(work, "overlay")
-    subprocess.run([BIN, "render", "--config", LAB, "--output-dir", overlay], env=ENV, check=True,
+    subprocess.run([BIN, "render", "--config", LAB, "--output-dir", overlay,
+                    "--binder", os.path.join(BINDER_DIR, "aarch64/usbip-binder")], env=ENV, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     commands = []
     for directory, dirs, files in sorted(os.walk(overlay)):
@@ -138,7 +143,8 @@ def debugfs_script(work):
             if os.path.islink(source):
                 commands.append(f"symlink {path} {os.readlink(source)}")
             else:
-                commands += [f"rm {path}", f"write {source} {path}", f"sif {path} mode 0100644"]
+                mode = os.stat(source).st_mode
+                commands += [f"rm {path}", f"write {source} {path}", f"sif {path} mode 0{mode:o}"]
     script = os.path.join(work, "debugfs.cmds")
     with open(script, "w") as handle:
         handle.write("\n".join(commands) + "\n")
@@ -176,16 +182,16 @@ def main():
     print(f"{'case':<52} {'fpga-lab':>9} {'peakRSS':>11} {'baseline':>9} {'ratio':>8}  goal")
     clean = "rm -rf out*"
     case("build-image raw -> raw vs cp --sparse=always",
-         f"{BIN} build-image --config {LAB} --base {base} --output out/pi.img",
+         f"{IMAGE} --config {LAB} --base {base} --output out/pi.img",
          f"mkdir -p out && cp --sparse=always {base} out/pi.img", "<= 1.2x", setup=clean)
     # Like for like: every output of build-image carries SHA256SUMS and a .bmap, which cp does not.
     case("build-image raw vs cp + sha256sum + bmaptool create",
-         f"{BIN} build-image --config {LAB} --base {base} --output out/pi.img",
+         f"{IMAGE} --config {LAB} --base {base} --output out/pi.img",
          f"mkdir -p out && cp --sparse=always {base} out/pi.img && (cd out && sha256sum pi.img > SHA256SUMS) && "
          f"bmaptool -q create -o out/pi.img.bmap out/pi.img", "(like for like)", setup=clean,
          same_as=cases[-1], baseline_runs=1)
     case("build-image .img.xz -> .img.xz vs xz -dc | xz -T2",
-         f"{BIN} build-image --config {LAB} --base {base_xz} --output out/pi.img.xz",
+         f"{IMAGE} --config {LAB} --base {base_xz} --output out/pi.img.xz",
          f"mkdir -p out && xz -dc {base_xz} | xz -T2 > out/pi.img.xz", "<= 1.1x, RSS <= 256 MiB", setup=clean,
          runs=XZ_RUNS)
     script = debugfs_script(work)
@@ -194,17 +200,17 @@ def main():
                f"debugfs -w -f {script} out/pi.img?offset={root_offset} >/dev/null 2>&1; "
                f"mtype -i out/pi.img@@{boot_offset} ::config.txt > cfg && echo dtoverlay=dwc2,dr_mode=host >> cfg && "
                f"mcopy -o -i out/pi.img@@{boot_offset} cfg ::config.txt")
-    case("build-image vs debugfs -w + mcopy, same edits", f"{BIN} build-image --config {LAB} --base {base} --output out/pi.img",
+    case("build-image vs debugfs -w + mcopy, same edits", f"{IMAGE} --config {LAB} --base {base} --output out/pi.img",
          classic, ">= 10x faster (ratio <= 0.1)", setup=clean)
-    case("build-image vs debugfs + mcopy + sha256sum + bmaptool create", f"{BIN} build-image --config {LAB} --base {base} --output out/pi.img",
+    case("build-image vs debugfs + mcopy + sha256sum + bmaptool create", f"{IMAGE} --config {LAB} --base {base} --output out/pi.img",
          f"{classic} && (cd out && sha256sum pi.img > SHA256SUMS) && bmaptool -q create -o out/pi.img.bmap out/pi.img",
          "(like for like)", setup=clean, same_as=cases[-1], baseline_runs=1)
     labs = lab_variants(work, 8)
     eight = " ".join(f"--config {lab} --output out/pi-{i}.img" for i, lab in enumerate(labs))
     # As CI would: the stock .img.xz, one raw image per lab (the base is decompressed once).
-    case("8 images (8 labs, one run) vs 1, from .img.xz", f"{BIN} build-image --base {base_xz} {eight}",
-         f"{BIN} build-image --config {labs[0]} --base {base_xz} --output out/pi.img", "<= 2x", setup=clean)
-    subprocess.run([BIN, "build-image", "--config", LAB, "--base", base, "--output", "img/pi.img"], cwd=work, env=ENV,
+    case("8 images (8 labs, one run) vs 1, from .img.xz", f"{IMAGE} --base {base_xz} {eight}",
+         f"{IMAGE} --config {labs[0]} --base {base_xz} --output out/pi.img", "<= 2x", setup=clean)
+    subprocess.run([BIN, "build-image", "--binder-dir", BINDER_DIR, "--config", LAB, "--base", base, "--output", "img/pi.img"], cwd=work, env=ENV,
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     case("flash to a file vs bmaptool copy", f"{BIN} flash img/pi.img target.img",
          "bmaptool -q copy --bmap img/pi.img.bmap img/pi.img target.img", "<= 1x", setup="rm -f target.img")
@@ -212,6 +218,15 @@ def main():
     # by default (fsync, drop the cache, O_DIRECT). Like for like: without the read-back.
     case("flash --no-verify vs bmaptool copy", f"{BIN} flash --no-verify img/pi.img target.img",
          "bmaptool -q copy --bmap img/pi.img.bmap img/pi.img target.img", "<= 1x", setup="rm -f target.img")
+    # Bytes written: what the target file holds after each tool (its allocated blocks).
+    for side, command in [("bytes_written", f"{BIN} flash --no-verify img/pi.img target.img"),
+                          ("baseline_bytes_written", "bmaptool -q copy --bmap img/pi.img.bmap img/pi.img target.img")]:
+        subprocess.run(f"rm -f target.img && {command}", shell=True, cwd=work, env=ENV, check=True, capture_output=True)
+        written = os.stat(os.path.join(work, "target.img")).st_blocks * 512
+        for flash_case in cases[-2:]:
+            flash_case[side] = written
+    print(f"{'flash: bytes written to the target file':<52} {cases[-1]['bytes_written']:>10} vs bmaptool "
+          f"{cases[-1]['baseline_bytes_written']}", flush=True)
     lab16 = sixteen_board_lab(work)
     case("render of a 16-board lab", f"{BIN} render --config {lab16} --output out.tar.gz", None, "time")
     binder = os.path.join(ROOT, "build/binder/x86_64/usbip-binder")
