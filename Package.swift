@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "Digests", dependencies: ["CCrypto"]),
         .systemLibrary(name: "CExt2fs", pkgConfig: "ext2fs", providers: [.apt(["libext2fs-dev"])]),
         .target(name: "Ext2fsImageIO", dependencies: ["CExt2fs"]),
-        // Linux calls glibc declares only under _GNU_SOURCE (copy_file_range, sync_file_range).
+        // Linux calls glibc declares only under _GNU_SOURCE (sync_file_range).
         .systemLibrary(name: "CLinux"),
         .systemLibrary(name: "CLzma", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
         .systemLibrary(

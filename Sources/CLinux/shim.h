@@ -6,12 +6,9 @@
 /// Linux calls that glibc declares only under _GNU_SOURCE, which Swift's Glibc module is not
 /// built with. These are glibc's own prototypes and <bits/fcntl-linux.h>'s flag values.
 
-/// ImageSource.clone: copies a data extent without the bytes leaving the kernel.
-extern ssize_t copy_file_range(int infd, __off64_t *pinoff, int outfd, __off64_t *poutoff,
-                               size_t length, unsigned int flags);
-
 /// AlignedWriter (flash): starts the device's writeback of what was just written, and waits for
-/// older ranges, so the device writes while the next bytes are read and hashed.
+/// older ranges, so the device writes while the next bytes are read and hashed. PageCache
+/// (build-image batches): starts the writeback of a published image.
 extern int sync_file_range(int fd, __off64_t offset, __off64_t count, unsigned int flags);
 
 static const unsigned int CLINUX_SYNC_FILE_RANGE_WAIT_BEFORE = 1;

@@ -7,7 +7,7 @@ import Glibc
 /// Several images (one per lab config) from one base, which is read and decompressed once:
 ///
 ///     BASE ──extract once──► .FIRST.partial-PID.base (sparse)
-///                              │ clone (copy_file_range of its data extents)
+///                              │ clone (pread + pwrite of its data extents)
 ///                              ├──► .a.img.partial ─► patch ─► bmap, checksum ─► a.img
 ///                              ├──► .b.img.partial ─► patch ─► …              ─► b.img
 ///                              …
@@ -21,6 +21,13 @@ import Glibc
 ///
 /// Images are published in request order (so SHA256SUMS is merged one image at a time); a
 /// failure stops the batch, leaving the images finished so far and no temporary.
+///
+/// Each published image's writeback starts at once, and one image later its pages, written by
+/// then, leave the page cache (`PageCache`): the next clones reuse them, so a batch holds about
+/// two images in memory rather than all of them (8 x 1.3 GiB of a 2 GiB base would push out the
+/// rest of the machine's cache; and on a VM that hands free memory back to its host, every fresh
+/// page costs a fault there: 8 images took 55-72 s here instead of 25 s). Pages still dirty (a
+/// disk slower than the batch) are simply kept.
 public struct ImageBatch {
     let requests: [ImagePatcher.Request]
     let progress: BuildProgress
@@ -65,7 +72,13 @@ public struct ImageBatch {
                 do { try ImageSource.clone(shared, to: file.raw) } catch { throw patcher.blameOutput(error) }
                 let patched = try patcher.patchStage(file, imageSize: imageSize)
                 if let previous = publishing { reports.append(try previous.wait()) }
-                publishing = BackgroundWork(stackSize: 8 << 20) { try patcher.publish(file, patched) }
+                let previous = reports.last.map { _ in requests[reports.count - 1].output }
+                publishing = BackgroundWork(stackSize: 8 << 20) {
+                    let report = try patcher.publish(file, patched)
+                    PageCache.startWriteback(of: patcher.request.output)
+                    if let previous { PageCache.drop(previous) }
+                    return report
+                }
             }
             if let last = publishing { reports.append(try last.wait()) }
         } catch {
@@ -76,4 +89,5 @@ public struct ImageBatch {
         reports[0].phaseSeconds.insert(contentsOf: timer.seconds, at: 0)
         return reports
     }
+
 }

@@ -1,5 +1,4 @@
 import Archives
-import CLinux
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -93,8 +92,9 @@ public enum ImageSource {
     }
 
     /// Copies an already sparse raw image (an `extract` result) to `destination`: only its data
-    /// extents (SEEK_DATA/SEEK_HOLE), each with copy_file_range so the bytes stay in the kernel.
-    /// Returns the size.
+    /// extents (SEEK_DATA/SEEK_HOLE), through a 1 MiB buffer that stays in the CPU's cache.
+    /// (`copy_file_range` keeps the bytes in the kernel but, without reflinks, copies them through
+    /// a pipe's pages: three to five times slower here than pread + pwrite.) Returns the size.
     @discardableResult
     public static func clone(_ source: String, to destination: String) throws -> UInt64 {
         let input = open(source, O_RDONLY | O_CLOEXEC)
@@ -106,17 +106,23 @@ public enum ImageSource {
         var info = stat()
         guard fstat(input, &info) == 0 else { throw ImageSourceError.read(source, String(cString: strerror(errno))) }
         let size = Int64(info.st_size)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
+        defer { buffer.deallocate() }
+        var writer = SparseWriter(fd: output, path: destination, keepsZeros: true)
         for extent in DataExtents(fd: input, size: size) {
-            var from = off_t(extent.lowerBound), to = off_t(extent.lowerBound)
-            while from < extent.upperBound {
-                let copied = CLinux.copy_file_range(input, &from, output, &to, Int(extent.upperBound - Int64(from)), 0)
-                if copied < 0 && errno == EINTR { continue }
-                guard copied > 0 else {
-                    throw ImageSourceError.write(destination, copied == 0 ? "\(source) ends early" : String(cString: strerror(errno)))
+            var position = extent.lowerBound
+            while position < extent.upperBound {
+                let want = Int(min(Int64(buffer.count), extent.upperBound - position))
+                let got = pread(input, buffer.baseAddress, want, off_t(position))
+                guard got > 0 else {
+                    throw ImageSourceError.read(source, got == 0 ? "ends early" : String(cString: strerror(errno)))
                 }
+                try writer.write(UnsafeRawBufferPointer(rebasing: buffer[..<got]), at: UInt64(position))
+                position += Int64(got)
             }
         }
-        guard ftruncate(output, off_t(size)) == 0 else { throw ImageSourceError.write(destination, String(cString: strerror(errno))) }
+        writer.extend(to: UInt64(size))
+        try writer.finish()
         return UInt64(size)
     }
 
@@ -136,18 +142,26 @@ public enum ImageSource {
     }
 }
 
-/// Writes blocks at offsets, leaving all-zero 4 KiB blocks as holes; sets the final size.
+/// Writes blocks at offsets, leaving all-zero 4 KiB blocks as holes (unless `keepsZeros`: a
+/// clone keeps its source's extents as they are); sets the final size.
 struct SparseWriter {
     let fd: Int32
     let path: String
+    let keepsZeros: Bool
     private(set) var size: UInt64 = 0
 
-    init(fd: Int32, path: String) {
+    init(fd: Int32, path: String, keepsZeros: Bool = false) {
         self.fd = fd
         self.path = path
+        self.keepsZeros = keepsZeros
     }
 
     mutating func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+        if keepsZeros {
+            try pwriteAll(bytes, at: offset)
+            size = max(size, offset + UInt64(bytes.count))
+            return
+        }
         let block = 4096
         var start = 0
         while start < bytes.count {
