@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """make bench: fpga-lab's speed and memory as ratios to baselines measured in the same run.
 
-Every case runs each side RUNS times (default 3) and keeps the median wall time and the peak
-RSS (from /usr/bin/time). The table goes to stdout, everything to bench/results.json.
+Every case runs each side RUNS times (default 3), the two sides taking turns, and keeps the
+median wall time and the peak RSS (from /usr/bin/time). The table goes to stdout, everything to
+bench/results.json.
 BENCH_QUICK=1 uses a ~256 MiB base instead of the 2 GiB one (a smoke check of the harness).
 """
 import glob
@@ -51,15 +52,22 @@ def timed(command, cwd):
     return seconds, rss
 
 
-def median_of(command, cwd, setup=None, runs=RUNS):
-    seconds, rss = [], []
-    for _ in range(runs):
-        if setup:
-            subprocess.run(["sh", "-c", setup], cwd=cwd, env=ENV, check=True)
-        s, r = timed(command, cwd)
-        seconds.append(s)
-        rss.append(r)
-    return statistics.median(seconds), max(rss)
+def medians_of(commands, cwd, setup=None):
+    """Runs each (command, runs) in turn, round by round (ours, baseline, ours, baseline...), so
+    that a slow spell of the machine hits both sides alike; returns (median seconds, peak RSS)
+    per command."""
+    seconds = [[] for _ in commands]
+    rss = [[] for _ in commands]
+    for round_index in range(max(runs for _, runs in commands)):
+        for index, (command, runs) in enumerate(commands):
+            if round_index >= runs:
+                continue
+            if setup:
+                subprocess.run(["sh", "-c", setup], cwd=cwd, env=ENV, check=True)
+            s, r = timed(command, cwd)
+            seconds[index].append(s)
+            rss[index].append(r)
+    return [(statistics.median(s), max(r)) for s, r in zip(seconds, rss)]
 
 
 def base_key(options):
@@ -166,11 +174,13 @@ def main():
     def case(name, ours, baseline, goal, setup=None, runs=RUNS, same_as=None, baseline_runs=None):
         """same_as: a case whose fpga-lab command is this one's (its median is reused)."""
         case_started = time.monotonic()
+        commands = ([] if same_as else [(ours, runs)]) + ([(baseline, baseline_runs or runs)] if baseline else [])
+        results = medians_of(commands, work, setup)
         if same_as:
             ours_s, ours_rss = same_as["seconds"], same_as["peak_rss_kib"]
         else:
-            ours_s, ours_rss = median_of(ours, work, setup, runs)
-        base_s, base_rss = median_of(baseline, work, setup, baseline_runs or runs) if baseline else (None, None)
+            ours_s, ours_rss = results.pop(0)
+        base_s, base_rss = results[0] if baseline else (None, None)
         ratio = ours_s / base_s if base_s else None
         cases.append({"case": name, "seconds": round(ours_s, 3), "peak_rss_kib": ours_rss,
                       "baseline_seconds": round(base_s, 3) if base_s else None,
