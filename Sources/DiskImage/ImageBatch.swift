@@ -67,16 +67,16 @@ public struct ImageBatch {
         var reports: [ImagePatcher.Report] = []
         var publishing: BackgroundWork<ImagePatcher.Report>?
         do {
-            for (patcher, file) in zip(patchers, files) {
+            for (index, (patcher, file)) in zip(patchers, files).enumerated() {
                 patcher.progress.phase("clone", total: nil)
                 do { try ImageSource.clone(shared, to: file.raw) } catch { throw patcher.blameOutput(error) }
                 let patched = try patcher.patchStage(file, imageSize: imageSize)
                 if let previous = publishing { reports.append(try previous.wait()) }
-                let previous = reports.last.map { _ in requests[reports.count - 1].output }
+                let before = index > 0 ? requests[index - 1].output : nil
                 publishing = BackgroundWork(stackSize: 8 << 20) {
                     let report = try patcher.publish(file, patched)
                     PageCache.startWriteback(of: patcher.request.output)
-                    if let previous { PageCache.drop(previous) }
+                    if let before { PageCache.drop(before) }
                     return report
                 }
             }
@@ -89,5 +89,4 @@ public struct ImageBatch {
         reports[0].phaseSeconds.insert(contentsOf: timer.seconds, at: 0)
         return reports
     }
-
 }

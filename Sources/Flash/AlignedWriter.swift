@@ -6,7 +6,7 @@ import Foundation
 /// writes starting on block boundaries.
 ///
 /// ```
-/// buffer: [start ........ start+count)        capacity 8 MiB, 4096-aligned memory
+/// buffer: [start ........ start+count)        capacity 1 MiB (stays in the CPU's cache), 4096-aligned
 /// append(at: start+count) extends it; append elsewhere flushes first
 /// ```
 ///
