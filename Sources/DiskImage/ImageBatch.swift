@@ -61,7 +61,7 @@ public struct ImageBatch {
             for file in files { file.removeTemporaries() }
         }
         let timer = PhaseTimer(BatchImageProgress(progress, lock: lock, label: "(shared)"))
-        let imageSize = try patchers[0].extractBase(to: shared, timer: timer)
+        let extraction = try patchers[0].extractBase(to: shared, timer: timer)
         timer.finish()
 
         var reports: [ImagePatcher.Report] = []
@@ -70,7 +70,7 @@ public struct ImageBatch {
             for (index, (patcher, file)) in zip(patchers, files).enumerated() {
                 patcher.progress.phase("clone", total: nil)
                 do { try ImageSource.clone(shared, to: file.raw) } catch { throw patcher.blameOutput(error) }
-                let patched = try patcher.patchStage(file, imageSize: imageSize)
+                let patched = try patcher.patchStage(file, extraction: extraction)
                 if let previous = publishing { reports.append(try previous.wait()) }
                 let before = index > 0 ? requests[index - 1].output : nil
                 publishing = BackgroundWork(stackSize: 8 << 20) {

@@ -16,8 +16,9 @@ extension ImagePatcher {
     }
 
     /// Reads the boot files and the architecture from the image, renders the overlay for them
-    /// and writes it into both filesystems.
-    func patch(_ path: String) throws -> PatchResult {
+    /// and writes it into both filesystems. `sourceData` is what the base held as data
+    /// (`ImageSource.Extraction`), mapped wherever no file system says what is in use.
+    func patch(_ path: String, sourceData: [ByteRange]) throws -> PatchResult {
         let file = try ImageFile(path: path, writable: true)
         let table = try PartitionTable.read(from: file)
         let bootPartition = try table.boot()
@@ -64,7 +65,15 @@ extension ImagePatcher {
         var mapped = try boot.allocatedRanges()
         mapped += try root.allocatedRanges().map { ByteRange(offset: $0.offset, length: $0.length) }
         try root.close()
-        mapped += try unstructuredRanges(of: file, besides: [bootPartition.range, rootPartition.range])
+        mapped += table.tableAreas
+        var understood = [bootPartition.range, rootPartition.range]
+        for partition in table.partitions where partition != bootPartition && partition != rootPartition {
+            if let ranges = Self.fileSystemRanges(of: partition, in: file, path: path) {
+                mapped += ranges
+                understood.append(partition.range)
+            }
+        }
+        mapped += Self.unstructured(sourceData, besides: understood)
         return PatchResult(mappedRanges: ByteRange.merged(mapped), arch: arch, bootKind: boot.kind,
                            partitions: table.partitions, overlayEntries: rendered.overlay.entries.count,
                            warnings: rendered.warnings)
@@ -111,27 +120,36 @@ extension ImagePatcher {
         return FileManager.default.isReadableFile(atPath: path) ? path : nil
     }
 
-    /// Non-zero 4 KiB blocks outside the filesystems fpga-lab understands: the partition table,
-    /// boot loader gaps, other partitions, a GPT backup. Scanned, since they have no structure.
-    func unstructuredRanges(of file: ImageFile, besides known: [ByteRange]) throws -> [ByteRange] {
-        var out: [ByteRange] = []
-        var position: UInt64 = 0
-        let block: UInt64 = 4096
-        for range in ByteRange.merged(known) + [ByteRange(offset: file.size, length: 0)] {
-            var offset = position - position % block
-            while offset < min(range.offset, file.size) {
-                let count = Int(min(1 << 20, file.size - offset))
-                let bytes = try file.read(at: offset, count: count)
-                for start in stride(from: 0, to: count, by: Int(block)) {
-                    let end = min(start + Int(block), count)
-                    if bytes[start..<end].contains(where: { $0 != 0 }) {
-                        out.append(ByteRange(offset: offset + UInt64(start), length: UInt64(end - start)))
-                    }
-                }
-                offset += UInt64(count)
-            }
-            position = max(position, range.end)
+    /// What a partition fpga-lab does not patch holds, when it is a FAT or an ext4 it can read:
+    /// the file system's own allocation (a FAT sector of zeros is mapped, even where the base
+    /// has a hole: `dd conv=sparse` makes those). nil for anything else.
+    static func fileSystemRanges(of partition: Partition, in file: ImageFile, path: String) -> [ByteRange]? {
+        if let fat = try? FATVolume(image: file, range: partition.range), let ranges = try? fat.allocatedRanges() {
+            return ranges
         }
-        return ByteRange.merged(out)
+        guard partition.range.length >= 2048,
+              (try? file.read(at: partition.range.offset + 1080, count: 2)) == [0x53, 0xEF],
+              let ext4 = try? Ext4Volume(imagePath: path, offset: partition.range.offset, writable: false) else { return nil }
+        defer { try? ext4.close() }
+        return (try? ext4.allocatedRanges())?.map { ByteRange(offset: $0.offset, length: $0.length) }
+    }
+
+    /// The parts of `data` outside the `known` file systems: boot loader gaps, partitions holding
+    /// neither FAT nor ext4, space after the last one. fpga-lab does not know what is in use
+    /// there, so all of it the base holds is mapped, zero or not (a card's old bytes must not
+    /// show through a zeroed sector); only the base's holes are left out, as `bmaptool create`
+    /// does.
+    static func unstructured(_ data: [ByteRange], besides known: [ByteRange]) -> [ByteRange] {
+        var out: [ByteRange] = []
+        let known = ByteRange.merged(known)
+        for range in ByteRange.merged(data) {
+            var start = range.offset
+            for partition in known where partition.end > start && partition.offset < range.end {
+                if partition.offset > start { out.append(ByteRange(offset: start, length: partition.offset - start)) }
+                start = max(start, partition.end)
+            }
+            if start < range.end { out.append(ByteRange(offset: start, length: range.end - start)) }
+        }
+        return out
     }
 }

@@ -64,14 +64,14 @@ public struct ImagePatcher {
     public func run() throws -> Report {
         let files = try prepare()
         defer { files.removeTemporaries() }
-        let imageSize = try extractBase(to: files.raw, timer: progress)
-        return try complete(files, imageSize: imageSize)
+        let extraction = try extractBase(to: files.raw, timer: progress)
+        return try complete(files, extraction: extraction)
     }
 
     /// The `extract` phase: writes the raw image held by the base into `destination` (sparse),
-    /// reporting the bytes of base read to `timer`. Returns the image size; a failure ends the
-    /// phase and is blamed on the base (`badBase`).
-    func extractBase(to destination: String, timer: PhaseTimer) throws -> UInt64 {
+    /// reporting the bytes of base read to `timer`. A failure ends the phase and is blamed on the
+    /// base (`badBase`).
+    func extractBase(to destination: String, timer: PhaseTimer) throws -> ImageSource.Extraction {
         timer.phase("extract", total: Self.size(of: request.base))
         do {
             // The cores are free while this runs (compressing OUT comes after), so an .xz base is
@@ -119,21 +119,21 @@ public struct ImagePatcher {
 
     /// Patches `files.raw` (the extracted base), writes the bmap, compresses, checksums and
     /// moves the three outputs into place.
-    func complete(_ files: OutputFiles, imageSize: UInt64) throws -> Report {
-        try publish(files, patchStage(files, imageSize: imageSize))
+    func complete(_ files: OutputFiles, extraction: ImageSource.Extraction) throws -> Report {
+        try publish(files, patchStage(files, extraction: extraction))
     }
 
     /// The `patch` phase of `complete`: the overlay into `files.raw`.
-    func patchStage(_ files: OutputFiles, imageSize: UInt64) throws -> PatchResult {
+    func patchStage(_ files: OutputFiles, extraction: ImageSource.Extraction) throws -> PatchResult {
         var report: PatchResult
         do {
             progress.phase("patch", total: nil)
-            report = try patch(files.raw)
+            report = try patch(files.raw, sourceData: extraction.sourceData)
         } catch {
             progress.finish()
             throw blame(error)
         }
-        report.imageSize = imageSize
+        report.imageSize = extraction.size
         progress.endPhase()
         return report
     }

@@ -25,22 +25,45 @@ public enum ImageSource {
 
     static let xzMagic: [UInt8] = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]
 
+    /// What `extract` wrote: the image size, and which bytes of the image the base holds as data.
+    public struct Extraction: Sendable {
+        public var size: UInt64
+        /// The image's byte ranges that are data in the base, zero or not: the data extents of a
+        /// raw base (SEEK_DATA/SEEK_HOLE), the whole image for a compressed one (a stream has no
+        /// holes). The extracted copy itself is sparser (zero blocks become holes), so regions no
+        /// file system describes are mapped from these, never by scanning for zeros: a zeroed
+        /// FAT sector or GPT entry must still reach a card full of old data.
+        public var sourceData: [ByteRange]
+    }
+
     /// Writes the raw image held by `base` into `destination` (created, sparse: runs of zero
     /// blocks are left as holes), streaming; `progress` gets the bytes of input consumed so far.
-    /// Returns the image size. `base` is only ever opened read-only. An `.xz` base is decoded on
-    /// every core (XZStreamReader), the other compressed kinds through libarchive.
+    /// `base` is only ever opened read-only. An `.xz` base is decoded on every core
+    /// (XZStreamReader), the other compressed kinds through libarchive.
     @discardableResult
     public static func extract(base: String, to destination: String,
-                               progress: @escaping (UInt64) -> Void = { _ in }) throws -> UInt64 {
+                               progress: @escaping (UInt64) -> Void = { _ in }) throws -> Extraction {
         let source = PeekingSource(try FileByteSource(path: base)) { _, consumed in progress(consumed) }
         let header = try source.peek(8)
         let out = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard out >= 0 else { throw ImageSourceError.write(destination, String(cString: strerror(errno))) }
         defer { close(out) }
         var writer = SparseWriter(fd: out, path: destination)
+        var rawExtents: [ByteRange]?
         switch kind(ofHeader: header) {
+        case .raw where isRegularFile(base):
+            rawExtents = try copyRaw(base: base, to: &writer, progress: progress)
         case .raw:
-            try copyRaw(base: base, to: &writer, progress: progress)
+            // A pipe, a FIFO or a device: no holes to ask about, no second open (a pipe's bytes
+            // are gone once read), so the bytes already peeked are streamed with the rest.
+            do {
+                let size = try source.forEachChunk(bufferSize: 1 << 20) { bytes, offset in
+                    try writer.write(bytes, at: offset)
+                }
+                writer.extend(to: size)
+            } catch let error as ArchiveError {
+                throw ImageSourceError.read(base, "\(error)")
+            }
         case .compressed where header.starts(with: xzMagic):
             do {
                 let size = try XZStreamReader(source: source).forEachChunk { bytes, offset in
@@ -63,16 +86,22 @@ public enum ImageSource {
         }
         try writer.finish()
         guard writer.size > 0 else { throw ImageSourceError.empty(base) }
-        return writer.size
+        return Extraction(size: writer.size, sourceData: rawExtents ?? [ByteRange(offset: 0, length: writer.size)])
+    }
+
+    /// True for a regular file (after symlinks), the only kind whose holes can be asked for.
+    private static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
     }
 
     /// Copies the data extents of a raw base (its holes are skipped with SEEK_DATA/SEEK_HOLE,
-    /// zero blocks inside data are not written), like `cp --sparse=always`.
-    private static func copyRaw(base: String, to writer: inout SparseWriter, progress: (UInt64) -> Void) throws {
+    /// zero blocks inside data are not written), like `cp --sparse=always`. Returns the extents.
+    private static func copyRaw(base: String, to writer: inout SparseWriter, progress: (UInt64) -> Void) throws -> [ByteRange] {
         let fd = open(base, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ImageSourceError.read(base, String(cString: strerror(errno))) }
         defer { close(fd) }
-        try copyDataExtents(of: fd, named: base, to: &writer, progress: progress)
+        return try copyDataExtents(of: fd, named: base, to: &writer, progress: progress)
     }
 
     /// Copies an already sparse raw image (an `extract` result) to `destination`: only its data
@@ -95,14 +124,17 @@ public enum ImageSource {
     /// the file's size as the writer's. Through a 1 MiB buffer that stays in the CPU's cache
     /// between the read and the write: `copy_file_range`, without reflinks, copies through a
     /// pipe's pages, three to five times slower here.
+    @discardableResult
     private static func copyDataExtents(of fd: Int32, named name: String, to writer: inout SparseWriter,
-                                        progress: (UInt64) -> Void = { _ in }) throws {
+                                        progress: (UInt64) -> Void = { _ in }) throws -> [ByteRange] {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw ImageSourceError.read(name, String(cString: strerror(errno))) }
         let size = Int64(info.st_size)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
         defer { buffer.deallocate() }
+        var extents: [ByteRange] = []
         for extent in DataExtents(fd: fd, size: size) {
+            extents.append(ByteRange(offset: UInt64(extent.lowerBound), length: UInt64(extent.count)))
             var position = extent.lowerBound
             while position < extent.upperBound {
                 let want = Int(min(Int64(buffer.count), extent.upperBound - position))
@@ -114,6 +146,7 @@ public enum ImageSource {
             }
         }
         writer.extend(to: UInt64(size))
+        return extents
     }
 
     private static func extractZip(base: String, source: ByteSource, writer: inout SparseWriter) throws {

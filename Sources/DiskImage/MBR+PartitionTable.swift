@@ -79,6 +79,14 @@ public struct PartitionTable: Equatable, Sendable {
     public var bootPartition: Partition?
     /// The ext4 root partition, if one was recognised.
     public var rootPartition: Partition?
+    /// Where the partition table itself lives, to be mapped whatever its bytes: the MBR sector;
+    /// on GPT everything before the first usable LBA (protective MBR, primary header, primary
+    /// entry array) and everything after the last usable one (backup entry array and header).
+    ///
+    ///     LBA 0     1        2 ... firstUsable-1   firstUsable ... lastUsable   ... last
+    ///     | MBR | header | entries (often zeros) | partitions              | entries | header |
+    ///     \________________ mapped ______________/                         \____ mapped ____/
+    public var tableAreas: [ByteRange] = []
 
     /// The boot partition, or an error naming the partitions that were found.
     public func boot() throws -> Partition {
@@ -117,7 +125,8 @@ public struct PartitionTable: Equatable, Sendable {
         return PartitionTable(
             scheme: .mbr, diskIdentifier: padded, partitions: partitions,
             bootPartition: pickBoot(fats, image: image, requireFAT: false),
-            rootPartition: pickRoot(linux, image: image))
+            rootPartition: pickRoot(linux, image: image),
+            tableAreas: [ByteRange(offset: 0, length: UInt64(MBR.sectorSize))])
     }
 
     private static func readGPT(from image: ImageFile) throws -> PartitionTable {
@@ -140,10 +149,13 @@ public struct PartitionTable: Equatable, Sendable {
         let linux = partitions.filter {
             $0.kind == .gpt(.linuxFilesystem) || $0.kind == .gpt(.linuxRootARM64) || $0.kind == .gpt(.linuxRootX86_64)
         }
+        let backup = min((gpt.lastUsableLBA + 1) * 512, image.size)
         return PartitionTable(
             scheme: .gpt, diskIdentifier: gpt.diskGUID.description, partitions: partitions,
             bootPartition: pickBoot(fats, image: image, requireFAT: true),
-            rootPartition: pickRoot(linux, image: image))
+            rootPartition: pickRoot(linux, image: image),
+            tableAreas: [ByteRange(offset: 0, length: min(gpt.firstUsableLBA * 512, image.size)),
+                         ByteRange(offset: backup, length: image.size - backup)])
     }
 
     /// Among FAT-typed candidates, the first labelled bootfs/boot (GPT name or FAT label),

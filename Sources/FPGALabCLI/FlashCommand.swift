@@ -12,7 +12,7 @@ struct FlashCommand: ParsableCommand {
         with its .bmap and SHA256SUMS (a GitHub Actions artifact); it is decompressed as it \
         streams. The .bmap and SHA256SUMS beside SOURCE are used when present: only mapped \
         ranges are written, each checked against its sha256, then read back from the target. \
-        Without a bmap every non-zero block is written.
+        Without a bmap every block of the image is written, zero or not (as `bmaptool copy --nobmap` does): a used card's old bytes must not show through.
 
         Refused: a mounted device, the disk the system runs from, a device smaller than the \
         image, and (unless --force) a non-removable disk or a partition. TARGET may be a \
@@ -84,13 +84,14 @@ struct FlashCommand: ParsableCommand {
         if let bmap = plan.source.bmap {
             return "dry run: would write \(bmap.mappedBlocksCount * bmap.blockSize) bytes in \(bmap.ranges.count) ranges to \(plan.target.path)"
         }
-        return "dry run: would write every non-zero block of \(plan.source.imageName) to \(plan.target.path)"
+        return "dry run: no bmap: would write every block of \(plan.source.imageName), zero or not, to \(plan.target.path)"
     }
 
     private func summary(_ report: Flasher.Report) -> String {
         let mib = { (bytes: UInt64) in String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
         let rate = report.writeSeconds > 0 ? Double(report.bytesWritten) / report.writeSeconds / 1_048_576 : 0
         var line = "wrote \(report.bytesWritten) bytes (\(mib(report.bytesWritten))) in \(report.ranges) ranges of a \(report.imageSize)-byte image"
+        line += report.usedBmap ? " (the blocks its bmap maps)" : " (every block: no bmap)"
         line += String(format: " in %.2f s (%.1f MiB/s)", report.writeSeconds, rate)
         line += report.checkedAgainstSums ? (report.checkedThroughBmap ? "; SHA256SUMS ok (through the bmap it lists)" : "; SHA256SUMS ok") : ""
         if let verified = report.verifiedBytes {

@@ -29,8 +29,10 @@ public struct Flasher {
     /// What a flash did, in bytes and seconds.
     public struct Report: Sendable {
         public var imageSize: UInt64
-        /// Bytes the bmap maps (or non-zero bytes found, without one).
+        /// Bytes the bmap maps (the whole image without one).
         public var mappedBytes: UInt64
+        /// False when there was no bmap and every block was written.
+        public var usedBmap: Bool
         public var bytesWritten: UInt64
         public var ranges: Int
         public var writeSeconds: Double
@@ -136,7 +138,8 @@ public struct Flasher {
                                            imageSize: outcome.imageLength) { progress.update($0) }
             progress.end()
         }
-        return Report(imageSize: outcome.imageLength, mappedBytes: mapped, bytesWritten: copier.bytesWritten,
+        return Report(imageSize: outcome.imageLength, mappedBytes: mapped, usedBmap: plan.source.bmap != nil,
+                      bytesWritten: copier.bytesWritten,
                       ranges: copier.ranges.count, writeSeconds: writeSeconds, verifiedBytes: verified,
                       verifySeconds: Date().timeIntervalSince(verifyStart), checkedAgainstSums: checked,
                       checkedThroughBmap: throughBmap)

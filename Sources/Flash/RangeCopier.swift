@@ -12,11 +12,14 @@ public struct WrittenRange: Equatable, Sendable {
 /// - with a bmap, exactly the mapped ranges, each hashed as it passes (on a thread of its own,
 ///   `BackgroundDigest`, while this one reads and writes) and compared with the bmap's checksum
 ///   as soon as its hash is done: at most the digest's 16 MiB of slots after its last byte;
-/// - without one, every block that is not all zeros (runs of them become the ranges).
+/// - without one, every block, zero or not, in runs of `runBlocks` (64 MiB) hashed as they pass:
+///   a card holds old data, so a zero block of the image must be written as zeros (what
+///   `bmaptool copy --nobmap` and every imager do).
 ///
 /// ```
-/// stream:  |....####....######..|       # = mapped (or non-zero) blocks
-/// writes:       ####    ######          large aligned pwrites, nothing else touched
+/// with a bmap:     |....####....######..|     # = mapped blocks
+/// writes:               ####    ######        large aligned pwrites, nothing else touched
+/// without one:     |####################|     every block, ranges of 64 MiB
 /// ```
 final class RangeCopier {
     private let writer: AlignedWriter
@@ -32,6 +35,7 @@ final class RangeCopier {
     private let rangeDigests: BackgroundDigest?
     private var checked = 0
     // Without: the partial block being gathered and the run being written.
+    static let runBlocks: UInt64 = 16384
     private var block: [UInt8] = []
     private var run: (first: UInt64, digest: StreamDigest)?
 
@@ -50,7 +54,7 @@ final class RangeCopier {
         let skip = Int(position - offset)
         guard skip < bytes.count else { return }
         let fresh = UnsafeRawBufferPointer(rebasing: bytes[skip...])
-        if bmap != nil { try consumeMapped(fresh) } else { try consumeNonZero(fresh) }
+        if bmap != nil { try consumeMapped(fresh) } else { try consumeAll(fresh) }
     }
 
     /// The end of the stream: checks that every mapped range arrived, writes the last partial
@@ -120,7 +124,7 @@ final class RangeCopier {
         }
     }
 
-    private func consumeNonZero(_ bytes: UnsafeRawBufferPointer) throws {
+    private func consumeAll(_ bytes: UnsafeRawBufferPointer) throws {
         var at = 0
         let size = Int(blockSize)
         if !block.isEmpty {
@@ -146,13 +150,10 @@ final class RangeCopier {
     }
 
     private func takeBlock(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
-        if bytes.allSatisfy({ $0 == 0 }) {
-            closeRun()
-            return
-        }
         if run == nil { run = (offset / blockSize, StreamDigest()) }
         run?.digest.update(bytes)
         try writer.append(bytes, at: offset)
+        if let run, offset / blockSize + 1 - run.first == Self.runBlocks { closeRun() }
     }
 
     private func closeRun() {

@@ -112,7 +112,7 @@ public final class SourcePlan {
         } else {
             bmap = nil
             bmapName = nil
-            notes.append("no bmap found for \(source): every non-zero block of the image is written")
+            notes.append("no bmap found for \(source): every block of the image is written, zero or not")
         }
         let checkedName = imageName
         if let sums, sums.digest(for: checkedName) == nil {
