@@ -42,7 +42,7 @@ public struct ImageBatch {
     /// phase.
     public func run() throws -> [ImagePatcher.Report] {
         guard let first = requests.first else { return [] }
-        let outputs = requests.map { URL(fileURLWithPath: $0.output).standardizedFileURL.path }
+        let outputs = requests.map { FileIdentity.resolvedPath($0.output) }
         if let repeated = outputs.enumerated().first(where: { outputs[..<$0.offset].contains($0.element) }) {
             throw ImagePatchError.duplicateOutput(repeated.element)
         }

@@ -97,19 +97,23 @@ public struct ImagePatcher {
         }
     }
 
-    /// Checks the request and clears what killed runs left beside its outputs.
+    /// Checks the request and clears what killed runs left beside its outputs. BASE is refused
+    /// as any of the three outputs by identity (device and inode, or the resolved path), so a
+    /// symlinked directory or a hard link cannot make build-image replace it.
     func prepare() throws -> OutputFiles {
         let output = request.output
-        guard FileManager.default.isReadableFile(atPath: request.base) else {
+        var info = stat()
+        guard stat(request.base, &info) == 0, access(request.base, R_OK) == 0 else {
             throw ImagePatchError.baseUnreadable(request.base)
         }
-        if URL(fileURLWithPath: request.base).standardizedFileURL == URL(fileURLWithPath: output).standardizedFileURL {
-            throw ImagePatchError.outputIsBase(output)
-        }
+        if info.st_mode & S_IFMT == S_IFDIR { throw ImagePatchError.baseIsDirectory(request.base) }
         let directory = URL(fileURLWithPath: output).deletingLastPathComponent().path
+        let sumsPath = URL(fileURLWithPath: directory).appendingPathComponent("SHA256SUMS").path
+        for path in [output, output + ".bmap", sumsPath] where FileIdentity.same(request.base, path) {
+            throw ImagePatchError.outputIsBase(path)
+        }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let image = AtomicOutput(destination: output)
-        let sumsPath = URL(fileURLWithPath: output).deletingLastPathComponent().appendingPathComponent("SHA256SUMS").path
         let files = OutputFiles(image: image, bmap: AtomicOutput(destination: output + ".bmap"),
                                 sums: AtomicOutput(destination: sumsPath),
                                 raw: Compression.forPath(output) == .none ? image.temporary : image.temporary + ".raw")
@@ -196,6 +200,7 @@ public struct ImagePatcher {
 public enum ImagePatchError: Error, Equatable, CustomStringConvertible {
     case baseUnreadable(String)
     case outputIsBase(String)
+    case baseIsDirectory(String)
     case overlayPath(String, String)
     case badBase(String, String)
     case duplicateOutput(String)
@@ -206,6 +211,7 @@ public enum ImagePatchError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .baseUnreadable(let path): "\(path): cannot read the base image (missing or not readable)"
         case .outputIsBase(let path): "\(path): the output would overwrite the base image"
+        case .baseIsDirectory(let path): "\(path): the base image is a directory; give the image file (.img, .img.xz, .zip, ...)"
         case .overlayPath(let path, let reason): "cannot write \(path) into the image: \(reason)"
         case .badBase(let path, let reason): reason.hasPrefix(path) ? reason : "\(path): \(reason)"
         case .duplicateOutput(let path): "\(path): two lab configs would write the same output"

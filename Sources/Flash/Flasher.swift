@@ -1,3 +1,4 @@
+import Archives
 import DiskImage
 import Foundation
 
@@ -77,6 +78,11 @@ public struct Flasher {
     /// Resolves SOURCE and its companions and checks TARGET; writes nothing.
     public func plan() throws -> Plan {
         let source = try SourcePlan(source: Location(options.source), bmapOverride: options.bmap.map { Location($0) })
+        // Before anything is opened for writing: `flash pi.img.xz pi.img.xz` (or the bmap, or
+        // SHA256SUMS, by any path) would destroy what it reads.
+        if let same = source.localFiles.first(where: { FileIdentity.same(options.target, $0) }) {
+            throw FlashError.refused("\(options.target): is \(same == source.localFiles.first ? "the source image" : "a file read with the source (\(same))"); name another target")
+        }
         let target = try Target.inspect(options.target, system: options.system)
         if case .device(let device) = target {
             try SafetyCheck.check(device, imageSize: source.imageSize, force: options.force, system: options.system)

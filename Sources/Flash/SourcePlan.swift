@@ -30,6 +30,9 @@ public final class SourcePlan {
     public let imageSize: UInt64?
     /// What was found, checked or missing, for the user.
     public let notes: [String]
+    /// The local files SOURCE stands for and beside it, whether they exist or not: SOURCE,
+    /// every bmap name looked up, SHA256SUMS. TARGET may be none of them.
+    public let localFiles: [String]
     let input: Input
     private let spooled: String?
 
@@ -43,6 +46,9 @@ public final class SourcePlan {
         var notes: [String] = []
         var sizeHint: UInt64?
         var spooled: String?
+        var localFiles: [String] = []
+        if case .file(let path) = source { localFiles.append(path) }
+        if case .file(let path)? = bmapOverride { localFiles.append(path) }
         /// (name for messages, name in SHA256SUMS, reader)
         var bmapCandidates: [(String, String, () throws -> [UInt8]?)] = []
         if let bmapOverride {
@@ -78,8 +84,10 @@ public final class SourcePlan {
                 }
             }
             sumsBytes = try source.sibling("SHA256SUMS").fetch()
+            if case .file(let path) = source.sibling("SHA256SUMS") { localFiles.append(path) }
             for name in Self.bmapNames(for: source.basename) {
                 let location = source.sibling(name)
+                if case .file(let path) = location { localFiles.append(path) }
                 bmapCandidates.append((location.description, name, { try location.fetch() }))
             }
         }
@@ -123,6 +131,7 @@ public final class SourcePlan {
         } == true
         imageSize = sizeHint
         self.notes = notes
+        self.localFiles = localFiles
         self.spooled = spooled
     }
 
