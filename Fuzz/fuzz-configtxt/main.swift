@@ -9,8 +9,9 @@ import Overlay
 func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = FuzzDriver.bytes(data, size)
     let board = Board.allCases[Int(bytes.first ?? 0) % Board.allCases.count]
-    let text = String(decoding: bytes.dropFirst(), as: UTF8.self)
-    let config = ConfigTxt(text: text)
+    let body = Array(bytes.dropFirst())
+    let config = ConfigTxt(bytes: body)
+    FuzzDriver.check(config.bytes == body, "parsing changed the bytes")
     func seen(_ file: ConfigTxt, _ board: Board) -> [String] {
         file.settings(seenBy: board).map { "\($0.key)=\($0.value)" }
     }
@@ -23,19 +24,21 @@ func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     for model in Board.models {
         let before = seen(config, model), after = seen(edited, model)
         if targets.contains(model) {
-            FuzzDriver.check(edited.loadsDWC2(model), "\(model) does not load dwc2 after the edit")
-            // A board that loads dwc2 already may see the line again under a broad filter
+            FuzzDriver.check(edited.hostsDWC2(model), "\(model) does not load dwc2 in host mode after the edit")
+            // A board that has dwc2 in host mode already may see the line again under a broad filter
             // (`[pi3]` for pi3 and cm3 also reaches a pi3+ that has it): the fewest filters win.
             let added = before + [ConfigTxt.dwc2Line]
-            let fine = after == added || (config.loadsDWC2(model) && after == before)
+            let fine = after == added || (config.hostsDWC2(model) && after == before)
             FuzzDriver.check(fine, "\(model) sees \(after), expected \(before) plus the dwc2 line")
         } else if !model.hasDwcOtg {
             FuzzDriver.check(after == before, "the edit changed what \(model) sees: \(before) -> \(after)")
         }
     }
-    FuzzDriver.check(edited.addingDWC2(for: targets).text == edited.text, "adding dwc2 twice changed the file")
+    FuzzDriver.check(edited.addingDWC2(for: targets).bytes == edited.bytes, "adding dwc2 twice changed the file")
+    let kept = config.endsWithNewline ? body : body + config.newline
+    FuzzDriver.check(edited.bytes == body || edited.bytes.starts(with: kept), "the edit changed the user's bytes")
 
-    if let cmdline = try? CmdlineTxt.addingModule("dwc2", to: text) {
+    if let cmdline = try? CmdlineTxt.addingModule("dwc2", to: body) {
         let again = try? CmdlineTxt.addingModule("dwc2", to: cmdline)
         FuzzDriver.check(again == cmdline, "adding dwc2 to cmdline.txt twice changed it")
     }

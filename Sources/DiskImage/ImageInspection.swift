@@ -27,7 +27,7 @@ public struct ImageInspection {
         if let boot = table.bootPartition {
             let volume = try FATVolume(image: file, range: boot.range)
             fileSystems.append(FileSystem(partition: boot, description: "\(volume.kind) \"\(volume.label)\", \(volume.clusterSize)-byte clusters, \(volume.freeClusterCount) free"))
-            configTxt = try volume.readFile("config.txt").map { ConfigTxt(text: String(decoding: $0, as: UTF8.self)) }
+            configTxt = try volume.readFile("config.txt").map { ConfigTxt(bytes: $0) }
             cmdline = try volume.readFile("cmdline.txt").map { String(decoding: $0, as: UTF8.self) }
         }
         if let root = table.rootPartition {

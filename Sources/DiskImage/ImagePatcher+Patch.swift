@@ -32,12 +32,8 @@ extension ImagePatcher {
         let arch = try ELFArch.detect(in: root)
         let lab = request.lab.lab
         var inputs = OverlayRenderer.Inputs(configBytes: request.lab.bytes)
-        if let config = try boot.readFile("config.txt") {
-            inputs.bootConfig = ("config.txt in \(request.base)", String(decoding: config, as: UTF8.self))
-        }
-        if let cmdline = try boot.readFile("cmdline.txt") {
-            inputs.bootCmdline = ("cmdline.txt in \(request.base)", String(decoding: cmdline, as: UTF8.self))
-        }
+        inputs.bootConfig = .init(name: "config.txt in \(request.base)", bytes: try boot.readFile("config.txt"))
+        inputs.bootCmdline = .init(name: "cmdline.txt in \(request.base)", bytes: try boot.readFile("cmdline.txt"))
         if lab.server.daemon == .usbipd {
             inputs.imageHasUsbip = try root.lookup("usr/sbin/usbipd") != nil && root.lookup("usr/sbin/usbip") != nil
         } else if let binder = binderExecutable(for: arch) {

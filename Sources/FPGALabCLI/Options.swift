@@ -58,11 +58,10 @@ enum Console {
     static func output(_ line: String) { print(line) }
 }
 
-/// Reads a whole text file given on the command line, with a clear error.
-func readText(_ path: String, what: String) throws -> String {
+/// Reads a whole file given on the command line as bytes (any encoding), with a clear error.
+func readBytes(_ path: String, what: String) throws -> [UInt8] {
     guard let data = FileManager.default.contents(atPath: path) else {
         throw CLIError("\(path): cannot read the \(what)")
     }
-    guard let text = String(data: data, encoding: .utf8) else { throw CLIError("\(path): the \(what) is not UTF-8 text") }
-    return text
+    return Array(data)
 }

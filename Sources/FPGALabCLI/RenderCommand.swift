@@ -49,8 +49,8 @@ struct RenderCommand: ParsableCommand {
         do {
             let epoch = try sourceDateEpoch()
             var inputs = OverlayRenderer.Inputs(configBytes: file.bytes)
-            if let bootConfig { inputs.bootConfig = (bootConfig, try readText(bootConfig, what: "config.txt")) }
-            if let bootCmdline { inputs.bootCmdline = (bootCmdline, try readText(bootCmdline, what: "cmdline.txt")) }
+            if let bootConfig { inputs.bootConfig = .init(name: bootConfig, bytes: try readBytes(bootConfig, what: "config.txt")) }
+            if let bootCmdline { inputs.bootCmdline = .init(name: bootCmdline, bytes: try readBytes(bootCmdline, what: "cmdline.txt")) }
             if let binder {
                 guard let data = FileManager.default.contents(atPath: binder) else {
                     throw CLIError("\(binder): cannot read the usbip-binder executable")

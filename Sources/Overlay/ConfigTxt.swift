@@ -1,4 +1,3 @@
-import Foundation
 import LabConfig
 
 /// Raspberry Pi `config.txt`, parsed line by line so it can be evaluated the way the firmware
@@ -20,8 +19,12 @@ public struct ConfigTxt: Sendable {
     }
 
     public struct Line: Equatable, Sendable {
-        /// The line as written, without its terminator.
-        public var text: String
+        /// The line's bytes as written, up to but not including its `\n` (a CRLF line keeps its
+        /// `\r`). Any encoding: the bytes are never decoded to be written back.
+        public var bytes: [UInt8]
+        /// What the line says, read from its ASCII structure (`#`, `[...]`, `key=value`); keys,
+        /// values and filter names are decoded as UTF-8 (with U+FFFD for other bytes) only to be
+        /// compared, never to be written.
         public var kind: LineKind
     }
 
@@ -30,40 +33,49 @@ public struct ConfigTxt: Sendable {
     public enum Visibility: Equatable, Sendable { case always, conditional, never }
 
     public let lines: [Line]
-    /// `"\r\n"` when the file uses CRLF line endings, else `"\n"`.
-    public let newline: String
+    /// The line ending for lines fpga-lab adds: `"\r\n"` when the file uses CRLF anywhere,
+    /// else `"\n"`. The user's lines keep their own endings.
+    public let newline: [UInt8]
     public let endsWithNewline: Bool
 
-    public init(text: String) {
-        let scalars = text.unicodeScalars
-        newline = text.utf8.contains(13) && text.contains("\r\n") ? "\r\n" : "\n"
-        endsWithNewline = scalars.isEmpty || scalars.last == "\n"
-        var pieces = scalars.split(separator: "\n", omittingEmptySubsequences: false)
+    /// Parses the file's bytes, whatever their encoding: lines are split on `\n` (0x0A) and
+    /// every byte is kept, so `bytes` gives the input back unchanged.
+    public init(bytes: [UInt8]) {
+        newline = zip(bytes, bytes.dropFirst()).contains { $0 == 13 && $1 == 10 } ? [13, 10] : [10]
+        endsWithNewline = bytes.last.map { $0 == 10 } ?? true
+        var pieces = bytes.split(separator: 10, omittingEmptySubsequences: false)
         if endsWithNewline { pieces.removeLast() }
-        lines = pieces.map { piece in
-            let body = piece.last == "\r" ? piece.dropLast() : piece[...]
-            let text = String(String.UnicodeScalarView(body))
-            return Line(text: text, kind: ConfigTxt.classify(text))
-        }
+        lines = pieces.map { Line(bytes: Array($0), kind: ConfigTxt.classify($0)) }
     }
 
-    /// Blanks around keys, values and filters: spaces, tabs, and a carriage return that is not
-    /// part of the line ending (a stray `\r`, as a CRLF editor leaves before a lone `\n`), so
-    /// that adding a line ending never changes what a line says.
-    static let blanks = CharacterSet.whitespaces.union(CharacterSet(charactersIn: "\r"))
+    /// Parses UTF-8 text (a convenience for tests and literals; files are read as bytes).
+    public init(text: String) { self.init(bytes: Array(text.utf8)) }
 
-    static func classify(_ text: String) -> LineKind {
-        let trimmed = text.trimmingCharacters(in: blanks)
-        if trimmed.isEmpty { return .blank }
-        if trimmed.hasPrefix("#") { return .comment }
-        if trimmed.hasPrefix("["), let close = trimmed.firstIndex(of: "]") {
-            let name = trimmed[trimmed.index(after: trimmed.startIndex)..<close]
-            return .filter(name.trimmingCharacters(in: blanks).lowercased())
-        }
-        guard let equals = trimmed.firstIndex(of: "=") else { return .setting(key: trimmed, value: "") }
-        return .setting(key: String(trimmed[..<equals]).trimmingCharacters(in: blanks),
-                        value: String(trimmed[trimmed.index(after: equals)...]).trimmingCharacters(in: blanks))
+    /// Blanks around keys, values and filters: spaces, tabs, and a carriage return (the `\r`
+    /// of a CRLF ending, or a stray one as a CRLF editor leaves before a lone `\n`), so that
+    /// adding a line ending never changes what a line says.
+    static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D }
+
+    static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        guard let first = bytes.firstIndex(where: { !isBlank($0) }),
+              let last = bytes.lastIndex(where: { !isBlank($0) }) else { return [] }
+        return bytes[first...last]
     }
+
+    static func classify(_ bytes: ArraySlice<UInt8>) -> LineKind {
+        func string(_ part: ArraySlice<UInt8>) -> String { String(decoding: trimmed(part), as: UTF8.self) }
+        let line = trimmed(bytes)
+        guard let first = line.first else { return .blank }
+        if first == UInt8(ascii: "#") { return .comment }
+        if first == UInt8(ascii: "["), let close = line.firstIndex(of: UInt8(ascii: "]")) {
+            return .filter(string(line[(line.startIndex + 1)..<close]).lowercased())
+        }
+        guard let equals = line.firstIndex(of: UInt8(ascii: "=")) else { return .setting(key: string(line), value: "") }
+        return .setting(key: string(line[..<equals]), value: string(line[(equals + 1)...]))
+    }
+
+    /// `classify` for a line given as text (tests).
+    static func classify(_ text: String) -> LineKind { classify(Array(text.utf8)[...]) }
 
     /// The visibility of every line for `board`, in file order.
     public func visibility(for board: Board) -> [Visibility] {
@@ -92,10 +104,10 @@ public struct ConfigTxt: Sendable {
         return state.isClean
     }
 
-    /// The text again, byte for byte when nothing was changed.
-    public var text: String {
-        var out = lines.map(\.text).joined(separator: newline)
-        if endsWithNewline, !lines.isEmpty { out += newline }
+    /// The file again: byte for byte what was parsed, plus what an edit appended.
+    public var bytes: [UInt8] {
+        var out = Array(lines.map(\.bytes).joined(separator: [10]))
+        if endsWithNewline, !lines.isEmpty { out.append(10) }
         return out
     }
 }

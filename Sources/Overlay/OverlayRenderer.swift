@@ -2,12 +2,26 @@ import LabConfig
 
 /// Turns a lab config into the overlay of DESIGN.md section 4.
 public struct OverlayRenderer {
+    /// A file of the boot partition to edit, read as bytes: edits keep every byte they do not
+    /// change, whatever the encoding.
+    public struct BootFile: Sendable {
+        /// The name used in messages (`config.txt in base.img`).
+        public var name: String
+        /// The file's bytes; nil when the boot partition was read and holds no such file.
+        public var bytes: [UInt8]?
+
+        public init(name: String, bytes: [UInt8]?) {
+            self.name = name
+            self.bytes = bytes
+        }
+    }
+
     /// Inputs besides the lab config itself.
     public struct Inputs {
-        /// The stock `config.txt` to edit, with the name used in messages.
-        public var bootConfig: (name: String, text: String)?
-        /// The stock `cmdline.txt` to edit.
-        public var bootCmdline: (name: String, text: String)?
+        /// The stock `config.txt` to edit (nil: not known, as for render without --boot-config).
+        public var bootConfig: BootFile?
+        /// The stock `cmdline.txt` to edit (nil: not known).
+        public var bootCmdline: BootFile?
         /// The usbip-binder executable for the image's architecture (daemon: binder).
         public var binderExecutable: [UInt8]?
         /// Bytes of lab.yaml, hashed into the manifest.
@@ -15,8 +29,8 @@ public struct OverlayRenderer {
         /// Whether the target image holds Debian's usbip tools (nil: not known, as for render).
         public var imageHasUsbip: Bool?
 
-        public init(configBytes: [UInt8], bootConfig: (name: String, text: String)? = nil,
-                    bootCmdline: (name: String, text: String)? = nil, binderExecutable: [UInt8]? = nil) {
+        public init(configBytes: [UInt8], bootConfig: BootFile? = nil,
+                    bootCmdline: BootFile? = nil, binderExecutable: [UInt8]? = nil) {
             self.configBytes = configBytes
             self.bootConfig = bootConfig
             self.bootCmdline = bootCmdline
@@ -82,27 +96,45 @@ public struct OverlayRenderer {
             try overlay.addFile("\(Overlay.bootPrefix)/userconf.txt", "\(ssh.user):*\n")
         }
         for file in store.staticFiles { try overlay.addFile(file.path, file.text) }
-        try editBootFiles(lab, inputs, into: &overlay)
+        try editBootFiles(lab, inputs, into: &overlay, warnings: &warnings)
         try overlay.addFile(Manifest.path, Manifest.text(for: overlay, lab: lab.name, configBytes: inputs.configBytes))
         return Result(overlay: overlay, warnings: warnings)
     }
 
-    private func editBootFiles(_ lab: Lab, _ inputs: Inputs, into overlay: inout Overlay) throws {
+    /// Puts the edited boot files into the overlay: for dwc_otg targets, config.txt with dwc2 in
+    /// host mode (created when the boot partition has none; a dwc2 line in another mode is
+    /// overridden, and said so) and cmdline.txt with `modules-load=dwc2` (a boot partition
+    /// without one is an error: the change cannot be made).
+    private func editBootFiles(_ lab: Lab, _ inputs: Inputs, into overlay: inout Overlay, warnings: inout [String]) throws {
         let targets = lab.server.board.dwc2Targets
+        let boot = Overlay.bootPrefix
         if let config = inputs.bootConfig {
-            let edited = ConfigTxt(text: config.text).addingDWC2(for: targets)
-            try overlay.addFile("\(Overlay.bootPrefix)/config.txt", edited.text)
+            if let bytes = config.bytes {
+                let original = ConfigTxt(bytes: bytes)
+                let edited = original.addingDWC2(for: targets)
+                warnings += original.dwc2ModeNotes(for: targets, file: config.name, edited: edited)
+                try overlay.add(OverlayEntry(path: "\(boot)/config.txt", content: .file(edited.bytes), mode: 0o644))
+            } else if !targets.isEmpty {
+                let created = ConfigTxt(bytes: []).addingDWC2(for: targets)
+                warnings.append("\(config.name) does not exist; created it with `\(ConfigTxt.dwc2Line)` for \(Self.names(targets)), whose dwc_otg driver crashes under USB/IP")
+                try overlay.add(OverlayEntry(path: "\(boot)/config.txt", content: .file(created.bytes), mode: 0o644))
+            }
         }
         if let cmdline = inputs.bootCmdline {
-            var text = cmdline.text
+            guard var bytes = cmdline.bytes else {
+                if targets.isEmpty { return }
+                throw RenderError.bootFile(cmdline.name, "does not exist, so `modules-load=dwc2` cannot be added for \(Self.names(targets)); put the kernel command line there (one line) and run again")
+            }
             if !targets.isEmpty {
-                do { text = try CmdlineTxt.addingModule("dwc2", to: text) } catch {
+                do { bytes = try CmdlineTxt.addingModule("dwc2", to: bytes) } catch {
                     throw RenderError.bootFile(cmdline.name, error.description)
                 }
             }
-            try overlay.addFile("\(Overlay.bootPrefix)/cmdline.txt", text)
+            try overlay.add(OverlayEntry(path: "\(boot)/cmdline.txt", content: .file(bytes), mode: 0o644))
         }
     }
+
+    static func names(_ boards: [Board]) -> String { boards.map(\.rawValue).joined(separator: ", ") }
 
     /// The values the templates see.
     static func context(for lab: Lab) -> [String: Any] {

@@ -32,8 +32,8 @@ enum Labs {
 @Suite struct OverlayRendererTests {
     @Test func usbipdOverlayMatchesGolden() throws {
         let inputs = OverlayRenderer.Inputs(configBytes: Array("lab: x\n".utf8),
-                                            bootConfig: ("config.txt", StockConfig.endsInAll),
-                                            bootCmdline: ("cmdline.txt", CmdlineTxtTests.stock))
+                                            bootConfig: .init(name: "config.txt", bytes: Array(StockConfig.endsInAll.utf8)),
+                                            bootCmdline: .init(name: "cmdline.txt", bytes: Array(CmdlineTxtTests.stock.utf8)))
         let result = try Labs.render(Labs.lab(daemon: .usbipd), inputs)
         try golden.check(result.overlay, case: "usbipd")
         #expect(result.warnings.count == 1)
@@ -110,11 +110,63 @@ enum Labs {
     }
 
     @Test func pi4BootFilesAreLeftAlone() throws {
-        let inputs = OverlayRenderer.Inputs(configBytes: [], bootConfig: ("config.txt", StockConfig.endsInAll),
-                                            bootCmdline: ("cmdline.txt", CmdlineTxtTests.stock))
+        let inputs = OverlayRenderer.Inputs(configBytes: [], bootConfig: .init(name: "config.txt", bytes: Array(StockConfig.endsInAll.utf8)),
+                                            bootCmdline: .init(name: "cmdline.txt", bytes: Array(CmdlineTxtTests.stock.utf8)))
         let overlay = try Labs.render(Labs.lab(daemon: .usbipd, board: .pi4), inputs).overlay
         #expect(overlay["boot/firmware/config.txt"]?.bytes == Array(StockConfig.endsInAll.utf8))
         #expect(overlay["boot/firmware/cmdline.txt"]?.bytes == Array(CmdlineTxtTests.stock.utf8))
+    }
+
+    /// Issue 18 item 5: config.txt and cmdline.txt that are not UTF-8 keep every byte the edit
+    /// does not change (they came back with U+FFFD).
+    @Test func bootFilesThatAreNotUTF8KeepTheirBytes() throws {
+        let config: [UInt8] = Array("# r".utf8) + [0xE9] + Array("glages\narm_64bit=1\n".utf8)
+        let cmdline: [UInt8] = Array("console=tty1 x=".utf8) + [0xE9] + Array(" rootwait\n".utf8)
+        let inputs = OverlayRenderer.Inputs(configBytes: [], bootConfig: .init(name: "config.txt", bytes: config),
+                                            bootCmdline: .init(name: "cmdline.txt", bytes: cmdline))
+        let overlay = try Labs.render(Labs.lab(daemon: .usbipd, board: .pi3), inputs).overlay
+        let editedConfig = try #require(overlay["boot/firmware/config.txt"]?.bytes)
+        #expect(editedConfig.starts(with: config))
+        #expect(ConfigTxt(bytes: editedConfig).hostsDWC2(.pi3))
+        #expect(overlay["boot/firmware/cmdline.txt"]?.bytes
+                == Array("console=tty1 x=".utf8) + [0xE9] + Array(" rootwait modules-load=dwc2\n".utf8))
+        let untouched = try Labs.render(Labs.lab(daemon: .usbipd, board: .pi4), inputs).overlay
+        #expect(untouched["boot/firmware/config.txt"]?.bytes == config)
+        #expect(untouched["boot/firmware/cmdline.txt"]?.bytes == cmdline)
+    }
+
+    /// Issue 18 item 6: a dwc2 line in peripheral mode is overridden and said so, at file:line.
+    @Test func dwc2OutsideHostModeIsFixedAndReported() throws {
+        let file = "arm_64bit=1\ndtoverlay=dwc2,dr_mode=peripheral\n"
+        let inputs = OverlayRenderer.Inputs(configBytes: [], bootConfig: .init(name: "config.txt in base.img", bytes: Array(file.utf8)))
+        let result = try Labs.render(Labs.lab(daemon: .usbipd, board: .pi3), inputs)
+        let edited = ConfigTxt(bytes: try #require(result.overlay["boot/firmware/config.txt"]?.bytes))
+        #expect(edited.dwc2(seenBy: .pi3)?.mode == "host")
+        let notes = result.warnings.filter { $0.hasPrefix("config.txt in base.img:2: `dtoverlay=dwc2,dr_mode=peripheral` leaves pi3 with dwc2 in peripheral mode") }
+        #expect(notes.count == 1, "\(result.warnings)")
+    }
+
+    /// Issue 18 item 7: a boot partition without config.txt gets one on a dwc_otg board (and a
+    /// warning); without cmdline.txt the render fails naming it. Boards without dwc_otg need
+    /// neither.
+    @Test func missingBootFiles() throws {
+        let noConfig = OverlayRenderer.Inputs(configBytes: [], bootConfig: .init(name: "config.txt in base.img", bytes: nil),
+                                              bootCmdline: .init(name: "cmdline.txt in base.img", bytes: Array(CmdlineTxtTests.stock.utf8)))
+        let result = try Labs.render(Labs.lab(daemon: .usbipd, board: .pi3plus), noConfig)
+        let created = ConfigTxt(bytes: try #require(result.overlay["boot/firmware/config.txt"]?.bytes))
+        #expect(created.hostsDWC2(.pi3plus))
+        #expect(result.warnings.contains { $0.hasPrefix("config.txt in base.img does not exist; created it with `dtoverlay=dwc2,dr_mode=host` for pi3+") },
+                "\(result.warnings)")
+        let pi4 = try Labs.render(Labs.lab(daemon: .usbipd, board: .pi4), noConfig)
+        #expect(pi4.overlay["boot/firmware/config.txt"] == nil)
+        #expect(!pi4.warnings.contains { $0.contains("config.txt") })
+
+        let noCmdline = OverlayRenderer.Inputs(configBytes: [], bootConfig: .init(name: "config.txt in base.img", bytes: Array(StockConfig.endsInAll.utf8)),
+                                               bootCmdline: .init(name: "cmdline.txt in base.img", bytes: nil))
+        #expect(throws: RenderError.bootFile("cmdline.txt in base.img", "does not exist, so `modules-load=dwc2` cannot be added for pi0, pi0w, pi02, pi1, pi2, pi3, pi3+, cm3; put the kernel command line there (one line) and run again")) {
+            try Labs.render(Labs.lab(daemon: .usbipd, board: .auto), noCmdline)
+        }
+        #expect(try Labs.render(Labs.lab(daemon: .usbipd, board: .pi5), noCmdline).overlay["boot/firmware/cmdline.txt"] == nil)
     }
 
     @Test func userTemplatesReplaceBuiltInOnes() throws {
