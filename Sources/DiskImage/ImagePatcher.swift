@@ -106,9 +106,8 @@ public struct ImagePatcher {
         if URL(fileURLWithPath: request.base).standardizedFileURL == URL(fileURLWithPath: output).standardizedFileURL {
             throw ImagePatchError.outputIsBase(output)
         }
-        let directory = URL(fileURLWithPath: output).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let image = AtomicOutput(destination: output)
+        try image.createDirectory()
         let sumsPath = URL(fileURLWithPath: output).deletingLastPathComponent().appendingPathComponent("SHA256SUMS").path
         let files = OutputFiles(image: image, bmap: AtomicOutput(destination: output + ".bmap"),
                                 sums: AtomicOutput(destination: sumsPath),
