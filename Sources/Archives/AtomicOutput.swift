@@ -17,7 +17,12 @@ public struct AtomicOutput: Sendable {
     /// Runs `write` on the temporary path and renames the result onto the destination
     /// (replacing an earlier output); removes the temporary on any error, and first the
     /// temporaries of killed runs.
+    ///
+    /// The destination's directory is created first when missing, parents included (every verb
+    /// that writes does so, like `mkdir -p`); when that fails, ``AtomicOutputError/noDirectory(_:_:_:)``
+    /// names the directory and the reason.
     public func commit<T>(_ write: (String) throws -> T) throws -> T {
+        try createDirectory()
         removeStale()
         try? FileManager.default.removeItem(atPath: temporary)
         do {
@@ -28,6 +33,28 @@ public struct AtomicOutput: Sendable {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error
         }
+    }
+
+    /// Creates the directory the destination goes into, and its missing parents.
+    public func createDirectory() throws {
+        // As the user gave it (relative stays relative), for the message.
+        let parent = (destination as NSString).deletingLastPathComponent
+        let directory = parent.isEmpty ? "." : parent
+        if let reason = Self.makeDirectories(directory) {
+            throw AtomicOutputError.noDirectory(destination, directory, reason)
+        }
+    }
+
+    /// `mkdir -p`: nil when `path` is a directory afterwards, else why not (strerror's text).
+    static func makeDirectories(_ path: String) -> String? {
+        var info = stat()
+        if stat(path, &info) == 0 {
+            return info.st_mode & S_IFMT == S_IFDIR ? nil : String(cString: strerror(ENOTDIR))
+        }
+        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        if parent != path, let reason = makeDirectories(parent) { return reason }
+        guard mkdir(path, 0o777) == 0 || errno == EEXIST else { return String(cString: strerror(errno)) }
+        return nil
     }
 
     /// Moves the finished temporary onto the destination (a directory replaces a directory).
@@ -72,9 +99,13 @@ extension AtomicOutput {
 
 public enum AtomicOutputError: Error, CustomStringConvertible {
     case rename(String, String)
+    /// The destination's directory could not be created: destination, directory, reason.
+    case noDirectory(String, String, String)
 
     public var description: String {
         switch self {
+        case .noDirectory(let path, let directory, let reason):
+            "\(path): cannot write the output: cannot create its directory \(directory): \(reason)"
         case .rename(let path, let reason): "\(path): cannot move the finished output into place: \(reason)"
         }
     }

@@ -8,6 +8,12 @@ public enum Ext4Error: Error, Equatable, CustomStringConvertible {
     case unsupportedFeature(name: String, kind: String, mask: UInt32, action: String)
     /// The journal holds transactions that were never replayed.
     case needsRecovery
+    /// The superblock says the filesystem was not cleanly unmounted or the kernel found errors
+    /// in it (`s_state` without `EXT2_VALID_FS`, or with `EXT2_ERROR_FS`); `state` is `s_state`.
+    case notClean(state: UInt16)
+    /// The filesystem has no room left for what is being written to `path`: no free blocks
+    /// (`resource` "blocks") or no free inodes ("inodes").
+    case full(path: String, resource: String, operation: String)
     /// A libext2fs call failed; `message` is com_err's text for the code.
     case library(operation: String, path: String, code: Int64, message: String)
     /// A path component that must be a directory is something else.
@@ -39,6 +45,11 @@ public enum Ext4Error: Error, Equatable, CustomStringConvertible {
             return "rootfs: ext4 feature '\(name)' (\(kind) \(hex)) is not supported; refusing to \(action)"
         case .needsRecovery:
             return "rootfs: the ext4 journal needs recovery (filesystem not cleanly unmounted); run e2fsck first"
+        case .notClean(let state):
+            let what = state & Ext4Superblock.errorState != 0 ? "has errors" : "was not cleanly unmounted"
+            return "rootfs: the ext4 filesystem \(what) (superblock state 0x\(String(state, radix: 16))); refusing to patch it: run `e2fsck -f` on the image's rootfs partition, or use a clean image"
+        case .full(let path, let resource, let operation):
+            return "rootfs: the file system is full (no free \(resource) left) writing '/\(path)' (\(operation)); use a base image with a larger rootfs"
         case .library(let operation, let path, let code, let message):
             return "rootfs: \(operation) failed for '\(path)': \(message) (error \(code))"
         case .notADirectory(let path):
@@ -62,10 +73,31 @@ public enum Ext4Error: Error, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Wraps a libext2fs `errcode_t` with com_err's message.
+    /// Wraps a libext2fs `errcode_t`: running out of blocks or inodes becomes ``full``, any
+    /// other code ``library`` with com_err's message for it.
     static func check(_ code: errcode_t, _ operation: String, _ path: String) throws {
         guard code != 0 else { return }
-        let text = error_message(code).map { String(cString: $0) } ?? "unknown error"
-        throw Ext4Error.library(operation: operation, path: path, code: Int64(code), message: text)
+        switch code {
+        case errcode_t(EXT2_ET_BLOCK_ALLOC_FAIL), errcode_t(ENOSPC):
+            throw Ext4Error.full(path: path, resource: "blocks", operation: operation)
+        case errcode_t(EXT2_ET_INODE_ALLOC_FAIL):
+            throw Ext4Error.full(path: path, resource: "inodes", operation: operation)
+        default:
+            throw Ext4Error.library(operation: operation, path: path, code: Int64(code), message: message(code))
+        }
     }
+
+    /// com_err's text for a libext2fs code or an errno. The ext2 table is registered first:
+    /// libext2fs does not do it itself, and without it every ext2 code reads
+    /// "Unknown code ext2 NN".
+    static func message(_ code: errcode_t) -> String {
+        _ = errorTableRegistered
+        return error_message(code).map { String(cString: $0) } ?? "unknown error \(code)"
+    }
+
+    /// Registers libext2fs's error table with com_err, once per process.
+    private static let errorTableRegistered: Bool = {
+        initialize_ext2_error_table()
+        return true
+    }()
 }

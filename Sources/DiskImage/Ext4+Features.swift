@@ -4,6 +4,7 @@
 /// ```
 /// superblock (1024 bytes at byte 1024 of the partition), little-endian
 ///   0x38  u16  s_magic              0xEF53
+///   0x3A  u16  s_state              1 EXT2_VALID_FS (cleanly unmounted), 2 EXT2_ERROR_FS
 ///   0x5C  u32  s_feature_compat
 ///   0x60  u32  s_feature_incompat
 ///   0x64  u32  s_feature_ro_compat
@@ -15,6 +16,8 @@ public struct Ext4Superblock: Equatable, Sendable {
     public static let size = 1024
     static let magic: UInt16 = 0xEF53
 
+    /// `s_state`: ``validState`` when cleanly unmounted, ``errorState`` once errors were found.
+    public var state: UInt16
     public var compat: UInt32
     public var incompat: UInt32
     public var roCompat: UInt32
@@ -26,6 +29,7 @@ public struct Ext4Superblock: Equatable, Sendable {
             UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
         }
         guard UInt16(bytes[0x38]) | UInt16(bytes[0x39]) << 8 == Self.magic else { return nil }
+        state = UInt16(bytes[0x3A]) | UInt16(bytes[0x3B]) << 8
         compat = u32(0x5C)
         incompat = u32(0x60)
         roCompat = u32(0x64)
@@ -42,6 +46,10 @@ public struct Ext4Superblock: Equatable, Sendable {
     public static let supportedROCompat: UInt32 = 0x0001 | 0x0002 | 0x0008 | 0x0010 | 0x0020 | 0x0040 | 0x0400
 
     static let needsRecovery: UInt32 = 0x0004
+    /// `EXT2_VALID_FS`: the filesystem was cleanly unmounted.
+    static let validState: UInt16 = 0x0001
+    /// `EXT2_ERROR_FS`: the kernel or e2fsck found errors that were not repaired.
+    static let errorState: UInt16 = 0x0002
 
     static let incompatNames: [UInt32: String] = [
         0x1: "compression", 0x2: "filetype", 0x4: "needs_recovery", 0x8: "journal_dev",
@@ -58,11 +66,17 @@ public struct Ext4Superblock: Equatable, Sendable {
         0x10000: "orphan_present",
     ]
 
-    /// Throws for the first feature (lowest bit first, incompat before ro_compat) that
-    /// is not in the supported lists. Unknown ro_compat features only matter for writing.
+    /// Throws for a filesystem that is not safe to use: a journal that needs recovery; when
+    /// writing, a filesystem that is not clean (errors found, or not cleanly unmounted; both
+    /// need `e2fsck -f` first, as the journal does); then the first feature (lowest bit first,
+    /// incompat before ro_compat) that is not in the supported lists. Unknown ro_compat
+    /// features only matter for writing.
     public func preflight(writable: Bool) throws {
         let action = writable ? "write" : "read"
         if incompat & Self.needsRecovery != 0 { throw Ext4Error.needsRecovery }
+        if writable, state & Self.validState == 0 || state & Self.errorState != 0 {
+            throw Ext4Error.notClean(state: state)
+        }
         if let bit = Self.lowestBit(incompat & ~Self.supportedIncompat) {
             let name = Self.incompatNames[bit] ?? "FEATURE_I\(bit.trailingZeroBitCount)"
             throw Ext4Error.unsupportedFeature(name: name, kind: "incompat", mask: bit, action: action)

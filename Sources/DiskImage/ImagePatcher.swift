@@ -112,8 +112,8 @@ public struct ImagePatcher {
         for path in [output, output + ".bmap", sumsPath] where FileIdentity.same(request.base, path) {
             throw ImagePatchError.outputIsBase(path)
         }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let image = AtomicOutput(destination: output)
+        try image.createDirectory()
         let files = OutputFiles(image: image, bmap: AtomicOutput(destination: output + ".bmap"),
                                 sums: AtomicOutput(destination: sumsPath),
                                 raw: Compression.forPath(output) == .none ? image.temporary : image.temporary + ".raw")

@@ -22,7 +22,7 @@ struct BuildImageCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The stock image to start from.", valueName: "image"))
     var base: String
 
-    @Option(name: .long, help: ArgumentHelp("The image to write (.img, .img.xz, ...), one per --config.", valueName: "out.img"))
+    @Option(name: .long, help: ArgumentHelp("The image to write (.img, .img.xz, ...), one per --config; missing parent directories are created.", valueName: "out.img"))
     var output: [String]
 
     @Option(name: .long, help: ArgumentHelp("The usbip-binder executable to bake in (default: <binder-dir>/<arch>/usbip-binder).", valueName: "path"))

@@ -21,7 +21,7 @@ struct ClientRecipeCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(name: .long, help: ArgumentHelp("The directory to write (replaced atomically).", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("The directory to write (replaced atomically; missing parent directories are created).", valueName: "dir"))
     var output: String
 
     @Option(name: .long, help: ArgumentHelp("Take the vhci sources from linux-source-X.Y (default: X.Y of the kernel being built for).", valueName: "X.Y"))

@@ -17,10 +17,10 @@ struct RenderCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(name: .long, help: ArgumentHelp("Write the overlay as a directory tree (replaced atomically).", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("Write the overlay as a directory tree (replaced atomically; missing parent directories are created).", valueName: "dir"))
     var outputDir: String?
 
-    @Option(name: .long, help: ArgumentHelp("Write the overlay as a tarball, compressed by suffix.", valueName: "overlay.tar.gz"))
+    @Option(name: .long, help: ArgumentHelp("Write the overlay as a tarball, compressed by suffix (missing parent directories are created).", valueName: "overlay.tar.gz"))
     var output: String?
 
     @Option(name: .long, help: ArgumentHelp("The Pi's config.txt to edit (dwc2 overlay); the edited copy goes into boot/firmware/.", valueName: "config.txt"))

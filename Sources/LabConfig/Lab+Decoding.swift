@@ -44,6 +44,8 @@ extension Lab {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
+        } catch YamlError.duplicatedKeysInMapping(let keys, let context) {
+            return (nil, duplicateKeyDiagnostics(text, keys: keys, mark: context.mark, file: file))
         } catch let error as YamlError {
             return (nil, [syntaxDiagnostic(error, file: file)])
         } catch {
@@ -57,6 +59,20 @@ extension Lab {
         let sorted = reader.diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) }
         let ok = !sorted.contains { $0.severity == .error }
         return (ok ? lab : nil, sorted)
+    }
+
+    /// One error per repeated key, at the repeat, naming the first occurrence. Yams stops at
+    /// the first mapping with repeats; `DuplicateKeys` walks the whole file.
+    private static func duplicateKeyDiagnostics(_ text: String, keys: [String], mark: Mark, file: String) -> [Diagnostic] {
+        let found = DuplicateKeys.find(in: text)
+        guard !found.isEmpty else {
+            let list = keys.map { "\"\($0)\"" }.joined(separator: ", ")
+            return [Diagnostic(file: file, line: mark.line, column: mark.column, field: "", message: "key given twice: \(list)")]
+        }
+        return found.map {
+            Diagnostic(file: file, line: $0.line, column: $0.column, field: $0.field,
+                       message: "key given twice (first at \($0.firstLine):\($0.firstColumn))")
+        }
     }
 
     private static func syntaxDiagnostic(_ error: YamlError, file: String) -> Diagnostic {
@@ -89,7 +105,7 @@ extension YAMLReader {
         ]) else { return nil }
         var ok = true
         var server = Server(board: .auto)
-        if let boardNode = required(entries, "board", in: node, field), let text = string(boardNode, "server.board") {
+        if let boardNode = required(entries, "board", in: node, field), let text = string(boardNode, "server.board", limit: .keyword) {
             if let board = Board(rawValue: text) { server.board = board } else {
                 report(boardNode, "server.board", "\"\(text)\" is not a known board (\(Board.allCases.map(\.rawValue).joined(separator: " ")))")
                 ok = false
@@ -101,7 +117,7 @@ extension YAMLReader {
         if let portNode = entries["port"] {
             if let port = int(portNode, "server.port", range: 1...65535) { server.port = port } else { ok = false }
         }
-        if let daemonNode = entries["daemon"], let text = string(daemonNode, "server.daemon") {
+        if let daemonNode = entries["daemon"], let text = string(daemonNode, "server.daemon", limit: .keyword) {
             if let daemon = Daemon(rawValue: text) { server.daemon = daemon } else {
                 report(daemonNode, "server.daemon", "\"\(text)\" is not binder or usbipd")
                 ok = false
@@ -123,7 +139,7 @@ extension YAMLReader {
         guard let items = sequence(node, field) else { return nil }
         var out: [CIDR] = []
         for (index, item) in items.enumerated() {
-            guard let text = string(item, "\(field)[\(index)]") else { continue }
+            guard let text = string(item, "\(field)[\(index)]", limit: .address) else { continue }
             do { out.append(try CIDR(parsing: text)) } catch { report(item, "\(field)[\(index)]", error.description) }
         }
         return out.count == items.count ? out : nil
@@ -133,7 +149,7 @@ extension YAMLReader {
         let field = "server.ssh"
         guard let entries = mapping(node, field, keys: ["user", "authorized_keys"]) else { return nil }
         var user: String?
-        if let userNode = required(entries, "user", in: node, field), let text = string(userNode, "\(field).user") {
+        if let userNode = required(entries, "user", in: node, field), let text = string(userNode, "\(field).user", limit: .user) {
             if text.range(of: #"^[a-z_][a-z0-9_-]{0,31}$"#, options: .regularExpression) != nil, text != "root" {
                 user = text
             } else {
@@ -147,7 +163,7 @@ extension YAMLReader {
             if items.isEmpty { report(keysNode, "\(field).authorized_keys", "needs at least one public key") }
             for (index, item) in items.enumerated() {
                 let path = "\(field).authorized_keys[\(index)]"
-                guard let text = string(item, path) else { keysOK = false; continue }
+                guard let text = string(item, path, limit: .authorizedKey) else { keysOK = false; continue }
                 if SSH.isPublicKeyLine(text) { keys.append(text) } else {
                     report(item, path, "is not an OpenSSH public key line (\"ssh-ed25519 AAAA... comment\")")
                     keysOK = false
@@ -162,8 +178,8 @@ extension YAMLReader {
         guard let items = sequence(node, field) else { return nil }
         var out: [String] = []
         for (index, item) in items.enumerated() {
-            guard let text = string(item, "\(field)[\(index)]") else { continue }
-            if text.range(of: #"^[A-Za-z0-9_-]{1,56}$"#, options: .regularExpression) != nil { out.append(text) } else {
+            guard let text = string(item, "\(field)[\(index)]", limit: .moduleName) else { continue }
+            if text.range(of: #"^[A-Za-z0-9_-]{1,55}$"#, options: .regularExpression) != nil { out.append(text) } else {
                 report(item, "\(field)[\(index)]", "\"\(text)\" is not a kernel module name")
             }
         }
@@ -188,7 +204,7 @@ extension YAMLReader {
 
     /// A single DNS label such as the lab or device name: `[a-z0-9-]+`, no leading/trailing dash.
     mutating func hostLabel(_ node: Node, _ field: String) -> String? {
-        guard let text = string(node, field) else { return nil }
+        guard let text = string(node, field, limit: .label) else { return nil }
         guard text.range(of: #"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"#, options: .regularExpression) != nil else {
             report(node, field, "\"\(text)\" must be lowercase letters, digits and '-' (not at either end), at most 63")
             return nil
@@ -197,7 +213,7 @@ extension YAMLReader {
     }
 
     mutating func hostname(_ node: Node, _ field: String, allowAddress: Bool = false) -> String? {
-        guard let text = string(node, field) else { return nil }
+        guard let text = string(node, field, limit: .hostname) else { return nil }
         if allowAddress, (try? CIDR(parsing: text)) != nil, !text.contains("/") { return text }
         let label = #"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"#
         guard text.count <= 253, text.range(of: "^\(label)(\\.\(label))*$", options: .regularExpression) != nil else {

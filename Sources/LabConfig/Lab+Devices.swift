@@ -23,8 +23,8 @@ extension YAMLReader {
         var ok = true
         var serial: String?
         if let serialNode = entries["serial"] {
-            serial = string(serialNode, "\(field).serial")
-            if let text = serial, text.isEmpty || !text.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0 != "\"" && $0 != "\\" && $0 != "*" && $0 != "?" }) {
+            serial = string(serialNode, "\(field).serial", limit: .serial)
+            if let text = serial, text.isEmpty || !text.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) && !"\"\\*?".unicodeScalars.contains($0) }) {
                 report(serialNode, "\(field).serial", "\"\(text)\" must be printable ASCII without spaces, quotes, backslashes or wildcards")
                 serial = nil
             }
@@ -32,7 +32,7 @@ extension YAMLReader {
         }
         var port: String?
         if let portNode = entries["port"] {
-            port = string(portNode, "\(field).port")
+            port = string(portNode, "\(field).port", limit: .port)
             if let text = port, text.range(of: #"^[0-9]+-[0-9]+(\.[0-9]+)*$"#, options: .regularExpression) == nil {
                 report(portNode, "\(field).port", "\"\(text)\" is not a USB port path like 1-1.3")
                 port = nil
@@ -63,13 +63,13 @@ extension YAMLReader {
     /// Four hex digits, given as a quoted string: YAML reads `0403` as the octal number 259 and
     /// `6010` as a decimal, so an unquoted ID would silently change.
     mutating func hex4(_ node: Node, _ field: String) -> String? {
-        guard case .scalar(let scalar) = node else { return string(node, field) }
+        guard case .scalar(let scalar) = node else { return string(node, field, limit: .keyword) }
         let resolved = node.tag.rawValue
         if scalar.style == .plain, resolved == Tag.Name.int.rawValue || resolved == Tag.Name.float.rawValue {
             report(node, field, "\(scalar.string) is a YAML number; quote it: \"\(scalar.string)\"")
             return nil
         }
-        guard let text = string(node, field) else { return nil }
+        guard let text = string(node, field, limit: .keyword) else { return nil }
         guard USBID.isHex4(text) else {
             report(node, field, "\"\(text)\" is not 4 hex digits")
             return nil

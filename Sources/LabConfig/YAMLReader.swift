@@ -16,29 +16,67 @@ struct YAMLReader {
     }
 
     /// The entries of a mapping by key, after rejecting unknown and repeated keys.
+    ///
+    /// YAML merge keys are expanded (`<<: *anchor`, or `<<: [*a, *b]`): the mapping's own keys
+    /// win over merged ones, and an earlier merged mapping wins over a later one, as the YAML
+    /// merge-key spec says. A merged key that is not allowed is reported where it is written.
     mutating func mapping(_ node: Node, _ field: String, keys allowed: [String]) -> [String: Node]? {
         guard case .mapping(let mapping) = node else {
             report(node, field, "expected a mapping (key: value lines), found \(describe(node))")
             return nil
         }
         var entries: [String: Node] = [:]
-        for (keyNode, value) in mapping {
-            guard case .scalar(let key) = keyNode else {
-                report(keyNode, field, "keys must be plain names")
+        for pair in pairs(of: mapping, field) {
+            guard case .scalar(let key) = pair.key else {
+                report(pair.key, field, "keys must be plain names")
                 continue
             }
-            let path = field.isEmpty ? key.string : "\(field).\(key.string)"
+            let path = field.isEmpty ? shortened(key.string) : "\(field).\(shortened(key.string))"
             if !allowed.contains(key.string) {
-                var message = "unknown key \"\(key.string)\""
+                if field.isEmpty, key.string.hasPrefix(Self.extensionPrefix) { continue }
+                var message = "unknown key \(quoted(key.string))"
                 if let guess = closest(key.string, in: allowed) { message += "; did you mean \"\(guess)\"?" }
-                report(keyNode, path, message)
+                report(pair.key, path, message)
             } else if entries[key.string] != nil {
-                report(keyNode, path, "key given twice")
+                if !pair.merged { report(pair.key, path, "key given twice") }
             } else {
-                entries[key.string] = value
+                entries[key.string] = pair.value
             }
         }
         return entries
+    }
+
+    /// Top-level keys starting with this are ignored: a place for anchors to merge from
+    /// (`x-ftdi: &ftdi {vendor: "0403", product: "6010"}`), as in Compose files.
+    static let extensionPrefix = "x-"
+
+    /// A mapping's pairs with merge keys expanded: its own pairs first, then the pairs of each
+    /// merged mapping in order (`merged` set), so the first occurrence of a key is the one that
+    /// counts.
+    private mutating func pairs(of mapping: Node.Mapping, _ field: String) -> [(key: Node, value: Node, merged: Bool)] {
+        var own: [(key: Node, value: Node, merged: Bool)] = []
+        var merged: [(key: Node, value: Node, merged: Bool)] = []
+        for (key, value) in mapping {
+            guard key.isTagged(.merge) else {
+                own.append((key, value, false))
+                continue
+            }
+            let sources: [Node]
+            switch value {
+            case .mapping: sources = [value]
+            case .sequence(let sequence): sources = Array(sequence)
+            default: sources = [value]
+            }
+            for source in sources {
+                guard case .mapping(let inner) = source else {
+                    report(source, field.isEmpty ? "<<" : "\(field).<<",
+                           "a merge key (<<) takes a mapping or a list of mappings (*anchor), found \(describe(source))")
+                    continue
+                }
+                merged += pairs(of: inner, field).map { ($0.key, $0.value, true) }
+            }
+        }
+        return own + merged
     }
 
     mutating func required(_ entries: [String: Node], _ key: String, in parent: Node, _ field: String) -> Node? {
@@ -47,9 +85,9 @@ struct YAMLReader {
         return nil
     }
 
-    /// A scalar's text. YAML numbers and booleans are accepted as their text, except where the
-    /// caller insists on a quoted string.
-    mutating func string(_ node: Node, _ field: String) -> String? {
+    /// A scalar's text, at most `limit` bytes long. YAML numbers and booleans are accepted as
+    /// their text, except where the caller insists on a quoted string.
+    mutating func string(_ node: Node, _ field: String, limit: FieldLimit) -> String? {
         guard case .scalar(let scalar) = node else {
             report(node, field, "expected a single value, found \(describe(node))")
             return nil
@@ -58,8 +96,27 @@ struct YAMLReader {
             report(node, field, "is empty")
             return nil
         }
+        let length = scalar.string.utf8.count
+        guard length <= limit.bytes else {
+            report(node, field, "is \(length) bytes long, over the limit of \(limit.bytes): \(limit.reason)")
+            return nil
+        }
         return scalar.string
     }
+
+    /// `text` quoted for a message, cut short when long (a key or a value of the wrong type
+    /// can be any length).
+    func quoted(_ text: String) -> String {
+        text.count > Self.shown ? "\"\(shortened(text))\" (\(text.utf8.count) bytes)" : "\"\(text)\""
+    }
+
+    /// `text`, or its first characters and "..." when long; for keys in field paths.
+    func shortened(_ text: String) -> String {
+        text.count > Self.shown ? text.prefix(Self.shown) + "..." : text
+    }
+
+    /// How much of a long key or value a message shows.
+    static let shown = 40
 
     mutating func int(_ node: Node, _ field: String, range: ClosedRange<Int>) -> Int? {
         guard case .scalar(let scalar) = node else {
@@ -87,7 +144,7 @@ struct YAMLReader {
 
     func describe(_ node: Node) -> String {
         switch node {
-        case .scalar(let scalar): "the value \"\(scalar.string)\""
+        case .scalar(let scalar): "the value \(quoted(scalar.string))"
         case .mapping: "a mapping"
         case .sequence: "a list"
         case .alias: "an alias"

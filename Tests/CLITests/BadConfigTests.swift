@@ -50,6 +50,16 @@ import Testing
         ("server board with '..'", good.replacingOccurrences(of: "board: pi3", with: "board: ../pi3"), [#"lab.yaml:3:10: server.board: "../pi3" is not a known board (pi0 pi0w pi02 pi1 pi2 pi3 pi3+ pi4 pi400 pi5 cm3 cm4 cm5 auto)"#]),
         ("bad module name", good.replacingOccurrences(of: "  board: pi3\n", with: "  board: pi3\n  blacklist: [\"ftdi sio\"]\n"), [#"lab.yaml:4:15: server.blacklist[0]: "ftdi sio" is not a kernel module name"#]),
         ("too few client ports", good + "client: {ports: 0}\n", ["lab.yaml:9:17: client.ports: 0 is outside 1...3840"]),
+        // Issue 18: each repeated key at its own place (not one error at 1:1 and the whole file),
+        // string fields bounded by what reads them, merge keys understood.
+        ("repeated keys", good.replacingOccurrences(of: "  allow: [10.0.0.0/8]\n", with: "  allow: [10.0.0.0/8]\n  board: pi4\n") + "    product: \"6011\"\n", [
+            "lab.yaml:5:3: server.board: key given twice (first at 3:3)",
+            "lab.yaml:10:5: devices[0].product: key given twice (first at 9:5)",
+        ]),
+        ("100,000-character serial", good.replacingOccurrences(of: "    product: \"6010\"\n", with: "    product: \"6010\"\n    serial: \"\(String(repeating: "A", count: 100_000))\"\n"),
+         ["lab.yaml:9:13: devices[0].serial: is 100000 bytes long, over the limit of 126: a USB serial number holds at most 126 characters"]),
+        ("merge of a scalar", good.replacingOccurrences(of: "  - name: arty\n", with: "  - <<: arty\n    name: arty\n"),
+         [#"lab.yaml:6:9: devices[0].<<: a merge key (<<) takes a mapping or a list of mappings (*anchor), found the value "arty""#]),
         ("too many boards", "lab: l\nserver: {board: pi3, allow: [10.0.0.0/8]}\ndevices:\n" + (0..<17).map { "  - {name: b\($0), vendor: \"0403\", product: \"6010\", serial: \"S\($0)\"}\n" }.joined(),
          ["lab.yaml:4:3: devices: 17 boards exceed the 16 busids usbip-host can export from one server; split them over two servers"]),
         ("several errors at once", "lab: l\nserver: {board: pi9, port: x}\ndevices: []\n", [
@@ -93,6 +103,47 @@ import Testing
         #expect(result.stdout == "o.tar: 17 entries\n")
         #expect(result.stderr.hasPrefix("fpga-lab: warning: daemon binder: no usbip-binder executable was given"))
         #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    /// Shared device fields through an anchor and a merge key check as valid.
+    @Test func mergeKeysAreValid() throws {
+        let dir = try FPGALabBinary.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let text = """
+        x-ftdi: &ftdi {vendor: "0403", product: "6010"}
+        lab: lab1
+        server: {board: pi3, allow: [10.0.0.0/8]}
+        devices:
+          - {<<: *ftdi, name: arty-1, serial: "A1"}
+          - {<<: *ftdi, name: arty-2, serial: "A2"}
+
+        """
+        try Data(text.utf8).write(to: dir.appendingPathComponent("lab.yaml"))
+        let result = try FPGALabBinary.run(["check", "--config", "lab.yaml"], in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "lab.yaml: valid: lab lab1, 2 boards, server pi3 (lab1) with binder on port 3240\n")
+    }
+
+    /// `--output-dir` and `--output` make missing parent directories, as build-image does; a
+    /// parent that cannot be made is one `fpga-lab: error:` line naming it and the reason.
+    @Test func renderOutputParents() throws {
+        let dir = try FPGALabBinary.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data(Self.good.utf8).write(to: dir.appendingPathComponent("lab.yaml"))
+        let made = try FPGALabBinary.run(["render", "--config", "lab.yaml", "--output-dir", "missing/sub/overlay"], in: dir)
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(made.stdout == "missing/sub/overlay: 17 entries\n")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("missing/sub/overlay/etc/udev/rules.d/90-fpga-lab.rules").path))
+        let tarball = try FPGALabBinary.run(["render", "--config", "lab.yaml", "--output", "other/o.tar"], in: dir)
+        #expect(tarball.status == 0, "\(tarball.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("other/o.tar").path))
+
+        try Data("not a directory\n".utf8).write(to: dir.appendingPathComponent("file"))
+        let blocked = try FPGALabBinary.run(["render", "--config", "lab.yaml", "--output-dir", "file/sub/overlay"], in: dir)
+        #expect(blocked.status == 1)
+        let errors = blocked.stderr.split(separator: "\n").filter { !$0.contains(": warning: ") }
+        #expect(errors == ["fpga-lab: error: file/sub/overlay: cannot write the output: cannot create its directory file/sub: Not a directory"])
+        #expect(!blocked.stderr.contains("NSCocoaErrorDomain"))
     }
 
     @Test func missingConfigFile() throws {

@@ -3,10 +3,13 @@ import Testing
 @testable import DiskImage
 
 /// A superblock record with only the fields the preflight reads filled in.
-private func superblock(compat: UInt32 = 0, incompat: UInt32, roCompat: UInt32, magic: UInt16 = 0xEF53) -> [UInt8] {
+private func superblock(compat: UInt32 = 0, incompat: UInt32, roCompat: UInt32, magic: UInt16 = 0xEF53,
+                        state: UInt16 = 1) -> [UInt8] {
     var bytes = [UInt8](repeating: 0, count: 1024)
     bytes[0x38] = UInt8(magic & 0xFF)
     bytes[0x39] = UInt8(magic >> 8)
+    bytes[0x3A] = UInt8(state & 0xFF)
+    bytes[0x3B] = UInt8(state >> 8)
     for (offset, value) in [(0x5C, compat), (0x60, incompat), (0x64, roCompat)] {
         for index in 0..<4 { bytes[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * index)) }
     }
@@ -67,6 +70,16 @@ private let debianROCompat: UInt32 = 0x46B
     @Test func refusesAJournalThatNeedsRecovery() throws {
         let dirty = try #require(Ext4Superblock(bytes: superblock(incompat: debianIncompat | 0x4, roCompat: debianROCompat)))
         #expect(throws: Ext4Error.needsRecovery) { try dirty.preflight(writable: true) }
+    }
+
+    /// One policy for an unclean rootfs: errors found (state 2, 3) or not cleanly unmounted
+    /// (state 0) are refused for writing like a journal that needs recovery.
+    @Test(arguments: [UInt16(0), 2, 3])
+    func refusesAFilesystemThatIsNotClean(state: UInt16) throws {
+        let decoded = try #require(Ext4Superblock(bytes: superblock(incompat: debianIncompat, roCompat: debianROCompat, state: state)))
+        #expect(decoded.state == state)
+        #expect(throws: Ext4Error.notClean(state: state)) { try decoded.preflight(writable: true) }
+        try decoded.preflight(writable: false)
     }
 
     @Test func encodesTimesBeyond2038() {
