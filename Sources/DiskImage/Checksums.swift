@@ -55,24 +55,14 @@ public enum Checksums {
     }
 
     /// Writes to `destination` the lines of `existing` (if any) for other files, plus one line
-    /// per output (by base name).
+    /// per output (by base name), in `SHA256Sums`' format (names escaped as sha256sum does).
     public static func writeSums(_ outputs: [(path: String, sha256: String)], merging existing: String,
                                  to destination: String) throws {
-        var lines: [String: String] = [:]
-        if let data = FileManager.default.contents(atPath: existing) {
-            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-                let parts = line.split(separator: " ", maxSplits: 1)
-                guard parts.count == 2 else { continue }
-                let name = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: " *"))
-                lines[name] = String(line)
-            }
-        }
+        var sums = FileManager.default.contents(atPath: existing).map { SHA256Sums(parsing: [UInt8]($0)) } ?? SHA256Sums()
         for (path, sum) in outputs {
-            let name = URL(fileURLWithPath: path).lastPathComponent
-            lines[name] = "\(sum)  \(name)"
+            sums.digests[URL(fileURLWithPath: path).lastPathComponent] = sum
         }
-        let text = lines.keys.sorted().map { lines[$0]! }.joined(separator: "\n") + "\n"
-        try writeFile(destination, Array(text.utf8))
+        try writeFile(destination, sums.encoded())
     }
 
     /// Creates or truncates `path` and writes `bytes` to it; a failed write names its errno.

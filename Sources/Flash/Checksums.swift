@@ -13,29 +13,15 @@ struct StreamDigest {
     func hex() -> String { Checksums.hex(hash.finalize()) }
 }
 
-/// A `SHA256SUMS` file in coreutils' format, one file a line:
-///
-/// ```
-/// 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08  pi.img.xz
-/// <64 hex digits><space><space or '*' (binary)><file name>
-/// ```
+/// The `SHA256SUMS` found with an image (parsed by `SHA256Sums`, the codec build-image writes
+/// with), and the checks flash makes against it.
 public struct Checksums: Equatable, Sendable {
     /// Lower-case hex digest by file name.
     public var digests: [String: String]
 
     /// Parses the file; lines that are not digest lines (blank, comments) are ignored.
-    public init(parsing text: String) {
-        var digests: [String: String] = [:]
-        for line in text.split(whereSeparator: \.isNewline) {
-            let chars = Array(line)
-            guard chars.count > 66, chars[64] == " ", chars[65] == " " || chars[65] == "*" else { continue }
-            let digest = String(chars[..<64]).lowercased()
-            guard digest.allSatisfy(\.isHexDigit) else { continue }
-            var name = String(chars[66...])
-            if name.hasPrefix("./") { name.removeFirst(2) }
-            digests[name] = digest
-        }
-        self.digests = digests
+    public init(parsing bytes: [UInt8]) {
+        digests = SHA256Sums(parsing: bytes).digests
     }
 
     /// The digest listed for `name` (matched on the last path component too).

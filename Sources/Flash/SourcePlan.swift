@@ -92,7 +92,7 @@ public final class SourcePlan {
             }
         }
 
-        let sums = sumsBytes.map { Checksums(parsing: String(decoding: $0, as: UTF8.self)) }
+        let sums = sumsBytes.map { Checksums(parsing: $0) }
         checksums = sums
         if sums == nil { notes.append("no SHA256SUMS beside \(source): the download is not checked against one") }
 

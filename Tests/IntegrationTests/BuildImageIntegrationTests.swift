@@ -97,6 +97,19 @@ import Testing
         #expect(result.stdout.contains("\(arch == "x86_64" ? "amd64" : "arm64") image"))
     }
 
+    /// An output name holding a line feed and a backslash is escaped in SHA256SUMS as GNU
+    /// sha256sum escapes it (it was written raw, and `sha256sum -c` failed).
+    @Test func oddOutputNamesPassSha256sumCheck() throws {
+        let dir = try Project.scratch("odd-names")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let base = try Self.makeBase(in: dir)
+        let result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "out/lab\n1\\a.img"], in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        let check = try Project.run("sha256sum", ["-c", "--strict", "SHA256SUMS"], in: dir.appendingPathComponent("out"))
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        #expect(check.stdout.components(separatedBy: ": OK").count == 3, "\(check.stdout)")
+    }
+
     @Test func bmapCopyReproducesTheImage() throws {
         let dir = try Project.scratch("bmap")
         defer { try? FileManager.default.removeItem(at: dir) }
