@@ -19,8 +19,12 @@ struct InspectCommand: ParsableCommand {
             var path = image
             var temporary: String?
             defer { if let temporary { unlink(temporary) } }
-            let header = FileHandle(forReadingAtPath: image)?.readData(ofLength: 8) ?? Data()
-            if ImageSource.isCompressed(header: Array(header)) {
+            var info = stat()
+            guard stat(image, &info) == 0 else { throw InspectError.unreadable(image, errno) }
+            if info.st_mode & S_IFMT == S_IFDIR { throw InspectError.directory(image) }
+            // A pipe or a device is unpacked too: its first bytes, once read, are gone.
+            let regular = info.st_mode & S_IFMT == S_IFREG
+            if try !regular || ImageSource.isCompressed(header: Self.header(of: image)) {
                 let scratch = NSTemporaryDirectory() + "fpga-lab-inspect-\(getpid()).img"
                 temporary = scratch
                 try ImageSource.extract(base: image, to: scratch)
@@ -28,9 +32,21 @@ struct InspectCommand: ParsableCommand {
             }
             Console.output(try report(ImageInspection(path: path)))
         } catch {
-            Console.error("fpga-lab: error: \(image): \(error)")
+            let text = "\(error)"
+            Console.error("fpga-lab: error: " + (text.hasPrefix(image) ? text : "\(image): \(text)"))
             throw ExitCode.failure
         }
+    }
+
+    /// The first 8 bytes of a regular file (fewer when it is shorter).
+    private static func header(of path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw InspectError.unreadable(path, errno) }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 8)
+        let count = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 8, 0) }
+        guard count >= 0 else { throw InspectError.unreadable(path, errno) }
+        return Array(bytes.prefix(count))
     }
 
     private func report(_ inspection: ImageInspection) throws -> String {
@@ -55,5 +71,18 @@ struct InspectCommand: ParsableCommand {
         }
         lines += ["", inspection.manifest.map { "manifest (/etc/fpga-lab/manifest):\n" + $0 } ?? "manifest: none (not made by fpga-lab)"]
         return lines.joined(separator: "\n")
+    }
+}
+
+/// Why `inspect` could not start reading IMAGE.
+enum InspectError: Error, CustomStringConvertible {
+    case unreadable(String, Int32)
+    case directory(String)
+
+    var description: String {
+        switch self {
+        case let .unreadable(path, code): "\(path): cannot read: \(String(cString: strerror(code)))"
+        case let .directory(path): "\(path): is a directory; give the image file (.img, .img.xz, .zip, ...)"
+        }
     }
 }
