@@ -42,4 +42,13 @@ public enum FileIdentity {
             rest.insert(last, at: 0)
         }
     }
+
+    /// The first of `inputs` that writing `output` would destroy: `output` itself (by
+    /// identity), or, when `output` is a directory that gets replaced whole, anything inside it.
+    public static func inputDestroyed(by output: String, replacingDirectory: Bool, inputs: [String]) -> String? {
+        let outputPath = resolvedPath(output)
+        return inputs.first { input in
+            same(input, output) || (replacingDirectory && resolvedPath(input).hasPrefix(outputPath == "/" ? "/" : outputPath + "/"))
+        }
+    }
 }

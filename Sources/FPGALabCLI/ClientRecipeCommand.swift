@@ -45,7 +45,8 @@ struct ClientRecipeCommand: ParsableCommand {
             let epoch = try sourceDateEpoch()
             let recipe = ClientRecipe(store: try TemplateStore(templatesDirectory: templates))
             let overlay = try recipe.render(file.lab, kernelSourceVersion: kernelSourceVersion)
-            try overlay.writeDirectory(to: output, mtime: epoch)
+            try overlay.writeDirectory(to: output, mtime: epoch, marker: "dkms.conf",
+                                       inputs: [options.config, templates].compactMap { $0 })
             let ports = try VHCIPorts.covering(client.ports)
             Console.output("\(output): \(ClientRecipe.packageName) \(ClientRecipe.packageVersion(ports)), \(ports.total) vhci ports for client.ports \(client.ports)")
         } catch let error as ExitCode {

@@ -59,11 +59,12 @@ struct RenderCommand: ParsableCommand {
             }
             let result = try OverlayRenderer(store: TemplateStore(templatesDirectory: templates)).render(file.lab, inputs)
             for warning in result.warnings { Console.warning(warning) }
+            let read = [options.config, templates, binder, bootConfig, bootCmdline].compactMap { $0 }
             if let output {
-                try result.overlay.writeTarball(to: output, mtime: epoch)
+                try result.overlay.writeTarball(to: output, mtime: epoch, inputs: read)
                 Console.output("\(output): \(result.overlay.entries.count) entries")
             } else if let outputDir {
-                try result.overlay.writeDirectory(to: outputDir, mtime: epoch)
+                try result.overlay.writeDirectory(to: outputDir, mtime: epoch, marker: Manifest.path, inputs: read)
                 Console.output("\(outputDir): \(result.overlay.entries.count) entries")
             }
         } catch let error as ExitCode {

@@ -4,7 +4,11 @@ import Foundation
 extension Overlay {
     /// Writes the overlay as a tarball (compressed by the suffix of `path`), entries in path
     /// order, every mtime `mtime`: the same overlay always gives the same bytes. Atomic.
-    public func writeTarball(to path: String, mtime: Int64) throws {
+    /// Refused when `path` is one of `inputs` (the files the run read), by identity.
+    public func writeTarball(to path: String, mtime: Int64, inputs: [String] = []) throws {
+        if let input = FileIdentity.inputDestroyed(by: path, replacingDirectory: false, inputs: inputs) {
+            throw OverlayWriteError.inputInOutput(path, input)
+        }
         try AtomicOutput(destination: path).commit { temporary in
             let writer = try TarWriter(path: temporary, compression: Compression.forPath(path))
             for entry in entries {
@@ -26,11 +30,26 @@ extension Overlay {
     /// files are created `O_EXCL | O_NOFOLLOW` (and ``Overlay/add(_:)`` keeps entries from
     /// sitting below the overlay's own symlinks); a `path` that is itself a symlink is
     /// refused rather than replaced or followed.
-    public func writeDirectory(to path: String, mtime: Int64) throws {
+    ///
+    /// What `path` holds is gone once it is replaced, so an existing directory is replaced only
+    /// when it is empty or an earlier output of the same kind (it holds `marker`, a file every
+    /// such output has), and never when one of `inputs` lies inside it.
+    public func writeDirectory(to path: String, mtime: Int64, marker: String, inputs: [String] = []) throws {
         var info = stat()
         if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
             let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "?"
             throw OverlayWriteError.symlinkOutput(path, target)
+        }
+        if let input = FileIdentity.inputDestroyed(by: path, replacingDirectory: true, inputs: inputs) {
+            throw OverlayWriteError.inputInOutput(path, input)
+        }
+        if lstat(path, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else { throw OverlayWriteError.notADirectory(path) }
+            let contents = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            var markerInfo = stat()
+            if !contents.isEmpty, lstat(path + "/" + marker, &markerInfo) != 0 || markerInfo.st_mode & S_IFMT != S_IFREG {
+                throw OverlayWriteError.foreignDirectory(path, marker)
+            }
         }
         try AtomicOutput(destination: path).commit { temporary in
             try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
@@ -83,12 +102,23 @@ public enum OverlayWriteError: Error, CustomStringConvertible {
     case create(String, String)
     /// The output directory given is a symlink (to `target`).
     case symlinkOutput(String, String)
+    /// Writing the output (first) would destroy an input of the run (second).
+    case inputInOutput(String, String)
+    /// The output directory exists, holds files and is not an earlier output (lacks the marker).
+    case foreignDirectory(String, String)
+    case notADirectory(String)
 
     public var description: String {
         switch self {
         case .create(let path, let reason): "\(path): \(reason)"
         case .symlinkOutput(let path, let target):
             "\(path): is a symlink (-> \(target)); give the directory itself: fpga-lab replaces it and never writes through a symlink"
+        case .inputInOutput(let path, let input):
+            "\(path): writing the output would destroy \(input), which this run reads; give another output"
+        case .foreignDirectory(let path, let marker):
+            "\(path): exists and holds files but is not an earlier output (no \(marker)); fpga-lab replaces the whole directory, so give a new or empty one"
+        case .notADirectory(let path):
+            "\(path): exists and is not a directory"
         }
     }
 }

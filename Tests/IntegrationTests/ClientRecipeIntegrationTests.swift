@@ -110,7 +110,7 @@ private struct ScratchPackage {
         let lab = Lab(name: "fpga-lab-it", server: Server(board: .pi4),
                       devices: [Device(name: "arty-a7-1", id: USBID(vendor: "0403", product: "6010")!, serial: "210319A4B3C1")],
                       client: Client(server: "fpga-pi-01.lab", ports: ports))
-        try ClientRecipe(store: TemplateStore()).render(lab).writeDirectory(to: directory, mtime: 0)
+        try ClientRecipe(store: TemplateStore()).render(lab).writeDirectory(to: directory, mtime: 0, marker: "dkms.conf")
     }
 
     /// Writes `text` to `relative` under the scratch directory and returns its path.

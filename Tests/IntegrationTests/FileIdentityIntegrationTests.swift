@@ -87,4 +87,43 @@ import Testing
         #expect(run.status == 1 && run.stderr.contains("name another target"), "\(run.stderr)")
         #expect(try files.map { try Project.sha256(dir.appendingPathComponent($0).path) } == sums)
     }
+
+    /// `render --output-dir` and `client-recipe --output` replace a whole directory: never one
+    /// holding the run's own config (it was deleted), never a directory of the user's that is not
+    /// an earlier output, never the config as a tarball. Earlier outputs and empty directories
+    /// are still replaced.
+    @Test func directoryOutputsNeverDestroyTheUsersFiles() throws {
+        let dir = try Project.scratch("identity-render")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fm = FileManager.default
+        for sub in ["labdir", "home", "empty"] {
+            try fm.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        try fm.copyItem(atPath: Project.exampleLab, toPath: dir.appendingPathComponent("labdir/lab.yaml").path)
+        try Data("notes\n".utf8).write(to: dir.appendingPathComponent("home/notes.txt"))
+        try fm.copyItem(atPath: Project.exampleLab, toPath: dir.appendingPathComponent("lab.tar.gz").path)
+        try fm.createSymbolicLink(atPath: dir.appendingPathComponent("alias").path, withDestinationPath: "labdir")
+        let refused: [([String], String)] = [
+            (["render", "--config", "labdir/lab.yaml", "--output-dir", "labdir"], "which this run reads"),
+            (["render", "--config", "alias/lab.yaml", "--output-dir", "."], "which this run reads"),
+            (["client-recipe", "--config", "labdir/lab.yaml", "--output", "labdir"], "which this run reads"),
+            (["render", "--config", "lab.tar.gz", "--output", "./lab.tar.gz"], "which this run reads"),
+            (["render", "--config", "labdir/lab.yaml", "--output-dir", "home"], "is not an earlier output"),
+            (["client-recipe", "--config", "labdir/lab.yaml", "--output", "home"], "is not an earlier output"),
+        ]
+        let sums = try ["labdir/lab.yaml", "home/notes.txt", "lab.tar.gz"].map { try Project.sha256(dir.appendingPathComponent($0).path) }
+        for (arguments, expected) in refused {
+            let run = try Project.fpgaLab(arguments, in: dir)
+            #expect(run.status == 1, "\(arguments): \(run.stdout)\(run.stderr)")
+            #expect(run.stderr.contains(expected), "\(arguments): \(run.stderr)")
+        }
+        #expect(try ["labdir/lab.yaml", "home/notes.txt", "lab.tar.gz"].map { try Project.sha256(dir.appendingPathComponent($0).path) } == sums)
+        for arguments in [["render", "--config", "labdir/lab.yaml", "--output-dir", "empty"],
+                          ["render", "--config", "labdir/lab.yaml", "--output-dir", "empty"],
+                          ["client-recipe", "--config", "labdir/lab.yaml", "--output", "recipe"],
+                          ["client-recipe", "--config", "labdir/lab.yaml", "--output", "recipe"]] {
+            let run = try Project.fpgaLab(arguments, in: dir)
+            #expect(run.status == 0, "\(arguments): \(run.stderr)")
+        }
+    }
 }
