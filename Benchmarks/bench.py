@@ -228,15 +228,28 @@ def main():
     # by default (fsync, drop the cache, O_DIRECT). Like for like: without the read-back.
     case("flash --no-verify vs bmaptool copy", f"{BIN} flash --no-verify img/pi.img target.img",
          "bmaptool -q copy --bmap img/pi.img.bmap img/pi.img target.img", "<= 1x", setup="rm -f target.img")
-    # Bytes written: what the target file holds after each tool (its allocated blocks).
-    for side, command in [("bytes_written", f"{BIN} flash --no-verify img/pi.img target.img"),
-                          ("baseline_bytes_written", "bmaptool -q copy --bmap img/pi.img.bmap img/pi.img target.img")]:
-        subprocess.run(f"rm -f target.img && {command}", shell=True, cwd=work, env=ENV, check=True, capture_output=True)
-        written = os.stat(os.path.join(work, "target.img")).st_blocks * 512
-        for flash_case in cases[-2:]:
-            flash_case[side] = written
-    print(f"{'flash: bytes written to the target file':<52} {cases[-1]['bytes_written']:>10} vs bmaptool "
-          f"{cases[-1]['baseline_bytes_written']}", flush=True)
+    def bytes_written(label, ours, baseline):
+        """What the target file holds after each tool (its allocated blocks), recorded on the
+        last two cases."""
+        for side, command in [("bytes_written", ours), ("baseline_bytes_written", baseline)]:
+            subprocess.run(f"rm -f target.img && {command}", shell=True, cwd=work, env=ENV, check=True, capture_output=True)
+            written = os.stat(os.path.join(work, "target.img")).st_blocks * 512
+            for flash_case in cases[-2:]:
+                flash_case[side] = written
+        print(f"{label:<52} {cases[-1]['bytes_written']:>10} vs bmaptool {cases[-1]['baseline_bytes_written']}", flush=True)
+
+    bytes_written("flash: bytes written to the target file", f"{BIN} flash --no-verify img/pi.img target.img",
+                  "bmaptool -q copy --bmap img/pi.img.bmap img/pi.img target.img")
+    # Without a bmap (a stock .img downloaded alone): every block is written, zeros included, as
+    # bmaptool --nobmap does; a used card must not keep its old bytes under the image's zeros.
+    os.makedirs(os.path.join(work, "bare"), exist_ok=True)
+    shutil.copyfile(os.path.join(work, "img/pi.img"), os.path.join(work, "bare/pi.img"))
+    case("flash without a bmap vs bmaptool copy --nobmap", f"{BIN} flash bare/pi.img target.img",
+         "bmaptool -q copy --nobmap bare/pi.img target.img", "<= 1x", setup="rm -f target.img")
+    case("flash --no-verify without a bmap vs bmaptool --nobmap", f"{BIN} flash --no-verify bare/pi.img target.img",
+         "bmaptool -q copy --nobmap bare/pi.img target.img", "<= 1x", setup="rm -f target.img")
+    bytes_written("flash without a bmap: bytes written to the target", f"{BIN} flash --no-verify bare/pi.img target.img",
+                  "bmaptool -q copy --nobmap bare/pi.img target.img")
     lab16 = sixteen_board_lab(work)
     case("render of a 16-board lab", f"{BIN} render --config {lab16} --output out.tar.gz", None, "time")
     binder = os.path.join(ROOT, "build/binder/x86_64/usbip-binder")
