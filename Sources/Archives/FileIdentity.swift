@@ -35,8 +35,12 @@ public enum FileIdentity {
             if let resolved = realpath(candidate, nil) {
                 defer { free(resolved) }
                 let base = String(cString: resolved)
-                if rest.isEmpty { return base }
-                return ([base == "/" ? "" : base] + rest).joined(separator: "/")
+                // What does not exist cannot be a symlink: `.` and `..` there are plain text.
+                var parts = base.split(separator: "/").map(String.init)
+                for part in rest where part != "." {
+                    if part == ".." { _ = parts.popLast() } else { parts.append(part) }
+                }
+                return "/" + parts.joined(separator: "/")
             }
             guard let last = components.popLast() else { return path }
             rest.insert(last, at: 0)

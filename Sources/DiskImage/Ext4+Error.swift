@@ -74,11 +74,13 @@ public enum Ext4Error: Error, Equatable, CustomStringConvertible {
     }
 
     /// Wraps a libext2fs `errcode_t`: running out of blocks or inodes becomes ``full``, any
-    /// other code ``library`` with com_err's message for it.
+    /// other code ``library`` with com_err's message for it. ENOSPC is not the rootfs being
+    /// full: it comes from the image file's own disk (the io manager's pwrite) and is blamed
+    /// on OUT by the patcher.
     static func check(_ code: errcode_t, _ operation: String, _ path: String) throws {
         guard code != 0 else { return }
         switch code {
-        case errcode_t(EXT2_ET_BLOCK_ALLOC_FAIL), errcode_t(ENOSPC):
+        case errcode_t(EXT2_ET_BLOCK_ALLOC_FAIL):
             throw Ext4Error.full(path: path, resource: "blocks", operation: operation)
         case errcode_t(EXT2_ET_INODE_ALLOC_FAIL):
             throw Ext4Error.full(path: path, resource: "inodes", operation: operation)
