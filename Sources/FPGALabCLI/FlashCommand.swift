@@ -29,6 +29,9 @@ struct FlashCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The block map to use instead of the one found beside SOURCE.", valueName: "file"))
     var bmap: String?
 
+    @Option(name: .long, help: ArgumentHelp("Give up a download when no byte has arrived for this many seconds.", valueName: "seconds"))
+    var timeout = HTTPByteSource.defaultTimeout
+
     @Flag(name: .long, help: "Do not read the written ranges back.")
     var noVerify = false
 
@@ -51,6 +54,9 @@ struct FlashCommand: ParsableCommand {
     var rootDevice: String?
 
     func validate() throws {
+        if timeout < 1 {
+            throw ValidationError("--timeout \(timeout): expected a whole number of seconds, at least 1.")
+        }
         if let rootDevice, DeviceNumber(rootDevice) == nil {
             throw ValidationError("--root-device \(rootDevice): expected MAJOR:MINOR, e.g. 8:2.")
         }
@@ -60,6 +66,7 @@ struct FlashCommand: ParsableCommand {
         var options = Flasher.Options(source: source, target: target, bmap: bmap)
         options.verify = !noVerify
         options.force = force
+        options.timeout = timeout
         options.system = SystemView(sysfsRoot: sysfsRoot, mountInfo: mountinfo, swaps: swaps,
                                     rootDevice: rootDevice.flatMap { DeviceNumber($0) } ?? SystemView.deviceOfRoot())
         do {

@@ -19,6 +19,8 @@ public struct Flasher {
         public var verify = true
         public var force = false
         public var system = SystemView()
+        /// Seconds without a byte received before a download is abandoned.
+        public var timeout = HTTPByteSource.defaultTimeout
 
         public init(source: String, target: String, bmap: String? = nil) {
             self.source = source
@@ -77,7 +79,8 @@ public struct Flasher {
 
     /// Resolves SOURCE and its companions and checks TARGET; writes nothing.
     public func plan() throws -> Plan {
-        let source = try SourcePlan(source: Location(options.source), bmapOverride: options.bmap.map { Location($0) })
+        let source = try SourcePlan(source: Location(options.source), bmapOverride: options.bmap.map { Location($0) },
+                                    timeout: options.timeout)
         // Before anything is opened for writing: `flash pi.img.xz pi.img.xz` (or the bmap, or
         // SHA256SUMS, by any path) would destroy what it reads.
         if let same = source.localFiles.first(where: { FileIdentity.same(options.target, $0) }) {
@@ -105,7 +108,7 @@ public struct Flasher {
         }
         // With a bmap SHA256SUMS vouches for, the ranges' sha256 check every byte written: the
         // file's own hash (2 GiB of SHA-256 for a 2 GiB image, holes included) would add nothing.
-        let expected = plan.source.checksums?.digest(for: plan.source.imageName)
+        let expected = plan.source.imageDigest
         let throughBmap = expected != nil && plan.source.bmapVouchesForImage
         let outcome: ImageStream.Outcome
         switch plan.source.input {

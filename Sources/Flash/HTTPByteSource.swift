@@ -17,13 +17,35 @@ import FoundationNetworking
 ///
 /// A server that ignores Range answers 200 with the whole body, which is then streamed as one
 /// transfer (the pipe may then hold what the reader has not consumed yet).
+///
+/// Every request asks for `Accept-Encoding: identity`, so Content-Length and Content-Range
+/// count the file's own bytes. URLSession (libcurl) still decodes a gzip or deflate reply on
+/// its own, and cannot be told not to; a server that encodes anyway (Apache sends `.gz` files
+/// with `Content-Encoding: gzip`) is therefore read in one request without Range, since ranges
+/// of an encoded body cannot be decoded apart, and its decoded bytes are not counted against
+/// the encoded length. Any other Content-Encoding is refused by name.
+///
+/// A transfer that receives nothing for `timeout` seconds fails with `FlashError.timedOut`
+/// (URLSession's request timeout restarts with every block received); other URLSession
+/// failures are put in words (`describe`).
 public final class HTTPByteSource: ByteSource, @unchecked Sendable {
+    /// Seconds without a byte received before a download is abandoned.
+    public static let defaultTimeout = 60
+    /// The Content-Encodings URLSession decodes by itself.
+    static let decodedEncodings: Set<String> = ["gzip", "x-gzip", "deflate"]
+
     public var name: String { url.absoluteString }
     public let url: URL
-    /// The file's length when the server told it (Content-Range total or Content-Length).
+    /// The file's length when the server told it (Content-Range total or Content-Length); nil
+    /// for an encoded reply, whose decoded length nobody told.
     public private(set) var expectedLength: Int64?
     /// Whether the server honours Range requests, so memory is bounded.
     public private(set) var ranged = false
+    /// The Content-Encoding (gzip or deflate) the server applied although `identity` was asked
+    /// for: the bytes read are then the decoded body, fetched in one request.
+    public private(set) var decodedEncoding: String?
+    /// Seconds without a byte received before the download fails.
+    public let timeout: Int
 
     private let chunkSize: Int64
     private let pipe: BytePipe
@@ -32,21 +54,36 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
     private var producer: Thread?
 
     /// Starts the download and waits for the first response's headers; throws on a status
-    /// other than 200 or 206.
-    public init(url: URL, chunkSize: Int = 8 << 20) throws {
+    /// other than 200 or 206 and on a Content-Encoding that is not decoded. `timeout` is in
+    /// whole seconds (URLSession's timer counts whole seconds).
+    public init(url: URL, chunkSize: Int = 8 << 20, timeout: Int = HTTPByteSource.defaultTimeout) throws {
         self.url = url
         self.chunkSize = Int64(chunkSize)
+        self.timeout = max(1, timeout)
         pipe = BytePipe(name: url.absoluteString, highWater: 2 * chunkSize, lowWater: chunkSize)
-        relay = Relay(pipe: pipe, url: url)
+        relay = Relay(pipe: pipe, url: url, timeout: self.timeout)
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = 1
         let configuration = URLSessionConfiguration.ephemeral
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        configuration.timeoutIntervalForRequest = 60
+        configuration.timeoutIntervalForRequest = TimeInterval(self.timeout)
         session = URLSession(configuration: configuration, delegate: relay, delegateQueue: queue)
 
-        let first = relay.start(session, range: 0..<self.chunkSize, ifRange: nil)
-        let response = first.waitForHeaders()
+        var first = relay.start(session, range: 0..<self.chunkSize, ifRange: nil)
+        var response = first.waitForHeaders()
+        if let encoding = first.encoding, response?.statusCode == 206, Self.decodedEncodings.contains(encoding) {
+            // The relay refused the encoded range; the whole body decodes as one stream.
+            first.done.wait()
+            first = relay.start(session, range: nil, ifRange: nil)
+            response = first.waitForHeaders()
+        }
+        if let encoding = first.encoding, let status = response?.statusCode, status == 200 || status == 206 {
+            guard status == 200, Self.decodedEncodings.contains(encoding) else {
+                session.invalidateAndCancel()
+                throw FlashError.contentEncoding(url.absoluteString, encoding)
+            }
+            decodedEncoding = encoding
+        }
         switch response?.statusCode {
         case 206:
             guard let range = response.flatMap(Self.contentRange), range.start == 0 else {
@@ -56,15 +93,15 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
             ranged = true
             expectedLength = range.total
             let etag = response?.value(forHTTPHeaderField: "ETag")
-            let producer = Thread { [relay, pipe, session, chunkSize = self.chunkSize] in
+            let producer = Thread { [first, relay, pipe, session, chunkSize = self.chunkSize] in
                 Self.fetchRest(first: first, total: range.total, chunk: chunkSize, etag: etag,
                                relay: relay, pipe: pipe, session: session)
             }
             self.producer = producer
             producer.start()
         case 200:
-            expectedLength = response.map(\.expectedContentLength).flatMap { $0 >= 0 ? $0 : nil }
-            Thread { [pipe, url] in
+            expectedLength = first.bodyLength
+            Thread { [first, pipe, url] in
                 if let error = first.waitForCompletion(expected: nil, url: url) { pipe.finish(error: error) } else { pipe.finish() }
             }.start()
         case 416:
@@ -91,10 +128,10 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
     }
 
     /// Downloads a small file (a bmap, SHA256SUMS) whole; nil when the server answers 404.
-    public static func fetch(_ url: URL, limit: Int = 64 << 20) throws -> [UInt8]? {
+    public static func fetch(_ url: URL, limit: Int = 64 << 20, timeout: Int = defaultTimeout) throws -> [UInt8]? {
         let source: HTTPByteSource
         do {
-            source = try HTTPByteSource(url: url)
+            source = try HTTPByteSource(url: url, timeout: timeout)
         } catch FlashError.httpStatus(_, 404) {
             return nil
         }
@@ -124,6 +161,9 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
                 try pipe.waitForRoom()
                 request = relay.start(session, range: start..<min(start + chunk, total), ifRange: etag)
                 let response = request.waitForHeaders()
+                if let encoding = request.encoding {
+                    throw FlashError.contentEncoding(relay.url.absoluteString, encoding)
+                }
                 guard response?.statusCode == 206, let range = response.flatMap(contentRange),
                       range.start == start, range.total == total else {
                     throw request.failure ?? FlashError.transfer(relay.url.absoluteString,
@@ -133,6 +173,37 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
             pipe.finish()
         } catch {
             pipe.finish(error: error)
+        }
+    }
+
+    /// A URLSession failure in words: what failed, and after how many bytes of how many when
+    /// that matters. URLSession (libcurl underneath) reports NSURLErrorDomain codes.
+    static func describe(_ error: Error, url: URL, timeout: Int, received: Int64, total: Int64?) -> FlashError {
+        let name = url.absoluteString
+        let error = error as NSError
+        let host = url.host ?? name
+        let address = url.port.map { "\(host):\($0)" } ?? host
+        let progress = "\(received) of \(total.map { "\($0)" } ?? "an unknown number of") bytes"
+        guard error.domain == NSURLErrorDomain else { return .transfer(name, error.localizedDescription) }
+        switch error.code {
+        case NSURLErrorTimedOut:
+            return .timedOut(name, seconds: timeout, received: received, total: total)
+        case NSURLErrorCannotConnectToHost:
+            return .transfer(name, "cannot connect to \(address): the connection was refused (no server listening there?)")
+        case NSURLErrorCannotFindHost, NSURLErrorDNSLookupFailed:
+            return .transfer(name, "host \(host) not found (its name does not resolve)")
+        case NSURLErrorNotConnectedToInternet:
+            return .transfer(name, "no network connection")
+        case NSURLErrorNetworkConnectionLost:
+            return .transfer(name, "the connection to \(address) was lost after \(progress)")
+        case NSURLErrorBadServerResponse:
+            return .transfer(name, "\(address) closed the connection without a valid reply")
+        case NSURLErrorSecureConnectionFailed, NSURLErrorServerCertificateHasBadDate, NSURLErrorServerCertificateUntrusted,
+             NSURLErrorServerCertificateHasUnknownRoot, NSURLErrorServerCertificateNotYetValid:
+            return .transfer(name, "the TLS connection to \(address) failed: \(error.localizedDescription)")
+        default:
+            // libcurl's own words, e.g. "transfer closed with 100 bytes remaining to read".
+            return .transfer(name, "\(error.localizedDescription) (after \(progress))")
         }
     }
 
@@ -151,8 +222,19 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
         let headers = DispatchSemaphore(value: 0)
         let done = DispatchSemaphore(value: 0)
         var response: HTTPURLResponse?
+        /// The reply's Content-Encoding, nil when absent or `identity`.
+        var encoding: String?
+        /// Whether the body is taken: status 200 or 206, not encoded unless decodable and whole.
+        var accepted = false
+        /// Body bytes received (decoded ones when `encoding` is set).
         var received: Int64 = 0
         var failure: Error?
+
+        /// Content-Length, when it counts the bytes received (the reply is not encoded).
+        var bodyLength: Int64? {
+            guard encoding == nil, let length = response?.expectedContentLength, length >= 0 else { return nil }
+            return length
+        }
 
         func waitForHeaders() -> HTTPURLResponse? {
             headers.wait()
@@ -164,7 +246,7 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
         func waitForCompletion(expected: Int64?, url: URL) -> Error? {
             done.wait()
             if let failure { return failure }
-            let expected = expected ?? response.map(\.expectedContentLength).flatMap { $0 >= 0 ? $0 : nil }
+            let expected = expected ?? bodyLength
             if let expected, received != expected {
                 return FlashError.transfer(url.absoluteString, "got \(received) of \(expected) bytes")
             }
@@ -176,19 +258,30 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
     final class Relay: NSObject, URLSessionDataDelegate, @unchecked Sendable {
         let pipe: BytePipe
         let url: URL
+        let timeout: Int
         private let lock = NSLock()
         private var current: Request?
+        /// Body bytes appended to the pipe over all requests, and the file's length once a
+        /// reply told it: what a failure reports as received.
+        private var received: Int64 = 0
+        private var total: Int64?
 
-        init(pipe: BytePipe, url: URL) {
+        init(pipe: BytePipe, url: URL, timeout: Int) {
             self.pipe = pipe
             self.url = url
+            self.timeout = timeout
         }
 
-        func start(_ session: URLSession, range: Range<Int64>, ifRange: String?) -> Request {
+        /// Issues a GET for `range` of the file (the whole file when nil), asking for the
+        /// bytes as stored (`Accept-Encoding: identity`).
+        func start(_ session: URLSession, range: Range<Int64>?, ifRange: String?) -> Request {
             let request = Request()
             lock.withLock { current = request }
             var urlRequest = URLRequest(url: url)
-            urlRequest.setValue("bytes=\(range.lowerBound)-\(range.upperBound - 1)", forHTTPHeaderField: "Range")
+            urlRequest.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
+            if let range {
+                urlRequest.setValue("bytes=\(range.lowerBound)-\(range.upperBound - 1)", forHTTPHeaderField: "Range")
+            }
             if let ifRange { urlRequest.setValue(ifRange, forHTTPHeaderField: "If-Range") }
             session.dataTask(with: urlRequest).resume()
             return request
@@ -199,14 +292,29 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
         func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
                         completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
             let http = response as? HTTPURLResponse
-            request?.response = http
-            completionHandler(http?.statusCode == 200 || http?.statusCode == 206 ? .allow : .cancel)
+            let status = http?.statusCode ?? 0
+            let encoding = http?.value(forHTTPHeaderField: "Content-Encoding")
+                .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                .flatMap { $0.isEmpty || $0 == "identity" ? nil : $0 }
+            let accepted = status == 206 ? encoding == nil
+                : status == 200 && (encoding.map(HTTPByteSource.decodedEncodings.contains) ?? true)
+            if let request {
+                request.response = http
+                request.encoding = encoding
+                request.accepted = accepted
+            }
+            if accepted, let http {
+                let length = status == 206 ? HTTPByteSource.contentRange(http)?.total : request?.bodyLength
+                lock.withLock { if total == nil { total = length } }
+            }
+            completionHandler(accepted ? .allow : .cancel)
             request?.headers.signal()
         }
 
         func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-            guard let request, let status = request.response?.statusCode, status == 200 || status == 206 else { return }
+            guard let request, request.accepted else { return }
             request.received += Int64(data.count)
+            lock.withLock { received += Int64(data.count) }
             do {
                 try pipe.append([UInt8](data))
             } catch {
@@ -216,8 +324,10 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
 
         func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
             guard let request else { return }
-            if let error, request.response.map({ $0.statusCode == 200 || $0.statusCode == 206 }) ?? true {
-                request.failure = FlashError.transfer(url.absoluteString, error.localizedDescription)
+            if let error, request.accepted || request.response == nil {
+                let progress: (Int64, Int64?) = lock.withLock { (self.received, self.total) }
+                request.failure = HTTPByteSource.describe(error, url: url, timeout: timeout,
+                                                          received: progress.0, total: progress.1)
             }
             if request.response == nil { request.headers.signal() }
             request.done.signal()

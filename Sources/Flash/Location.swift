@@ -43,25 +43,25 @@ public enum Location: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Opens the file for streaming.
-    public func open() throws -> ByteSource {
+    /// Opens the file for streaming; a download fails after `timeout` seconds without a byte.
+    public func open(timeout: Int = HTTPByteSource.defaultTimeout) throws -> ByteSource {
         switch self {
         case .file(let path):
             do { return try FileByteSource(path: path) } catch { throw FlashError.errno(path, "open") }
         case .url(let url):
-            return try HTTPByteSource(url: url)
+            return try HTTPByteSource(url: url, timeout: timeout)
         }
     }
 
     /// The whole content of a small file, or nil when there is none.
-    public func fetch() throws -> [UInt8]? {
+    public func fetch(timeout: Int = HTTPByteSource.defaultTimeout) throws -> [UInt8]? {
         switch self {
         case .file(let path):
             guard FileManager.default.fileExists(atPath: path) else { return nil }
             guard let data = FileManager.default.contents(atPath: path) else { throw FlashError.errno(path, "read") }
             return [UInt8](data)
         case .url(let url):
-            return try HTTPByteSource.fetch(url)
+            return try HTTPByteSource.fetch(url, timeout: timeout)
         }
     }
 }

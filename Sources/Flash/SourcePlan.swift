@@ -22,6 +22,10 @@ public final class SourcePlan {
     /// Where the bmap came from, for messages.
     public let bmapName: String?
     public let checksums: Checksums?
+    /// The sha256 SHA256SUMS gives for the image file; nil when it lists none, or when what
+    /// streams is not that file's bytes (a `.gz` the server sent with `Content-Encoding: gzip`
+    /// arrives decompressed).
+    public let imageDigest: String?
     /// True when SHA256SUMS lists the bmap, its bytes match, and it carries a sha256 for every
     /// range: every byte flash writes is then checked against SHA256SUMS through the bmap, and
     /// hashing the whole file as well would check nothing more that lands on the card.
@@ -37,13 +41,26 @@ public final class SourcePlan {
     private let spooled: String?
 
     /// Resolves SOURCE; `bmapOverride` is --bmap. Downloads nothing but the small files
-    /// (and a zip, which is spooled to a temporary file because its index sits at its end).
-    public init(source: Location, bmapOverride: Location?) throws {
+    /// (and a zip, which is spooled to a temporary file because its index sits at its end);
+    /// each download fails after `timeout` seconds without a byte.
+    public init(source: Location, bmapOverride: Location?, timeout: Int = HTTPByteSource.defaultTimeout) throws {
         self.source = source
-        let opened = HashingSource(try source.open())
-        let container = ImageStream.Container(header: try opened.peek(8))
-        var sumsBytes: [UInt8]?
+        let opened = HashingSource(try source.open(timeout: timeout))
+        let header = try opened.peek(8)
+        let container = ImageStream.Container(header: header)
+        // A server that encodes although identity was asked for: URLSession decoded the reply.
+        // Over a `.gz` that was the file's own compression, so what streams is the image inside.
         var notes: [String] = []
+        var decodedFileItself = false
+        if let encoding = (opened.inner as? HTTPByteSource)?.decodedEncoding {
+            if Compression.forPath(source.basename) == .gzip, !header.starts(with: [0x1f, 0x8b]) {
+                decodedFileItself = true
+                notes.append("\(source): the server sent it with Content-Encoding: \(encoding), so what arrives is the image inside it, decompressed in transit: the file's own sha256 cannot be checked")
+            } else {
+                notes.append("\(source): the server sent it with Content-Encoding: \(encoding) although identity was asked for: decoded in transit, in one request")
+            }
+        }
+        var sumsBytes: [UInt8]?
         var sizeHint: UInt64?
         var spooled: String?
         var localFiles: [String] = []
@@ -52,7 +69,7 @@ public final class SourcePlan {
         /// (name for messages, name in SHA256SUMS, reader)
         var bmapCandidates: [(String, String, () throws -> [UInt8]?)] = []
         if let bmapOverride {
-            bmapCandidates.append((bmapOverride.description, bmapOverride.basename, { try bmapOverride.fetch() }))
+            bmapCandidates.append((bmapOverride.description, bmapOverride.basename, { try bmapOverride.fetch(timeout: timeout) }))
         }
 
         if container == .zip {
@@ -83,12 +100,12 @@ public final class SourcePlan {
                 case .url: sizeHint = (opened.inner as? HTTPByteSource)?.expectedLength.map(UInt64.init)
                 }
             }
-            sumsBytes = try source.sibling("SHA256SUMS").fetch()
+            sumsBytes = try source.sibling("SHA256SUMS").fetch(timeout: timeout)
             if case .file(let path) = source.sibling("SHA256SUMS") { localFiles.append(path) }
             for name in Self.bmapNames(for: source.basename) {
                 let location = source.sibling(name)
                 if case .file(let path) = location { localFiles.append(path) }
-                bmapCandidates.append((location.description, name, { try location.fetch() }))
+                bmapCandidates.append((location.description, name, { try location.fetch(timeout: timeout) }))
             }
         }
 
@@ -126,6 +143,7 @@ public final class SourcePlan {
         if let sums, sums.digest(for: checkedName) == nil {
             notes.append("SHA256SUMS does not list \(checkedName): the image is not checked against it")
         }
+        imageDigest = decodedFileItself ? nil : sums?.digest(for: checkedName)
         bmapVouchesForImage = bmapListed && bmap.map { bmap in
             bmap.checksumType == .sha256 && bmap.ranges.allSatisfy { $0.checksum != nil }
         } == true

@@ -91,55 +91,126 @@ enum FlashFixture {
 }
 
 /// A Python HTTP server on 127.0.0.1 with a free port picked by the kernel, serving a
-/// directory; stopped by `stop()`. `ranges: false` is `python3 -m http.server`'s handler,
-/// which ignores Range headers; `ranges: true` adds Range support as real servers have it.
+/// directory; stopped by `stop()`. Without modes it answers as `python3 -m http.server` does
+/// (200 and the whole file, Range ignored). Modes add what real servers do:
+///
+/// - `ranges`: Range support (206, Content-Range, ETag).
+/// - `gzip`: replies gzip-encoded (200, the whole file, Range ignored) when the request's
+///   Accept-Encoding allows gzip, as nginx's `gzip on` does.
+/// - `gzipAlways`: replies gzip-encoded whatever the request asked for (a misbehaving server).
+/// - `gzFiles`: `.gz` files sent with `Content-Encoding: gzip` whatever was asked (Apache's
+///   `AddEncoding gzip .gz`); the bytes are the file's own.
+/// - `encoding`: every file sent with this Content-Encoding, bytes unchanged.
+/// - `stallAfter`: a body stops after this many bytes and the connection stays open.
+///
+/// Every request's path and Accept-Encoding header are logged, for `requests()`.
 final class LocalHTTPServer {
+    struct Modes {
+        var ranges = false
+        var gzip = false
+        var gzipAlways = false
+        var gzFiles = false
+        var encoding: String?
+        var stallAfter: Int?
+    }
+
     let process = Process()
     let port: Int
+    private let log = URL(fileURLWithPath: NSTemporaryDirectory())
+        .appendingPathComponent("fpga-lab-http-\(UUID().uuidString.prefix(8)).log")
 
     static let script = """
-        import functools, http.server, os, re, sys
-        class Ranges(http.server.SimpleHTTPRequestHandler):
+        import functools, gzip, http.server, io, json, os, re, sys, time
+        directory, modes, log = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+        stall = modes.get("stallAfter")
+
+        def allows_gzip(header):
+            for item in header.split(","):
+                name, _, params = item.strip().partition(";")
+                q = re.search(r"q=([0-9.]+)", params)
+                if name.strip().lower() in ("gzip", "x-gzip", "*") and (not q or float(q.group(1)) > 0):
+                    return True
+            return False
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
             def send_head(self):
-                match = re.fullmatch(r"bytes=(\\d+)-(\\d*)", self.headers.get("Range", ""))
+                self.remaining = None
+                with open(log, "a") as out:
+                    out.write(json.dumps([self.path, self.headers.get("Accept-Encoding")]) + "\\n")
                 path = self.translate_path(self.path)
-                if not match or not os.path.isfile(path):
+                if not os.path.isfile(path):
                     return super().send_head()
                 size = os.path.getsize(path)
-                start = int(match.group(1))
-                end = min(int(match.group(2) or size - 1), size - 1)
-                if start >= size:
-                    self.send_error(416)
-                    return None
+                headers = [("Content-Type", "application/octet-stream")]
+                if modes.get("gzFiles") and path.endswith(".gz"):
+                    headers.append(("Content-Encoding", "gzip"))
+                if modes.get("encoding"):
+                    headers.append(("Content-Encoding", modes["encoding"]))
+                if modes.get("gzipAlways") or (modes.get("gzip") and allows_gzip(self.headers.get("Accept-Encoding", ""))):
+                    with open(path, "rb") as file:
+                        body = gzip.compress(file.read())
+                    self.send_response(200)
+                    self.send_header("Content-Encoding", "gzip")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.remaining = len(body)
+                    return io.BytesIO(body)
+                match = re.fullmatch(r"bytes=(\\d+)-(\\d*)", self.headers.get("Range", ""))
                 source = open(path, "rb")
-                source.seek(start)
-                self.send_response(206)
-                self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
-                self.send_header("Content-Length", str(end - start + 1))
-                self.send_header("ETag", f'"{os.stat(path).st_mtime_ns}-{size}"')
+                if modes.get("ranges") and match:
+                    start = int(match.group(1))
+                    end = min(int(match.group(2) or size - 1), size - 1)
+                    if start >= size:
+                        source.close()
+                        self.send_error(416)
+                        return None
+                    source.seek(start)
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+                    self.send_header("ETag", f'"{os.stat(path).st_mtime_ns}-{size}"')
+                    self.remaining = end - start + 1
+                else:
+                    self.send_response(200)
+                    self.remaining = size
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(self.remaining))
                 self.end_headers()
-                self.remaining = end - start + 1
                 return source
+
             def copyfile(self, source, output):
-                left = getattr(self, "remaining", None)
-                if left is None:
+                if self.remaining is None:
                     return super().copyfile(source, output)
+                left, sent = self.remaining, 0
                 while left > 0:
-                    block = source.read(min(left, 1 << 16))
+                    if stall is not None and sent >= stall:
+                        output.flush()
+                        time.sleep(3600)
+                    block = source.read(min(left, 1 << 16, stall - sent if stall is not None else left))
                     if not block:
                         break
                     output.write(block)
                     left -= len(block)
-        base = Ranges if sys.argv[2] == "ranges" else http.server.SimpleHTTPRequestHandler
-        handler = functools.partial(base, directory=sys.argv[1])
+                    sent += len(block)
+
+        handler = functools.partial(Handler, directory=directory)
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
         print(server.server_address[1], flush=True)
         server.serve_forever()
         """
 
-    init(directory: URL, ranges: Bool = false) throws {
+    convenience init(directory: URL, ranges: Bool = false) throws {
+        try self.init(directory: directory, modes: Modes(ranges: ranges))
+    }
+
+    init(directory: URL, modes: Modes) throws {
+        var json: [String: Any] = ["ranges": modes.ranges, "gzip": modes.gzip, "gzipAlways": modes.gzipAlways, "gzFiles": modes.gzFiles]
+        if let encoding = modes.encoding { json["encoding"] = encoding }
+        if let stall = modes.stallAfter { json["stallAfter"] = stall }
+        let arguments = String(decoding: try JSONSerialization.data(withJSONObject: json), as: UTF8.self)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-u", "-c", Self.script, directory.path, ranges ? "ranges" : "plain"]
+        process.arguments = ["python3", "-u", "-c", Self.script, directory.path, arguments, log.path]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -158,10 +229,21 @@ final class LocalHTTPServer {
 
     func url(_ name: String) -> String { "http://127.0.0.1:\(port)/\(name)" }
 
+    /// The requests served so far: path and Accept-Encoding (nil when the header was absent).
+    func requests() -> [(path: String, acceptEncoding: String?)] {
+        guard let text = try? String(contentsOf: log, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            guard let pair = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [Any],
+                  pair.count == 2, let path = pair[0] as? String else { return nil }
+            return (path, pair[1] as? String)
+        }
+    }
+
     /// SIGKILL, because children of the test runner inherit a signal mask blocking SIGTERM.
     func stop() {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+        try? FileManager.default.removeItem(at: log)
     }
 }
 

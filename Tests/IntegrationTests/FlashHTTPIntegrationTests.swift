@@ -1,0 +1,116 @@
+import Flash
+import Foundation
+import Testing
+
+/// `fpga-lab flash URL` against servers that encode replies or stall (issue 18, items 14, 15).
+extension FlashIntegrationTests {
+    /// A server that gzip-encodes whatever the client allows: image downloads ask for
+    /// `identity`, so the bytes counted are the file's (they were not: "got 151 of 128 bytes").
+    @Test(arguments: [false, true]) func imageDownloadsAskForIdentity(ranges: Bool) throws {
+        let (dir, image) = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let server = try LocalHTTPServer(directory: dir, modes: .init(ranges: ranges, gzip: true))
+        defer { server.stop() }
+        let target = dir.appendingPathComponent("target.img").path
+        let run = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), target])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("SHA256SUMS ok"), "\(run.stdout)")
+        #expect(try FlashFixture.sameBytes(target, image, on: try FlashFixture.mappedRanges(image + ".bmap")))
+        let requests = server.requests()
+        #expect(requests.contains { $0.path == "/pi.img.xz" })
+        for request in requests {
+            #expect(request.acceptEncoding == "identity", "\(request.path): Accept-Encoding \(request.acceptEncoding ?? "absent")")
+        }
+    }
+
+    /// A server that gzip-encodes although identity was asked for: the reply is decoded in one
+    /// request, the decoded bytes are the file (SHA256SUMS checks them), and it is said.
+    @Test func aServerThatEncodesAnywayIsDecoded() throws {
+        let (dir, image) = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let server = try LocalHTTPServer(directory: dir, modes: .init(ranges: true, gzipAlways: true))
+        defer { server.stop() }
+        let target = dir.appendingPathComponent("target.img").path
+        let run = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), target])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("SHA256SUMS ok"), "\(run.stdout)")
+        #expect(run.stderr.contains("Content-Encoding: gzip although identity was asked for"), "\(run.stderr)")
+        #expect(try FlashFixture.sameBytes(target, image, on: try FlashFixture.mappedRanges(image + ".bmap")))
+        #expect(server.requests().allSatisfy { $0.acceptEncoding == "identity" })
+    }
+
+    /// `pi.img.gz` sent with `Content-Encoding: gzip` (Apache's `AddEncoding gzip .gz`): what
+    /// arrives is decoded, so the image is the decoded stream, fetched whole (ranges of an
+    /// encoded body cannot be decoded apart), and SHA256SUMS' line for the .gz is not claimed.
+    @Test(arguments: [false, true]) func aGzFileServedWithContentEncodingGzip(ranges: Bool) throws {
+        let (dir, image) = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let served = dir.appendingPathComponent("served")
+        try FileManager.default.createDirectory(at: served, withIntermediateDirectories: true)
+        let gz = served.appendingPathComponent("pi.img.gz").path
+        try FileManager.default.copyItem(atPath: image, toPath: served.appendingPathComponent("pi.img").path)
+        try Ext4Tools.run("gzip", ["-1", "-n", served.appendingPathComponent("pi.img").path])
+        try #require(FileManager.default.fileExists(atPath: gz))
+        try FlashFixture.writeSums(in: served, files: ["pi.img.gz"])
+        let server = try LocalHTTPServer(directory: served, modes: .init(ranges: ranges, gzFiles: true))
+        defer { server.stop() }
+
+        let target = dir.appendingPathComponent("target.img").path
+        let run = try FlashFixture.fpgaLab(["flash", server.url("pi.img.gz"), target])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: target)) == Data(contentsOf: URL(fileURLWithPath: image)))
+        #expect(run.stderr.contains("Content-Encoding: gzip"), "\(run.stderr)")
+        #expect(!run.stdout.contains("SHA256SUMS ok"), "\(run.stdout)")
+        #expect(server.requests().allSatisfy { $0.acceptEncoding == "identity" })
+    }
+
+    /// A Content-Encoding nothing here decodes is refused by name, never mis-counted.
+    @Test func anUndecodableContentEncodingIsRefused() throws {
+        let (dir, _) = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let server = try LocalHTTPServer(directory: dir, modes: .init(ranges: true, encoding: "br"))
+        defer { server.stop() }
+        let run = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("fpga-lab: error: \(server.url("pi.img.xz")): "), "\(run.stderr)")
+        #expect(run.stderr.contains("Content-Encoding: br"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("t.img").path))
+    }
+
+    /// A server that stops sending after 1,000,000 bytes: `--timeout 2` ends the flash about two
+    /// seconds later, saying what timed out, after how long and how much had arrived.
+    @Test(arguments: [false, true]) func aStalledServerTimesOut(ranges: Bool) throws {
+        let (dir, image) = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: image + ".xz")[.size] as? Int)
+        try #require(size > 1_000_000)
+        let out = dir.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let server = try LocalHTTPServer(directory: dir, modes: .init(ranges: ranges, stallAfter: 1_000_000))
+        defer { server.stop() }
+
+        let started = Date()
+        let run = try FlashFixture.fpgaLab(["flash", "--timeout", "2", server.url("pi.img.xz"), out.appendingPathComponent("t.img").path])
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(run.status == 1)
+        #expect(elapsed >= 2 && elapsed < 20, "took \(elapsed) s")
+        #expect(run.stderr.contains("fpga-lab: error: \(server.url("pi.img.xz")): "), "\(run.stderr)")
+        #expect(run.stderr.contains("timed out"), "\(run.stderr)")
+        #expect(run.stderr.contains("2 s"), "\(run.stderr)")
+        #expect(run.stderr.contains("1000000 of \(size) bytes"), "\(run.stderr)")
+        #expect(!run.stderr.contains("NSURLErrorDomain"), "\(run.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path) == ["t.img"])
+    }
+
+    /// Nothing listening: said in words, with the address.
+    @Test func aClosedPortIsSaidInWords() throws {
+        let dir = try Ext4Tools.scratch("flash-closed")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let server = try LocalHTTPServer(directory: dir)
+        server.stop()
+        let run = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("cannot connect to 127.0.0.1:\(server.port)"), "\(run.stderr)")
+        #expect(!run.stderr.contains("NSURLErrorDomain"), "\(run.stderr)")
+    }
+}
