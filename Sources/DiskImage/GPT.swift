@@ -84,6 +84,10 @@ public struct GPT: Equatable, Sendable {
         guard header.entriesLBA < maxLBA else {
             throw PartitionTableError.gptLBAOutOfRange(what: "the partition entry array", lba: header.entriesLBA)
         }
+        for (what, lba) in [("the first usable LBA", header.firstUsableLBA), ("the last usable LBA", header.lastUsableLBA)]
+        where lba >= maxLBA {
+            throw PartitionTableError.gptLBAOutOfRange(what: what, lba: lba)
+        }
         return header
     }
 

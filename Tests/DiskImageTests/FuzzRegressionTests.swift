@@ -83,6 +83,19 @@ struct FuzzRegressionTests {
         #expect(throws: PartitionTableError.gptLBAOutOfRange(what: "the partition entry array", lba: 0x0040_0000_0000_0002)) {
             try GPT.decodeHeader(header)
         }
+        // fuzz-mbr: a first usable LBA of 0x008b000000000022 overflowed LBA * 512 where the
+        // bmap maps the table areas (PartitionTable.tableAreas).
+        for offset in [40, 48] {
+            var usable = GPTTests.header(entries: GPTTests.entries)
+            BytesLE.put32(&usable, offset, 0x22)
+            BytesLE.put32(&usable, offset + 4, 0x008b_0000)
+            BytesLE.put32(&usable, 16, 0)
+            BytesLE.put32(&usable, 16, GPTCRC32.checksum(Array(usable[0..<92])))
+            #expect(throws: PartitionTableError.gptLBAOutOfRange(what: offset == 40 ? "the first usable LBA" : "the last usable LBA",
+                                                                 lba: 0x008b_0000_0000_0022)) {
+                try GPT.decodeHeader(usable)
+            }
+        }
         #expect(PartitionTableError.gptLBAOutOfRange(what: "partition 3", lba: 1 << 60).description
             == "GPT partition 3 reaches LBA 1152921504606846976, past the end of any disk")
     }
