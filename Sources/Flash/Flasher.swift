@@ -87,6 +87,12 @@ public struct Flasher {
             throw FlashError.refused("\(options.target): is \(same == source.localFiles.first ? "the source image" : "a file read with the source (\(same))"); name another target")
         }
         let target = try Target.inspect(options.target, system: options.system)
+        // A loop device over SOURCE (or a companion) writes that file, whatever its path.
+        if case .device(let device) = target,
+           let backing = options.system.read("\(options.system.sysfsRoot)/class/block/\(device.name)/loop/backing_file"),
+           let same = source.localFiles.first(where: { FileIdentity.same(backing, $0) }) {
+            throw FlashError.refused("\(options.target): is a loop device over \(same), which this flash reads; name another target")
+        }
         if case .device(let device) = target {
             try SafetyCheck.check(device, imageSize: source.imageSize, force: options.force, system: options.system)
         }

@@ -126,4 +126,18 @@ import Testing
         #expect(run.status == 1)
         #expect(run.stderr.contains("it is smaller (8388608 bytes) than the image (67108864 bytes)"), "\(run.stderr)")
     }
+
+    /// A loop device over the source image is the source: writing it would overwrite the file
+    /// being read, under any name.
+    @Test(.enabled(if: loopDevices)) func refusesALoopDeviceOverTheSource() throws {
+        let (dir, image) = try Self.image()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let before = try Ext4Tools.sha256(ofFile: image)
+        let loop = try Self.attach(image)
+        defer { _ = try? Ext4Tools.run("losetup", ["-d", loop]) }
+        let run = try FlashFixture.fpgaLab(["flash", image, loop, "--force"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("is a loop device over \(image), which this flash reads"), "\(run.stderr)")
+        #expect(try Ext4Tools.sha256(ofFile: image) == before)
+    }
 }
