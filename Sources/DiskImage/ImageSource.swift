@@ -1,4 +1,5 @@
 import Archives
+import Artifacts
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,24 +7,8 @@ import Glibc
 /// A base image as the user gives it: a raw `.img`, compressed (`.xz`, `.gz`, `.zst`, `.bz2`)
 /// or a `.zip` holding one image. The kind is told by the file's first bytes, not its name.
 public enum ImageSource {
-    public enum Kind: String, Sendable { case raw, compressed, zip }
-
-    /// Magic numbers of the containers libarchive reads for us.
-    static func kind(ofHeader header: [UInt8]) -> Kind {
-        let magics: [(Kind, [UInt8])] = [
-            (.zip, [0x50, 0x4b, 0x03, 0x04]),
-            (.compressed, xzMagic),                               // xz
-            (.compressed, [0x1f, 0x8b]),                          // gzip
-            (.compressed, [0x28, 0xb5, 0x2f, 0xfd]),              // zstd
-            (.compressed, [0x42, 0x5a, 0x68]),                    // bzip2
-        ]
-        return magics.first { header.starts(with: $0.1) }?.0 ?? .raw
-    }
-
     /// True when `header` (the file's first bytes) starts a compressed stream or a zip.
-    public static func isCompressed(header: [UInt8]) -> Bool { kind(ofHeader: header) != .raw }
-
-    static let xzMagic: [UInt8] = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]
+    public static func isCompressed(header: [UInt8]) -> Bool { Container(header: header) != .raw }
 
     /// What `extract` wrote: the image size, and which bytes of the image the base holds as data.
     public struct Extraction: Sendable {
@@ -44,49 +29,70 @@ public enum ImageSource {
     public static func extract(base: String, to destination: String,
                                progress: @escaping (UInt64) -> Void = { _ in }) throws -> Extraction {
         let source = PeekingSource(try FileByteSource(path: base)) { _, consumed in progress(consumed) }
-        let header = try source.peek(8)
+        let header = try source.peek(Container.headerLength)
         let out = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard out >= 0 else { throw ImageSourceError.write(destination, String(cString: strerror(errno))) }
         defer { close(out) }
         var writer = SparseWriter(fd: out, path: destination)
         var rawExtents: [ByteRange]?
-        switch kind(ofHeader: header) {
+        switch Container(header: header) {
         case .raw where isRegularFile(base):
             rawExtents = try copyRaw(base: base, to: &writer, progress: progress)
+        case .zip:
+            // The one zip member policy (Artifacts): one image member, streamed out of the zip
+            // and sniffed again (pi.img.xz inside pi-image.zip is decoded as it streams).
+            let zip = try ArtifactZip(path: base)
+            let member = PeekingSource(try zip.openImage())
+            let memberHeader = try member.peek(Container.headerLength)
+            let container = Container(header: memberHeader)
+            guard container != .zip else { throw ArtifactError.nestedZip(member.name) }
+            try decode(member, container: container, name: base, to: &writer)
+        case let container:
+            // A compressed file, or a raw pipe, FIFO or device: no holes to ask about, no second
+            // open (a pipe's bytes are gone once read), so the bytes already peeked are streamed
+            // with the rest.
+            try decode(source, container: container, name: base, to: &writer)
+        }
+        try writer.finish()
+        guard writer.size > 0 else { throw ImageSourceError.empty(base) }
+        return Extraction(size: writer.size, sourceData: rawExtents ?? [ByteRange(offset: 0, length: writer.size)])
+    }
+
+    /// Writes the image a stream holds (raw, or compressed as `container` says) into `writer`.
+    /// An `.xz` stream is decoded on every core (XZStreamReader), the other kinds through
+    /// libarchive. Failures name `name` (the base).
+    private static func decode(_ source: PeekingSource, container: Container, name: String,
+                               to writer: inout SparseWriter) throws {
+        switch container {
         case .raw:
-            // A pipe, a FIFO or a device: no holes to ask about, no second open (a pipe's bytes
-            // are gone once read), so the bytes already peeked are streamed with the rest.
             do {
                 let size = try source.forEachChunk(bufferSize: 1 << 20) { bytes, offset in
                     try writer.write(bytes, at: offset)
                 }
                 writer.extend(to: size)
             } catch let error as ArchiveError {
-                throw ImageSourceError.read(base, "\(error)")
+                throw ImageSourceError.read(name, "\(error)")
             }
-        case .compressed where header.starts(with: xzMagic):
+        case .xz:
             do {
                 let size = try XZStreamReader(source: source).forEachChunk { bytes, offset in
                     try writer.write(bytes, at: offset)
                 }
                 writer.extend(to: size)
             } catch let error as ArchiveError {
-                throw ImageSourceError.corrupt(base, "\(error)")
+                throw ImageSourceError.corrupt(name, "\(error)")
             }
-        case .compressed:
+        case .gzip, .zstd, .bzip2:
             do {
                 let reader = try ArchiveReader(source: source, zip: false)
-                guard try reader.nextMember() != nil else { throw ImageSourceError.empty(base) }
+                guard try reader.nextMember() != nil else { throw ImageSourceError.empty(name) }
                 try reader.readData { bytes, offset in try writer.write(bytes, at: UInt64(offset)) }
             } catch let error as ArchiveError {
-                throw ImageSourceError.corrupt(base, "\(error)")
+                throw ImageSourceError.corrupt(name, "\(error)")
             }
         case .zip:
-            try extractZip(base: base, source: source, writer: &writer)
+            throw ArtifactError.nestedZip(name)
         }
-        try writer.finish()
-        guard writer.size > 0 else { throw ImageSourceError.empty(base) }
-        return Extraction(size: writer.size, sourceData: rawExtents ?? [ByteRange(offset: 0, length: writer.size)])
     }
 
     /// True for a regular file (after symlinks), the only kind whose holes can be asked for.
@@ -147,21 +153,6 @@ public enum ImageSource {
         }
         writer.extend(to: UInt64(size))
         return extents
-    }
-
-    private static func extractZip(base: String, source: ByteSource, writer: inout SparseWriter) throws {
-        let reader = try ArchiveReader(source: source, zip: true)
-        var found: String?
-        while let member = try reader.nextMember() {
-            guard member.name.lowercased().hasSuffix(".img") else {
-                try reader.skipData()
-                continue
-            }
-            if let found { throw ImageSourceError.severalImages(base, found, member.name) }
-            found = member.name
-            try reader.readData { bytes, offset in try writer.write(bytes, at: UInt64(offset)) }
-        }
-        guard found != nil else { throw ImageSourceError.noImageInZip(base) }
     }
 }
 
@@ -243,8 +234,6 @@ public enum ImageSourceError: Error, Equatable, CustomStringConvertible {
     case write(String, String)
     case read(String, String)
     case empty(String)
-    case severalImages(String, String, String)
-    case noImageInZip(String)
     case corrupt(String, String)
 
     public var description: String {
@@ -252,8 +241,6 @@ public enum ImageSourceError: Error, Equatable, CustomStringConvertible {
         case let .write(path, reason): "\(path): cannot write: \(reason)"
         case let .read(path, reason): "\(path): cannot read: \(reason)"
         case let .empty(path): "\(path): holds no image data"
-        case let .severalImages(path, a, b): "\(path): the zip holds more than one image (\(a), \(b)); unpack the one you want"
-        case let .noImageInZip(path): "\(path): the zip holds no .img file"
         case let .corrupt(path, reason): "\(path): the compressed image is truncated or corrupt (\(reason.replacingOccurrences(of: path + ": ", with: "")))"
         }
     }

@@ -1,4 +1,5 @@
 import Archives
+import Artifacts
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
