@@ -7,7 +7,7 @@ public enum ArtifactError: Error, Equatable, CustomStringConvertible {
     case severalImages(String, [String])
     /// A zip inside the zip, or a zip where only a stream can be read.
     case nestedZip(String)
-    /// The zip could not be read.
+    /// A file (or the zip) could not be read: the reason.
     case unreadable(String, String)
 
     public var description: String {
@@ -17,7 +17,7 @@ public enum ArtifactError: Error, Equatable, CustomStringConvertible {
         case let .severalImages(path, names):
             "\(path): the zip holds several images (\(names.joined(separator: ", "))); unpack the one you want"
         case let .nestedZip(name): "\(name): a zip inside a zip is not read; unpack it first"
-        case let .unreadable(path, reason): "\(path): cannot read the zip: \(reason)"
+        case let .unreadable(path, reason): "\(path): cannot read: \(reason)"
         }
     }
 }

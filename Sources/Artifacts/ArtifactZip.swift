@@ -45,7 +45,7 @@ public struct ArtifactZip: Sendable {
                 }
             }
         } catch let error as ArchiveError {
-            throw ArtifactError.unreadable(path, Self.reason(error, path: path))
+            throw ArtifactError.unreadable(path, "not a zip that can be read (\(Self.reason(error, path: path)))")
         }
         guard let first = images.first else { throw ArtifactError.noImage(path) }
         guard images.count == 1 else { throw ArtifactError.severalImages(path, images.map(\.0)) }

@@ -19,6 +19,8 @@ public enum ImageSource {
         /// file system describes are mapped from these, never by scanning for zeros: a zeroed
         /// FAT sector or GPT entry must still reach a card full of old data.
         public var sourceData: [ByteRange]
+        /// The sha256 of the base as downloaded (a URL), or as read when it was pinned.
+        public var sha256: String?
     }
 
     /// Writes the raw image held by `base` into `destination` (created, sparse: runs of zero
@@ -30,18 +32,77 @@ public enum ImageSource {
                                progress: @escaping (UInt64) -> Void = { _ in }) throws -> Extraction {
         let source = PeekingSource(try FileByteSource(path: base)) { _, consumed in progress(consumed) }
         let header = try source.peek(Container.headerLength)
+        return try extract(source, header: header, named: base, file: base, to: destination, progress: progress)
+    }
+
+    /// Writes the raw image held by `location` (a path, or an http(s) URL downloaded as it is
+    /// decoded; a zip URL is saved beside `destination` first, since a zip's index sits at its
+    /// end) into `destination`. `sha256`, when given, pins the base: a different digest fails
+    /// after the extraction, before anything is published. The extraction carries the download's
+    /// digest.
+    public static func extract(location: Location, sha256 pin: String?, to destination: String,
+                               timeout: Int = HTTPByteSource.defaultTimeout,
+                               progress: @escaping (UInt64) -> Void = { _ in }) throws -> Extraction {
+        guard case .url(let url) = location else {
+            var extraction = try extract(base: location.description, to: destination, progress: progress)
+            if let pin {
+                let digest = try Checksums.sha256(ofFile: location.description)
+                guard digest == pin.lowercased() else {
+                    throw DownloadError.checksum(location.description, expected: pin.lowercased(), actual: digest)
+                }
+                extraction.sha256 = digest
+            }
+            return extraction
+        }
+        let download = try Download(url: url, timeout: timeout)
+        let source = PeekingSource(download) { _, consumed in progress(consumed) }
+        var extraction: Extraction
+        let header = try source.peek(Container.headerLength)
+        if Container(header: header) == .zip {
+            let spool = destination + ".zip"
+            defer { unlink(spool) }
+            try save(source, to: spool)
+            extraction = try extract(base: spool, to: destination)
+        } else {
+            extraction = try extract(source, header: header, named: url.absoluteString, file: nil, to: destination, progress: progress)
+        }
+        let digest = try download.finish()
+        if let pin, digest != pin.lowercased() {
+            throw DownloadError.checksum(url.absoluteString, expected: pin.lowercased(), actual: digest)
+        }
+        extraction.sha256 = digest
+        return extraction
+    }
+
+    /// Copies a stream into a new file at `path`.
+    private static func save(_ source: ByteSource, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw ImageSourceError.write(path, String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var writer = SparseWriter(fd: fd, path: path, keepsZeros: true)
+        let size = try source.forEachChunk(bufferSize: 1 << 20) { bytes, offset in try writer.write(bytes, at: offset) }
+        writer.extend(to: size)
+        try writer.finish()
+    }
+
+    /// Extracts from `source`, whose first bytes `header` were peeked (peek once: a second peek
+    /// reads further); `file` is the path when the base is a local file (a raw regular file is
+    /// copied by its data extents, a zip read twice).
+    private static func extract(_ source: PeekingSource, header: [UInt8], named base: String, file: String?,
+                                to destination: String, progress: (UInt64) -> Void) throws -> Extraction {
         let out = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard out >= 0 else { throw ImageSourceError.write(destination, String(cString: strerror(errno))) }
         defer { close(out) }
         var writer = SparseWriter(fd: out, path: destination)
         var rawExtents: [ByteRange]?
         switch Container(header: header) {
-        case .raw where isRegularFile(base):
+        case .raw where file.map(isRegularFile) == true:
             rawExtents = try copyRaw(base: base, to: &writer, progress: progress)
         case .zip:
+            guard let file else { throw ArtifactError.nestedZip(base) }
             // The one zip member policy (Artifacts): one image member, streamed out of the zip
             // and sniffed again (pi.img.xz inside pi-image.zip is decoded as it streams).
-            let zip = try ArtifactZip(path: base)
+            let zip = try ArtifactZip(path: file)
             let member = PeekingSource(try zip.openImage())
             let memberHeader = try member.peek(Container.headerLength)
             let container = Container(header: memberHeader)
@@ -55,7 +116,7 @@ public enum ImageSource {
         }
         try writer.finish()
         guard writer.size > 0 else { throw ImageSourceError.empty(base) }
-        return Extraction(size: writer.size, sourceData: rawExtents ?? [ByteRange(offset: 0, length: writer.size)])
+        return Extraction(size: writer.size, sourceData: rawExtents ?? [ByteRange(offset: 0, length: writer.size)], sha256: nil)
     }
 
     /// Writes the image a stream holds (raw, or compressed as `container` says) into `writer`.
