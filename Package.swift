@@ -18,7 +18,7 @@ let package = Package(
         .target(
             name: "FPGALabCLI",
             dependencies: [
-                "LabConfig", "Overlay", "Archives", "DiskImage", "ClientRecipe", "Flash", "USBIPClient", "USBIPWire",
+                "LabConfig", "Overlay", "Archives", "Artifacts", "DiskImage", "ClientRecipe", "Flash", "USBIPClient", "USBIPWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -38,16 +38,20 @@ let package = Package(
             dependencies: ["LabConfig", "Overlay", .product(name: "Mustache", package: "swift-mustache")]
         ),
         .target(name: "Archives", dependencies: ["CArchive", "CLzma"]),
+        // The artifact layer build-image, inspect and flash share: container sniffing, the zip
+        // member policy, downloads. Free of Yams, mustache and libext2fs.
+        .target(name: "Artifacts", dependencies: ["Archives", "Digests"]),
+        .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "Archives", "Digests"]),
         // USB/IP codec. No Foundation: the same sources are compiled into the
         // Embedded Swift usbip-binder (see mk/binder.mk).
         .target(name: "USBIPWire"),
         .target(
             name: "DiskImage",
-            dependencies: ["CExt2fs", "CLinux", "Ext2fsImageIO", "Archives", "Overlay", "LabConfig", "Digests"]
+            dependencies: ["CExt2fs", "CLinux", "Ext2fsImageIO", "Archives", "Artifacts", "Overlay", "LabConfig", "Digests"]
         ),
         .target(
             name: "Flash",
-            dependencies: ["DiskImage", "Archives", "Digests", "CLinux"]
+            dependencies: ["DiskImage", "Archives", "Artifacts", "Digests", "CLinux"]
         ),
         // SHA-256 / SHA-1 from the system's libcrypto: swift-crypto's BoringSSL took most of a cold
         // release build (about 400 C files), for two digests.
@@ -77,13 +81,13 @@ let package = Package(
         .testTarget(name: "ClientRecipeTests", dependencies: ["ClientRecipe", "Overlay", "LabConfig", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "CLITests", dependencies: ["FPGALabCLI", "TestSupport"]),
         .testTarget(name: "USBIPWireTests", dependencies: ["USBIPWire"]),
-        .testTarget(name: "FlashTests", dependencies: ["Flash", "DiskImage", "Digests"]),
+        .testTarget(name: "FlashTests", dependencies: ["Flash", "Artifacts", "DiskImage", "Digests"]),
         .testTarget(name: "DigestsTests", dependencies: ["Digests"]),
         .testTarget(name: "DiskImageTests", dependencies: ["DiskImage"], exclude: ["Fixtures"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Overlay", "LabConfig", "Archives", "DiskImage", "ClientRecipe", "Flash", "USBIPClient", "USBIPWire", "TestSupport",
+                "Overlay", "LabConfig", "Archives", "Artifacts", "DiskImage", "ClientRecipe", "Flash", "USBIPClient", "USBIPWire", "TestSupport",
                 "Digests",
             ]
         ),

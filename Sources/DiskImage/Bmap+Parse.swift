@@ -74,7 +74,7 @@ extension Bmap {
         }
         var zeroed = bytes
         zeroed.replaceSubrange(at, with: [UInt8](repeating: UInt8(ascii: "0"), count: needle.count))
-        let actual = type == .sha256 ? hex(SHA256.hash(data: zeroed)) : hex(Insecure.SHA1.hash(data: zeroed))
+        let actual = Hex.encode(type == .sha256 ? SHA256.hash(data: zeroed) : Insecure.SHA1.hash(data: zeroed))
         guard actual == expected.lowercased() else {
             throw BmapError.fileChecksumMismatch(expected: expected, actual: actual)
         }

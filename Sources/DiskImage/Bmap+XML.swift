@@ -93,7 +93,7 @@ extension Bmap {
         let figure = "\(Self.humanSize(mapped * blockSize)) or \(String(format: "%.1f", percent))%"
         Self.overwrite(&bytes, at: mappedFigurePosition, with: Array(figure.utf8))
         Self.overwrite(&bytes, at: mappedCountPosition, with: Array(String(mapped).utf8))
-        let digest = Self.hex(SHA256.hash(data: bytes))
+        let digest = Hex.encode(SHA256.hash(data: bytes))
         Self.overwrite(&bytes, at: checksumPosition, with: Array(digest.utf8))
         return bytes
     }

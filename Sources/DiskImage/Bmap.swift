@@ -77,7 +77,7 @@ public struct Bmap: Equatable, Sendable {
                 buffer.withUnsafeBytes { hash.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0.prefix(got))) }
                 position += UInt64(got)
             }
-            mapped.append(Range(first: first, last: last, checksum: hex(hash.finalize())))
+            mapped.append(Range(first: first, last: last, checksum: Hex.encode(hash.finalize())))
         }
         return Bmap(imageSize: imageSize, blockSize: blockSize, ranges: mapped)
     }
@@ -98,11 +98,6 @@ public struct Bmap: Equatable, Sendable {
             }
         }
         return runs
-    }
-
-    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        let digits = Array("0123456789abcdef")
-        return String(digest.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
     }
 }
 

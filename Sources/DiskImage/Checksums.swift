@@ -42,7 +42,7 @@ public enum Checksums {
             }
         }
         hashZeros(upTo: size)
-        return hash.finalize().map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(hash.finalize())
     }
 
     /// Starts `sha256(ofFile:)` on its own thread and returns a function that waits for the

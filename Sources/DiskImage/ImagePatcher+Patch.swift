@@ -13,6 +13,8 @@ extension ImagePatcher {
         var partitions: [Partition]
         var overlayEntries: Int
         var warnings: [String]
+        /// The base's sha256, when it was downloaded or pinned.
+        var baseSHA256: String?
     }
 
     /// Reads the boot files and the architecture from the image, renders the overlay for them

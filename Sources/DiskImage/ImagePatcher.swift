@@ -1,4 +1,5 @@
 import Archives
+import Artifacts
 import Foundation
 import LabConfig
 import Overlay
@@ -16,7 +17,12 @@ import Overlay
 ///     OUT, OUT.bmap, SHA256SUMS (renamed into place only when all are complete)
 public struct ImagePatcher {
     public struct Request {
+        /// A path or an http(s) URL (`Location`).
         public var base: String
+        /// The base's sha256 it must have (`--base-sha256`), lower- or upper-case hex.
+        public var baseSHA256: String?
+        /// Seconds without a byte before a download of the base is abandoned.
+        public var timeout = HTTPByteSource.defaultTimeout
         public var output: String
         public var lab: LabFile
         public var store: TemplateStore
@@ -47,6 +53,8 @@ public struct ImagePatcher {
         public var partitions: [Partition]
         public var overlayEntries: Int
         public var warnings: [String]
+        /// The base's sha256 when it was downloaded (or pinned).
+        public var baseSHA256: String?
         /// Every file written, with its sha256, in the order of SHA256SUMS.
         public var outputs: [(path: String, sha256: String)]
         /// Wall time of each phase, in order.
@@ -76,7 +84,8 @@ public struct ImagePatcher {
         do {
             // The cores are free while this runs (compressing OUT comes after), so an .xz base is
             // decoded on all of them; the decoder's buffers are gone before the encoder's start.
-            return try ImageSource.extract(base: request.base, to: destination) { timer.advance(to: $0) }
+            return try ImageSource.extract(location: Location(request.base), sha256: request.baseSHA256, to: destination,
+                                           timeout: request.timeout) { timer.advance(to: $0) }
         } catch {
             timer.finish()
             throw blame(error)
@@ -103,13 +112,14 @@ public struct ImagePatcher {
     func prepare() throws -> OutputFiles {
         let output = request.output
         var info = stat()
-        guard stat(request.base, &info) == 0, access(request.base, R_OK) == 0 else {
+        let remote = if case .url = Location(request.base) { true } else { false }
+        guard remote || (stat(request.base, &info) == 0 && access(request.base, R_OK) == 0) else {
             throw ImagePatchError.baseUnreadable(request.base)
         }
-        if info.st_mode & S_IFMT == S_IFDIR { throw ImagePatchError.baseIsDirectory(request.base) }
+        if !remote, info.st_mode & S_IFMT == S_IFDIR { throw ImagePatchError.baseIsDirectory(request.base) }
         let directory = URL(fileURLWithPath: output).deletingLastPathComponent().path
         let sumsPath = URL(fileURLWithPath: directory).appendingPathComponent("SHA256SUMS").path
-        for path in [output, output + ".bmap", sumsPath] where FileIdentity.same(request.base, path) {
+        for path in [output, output + ".bmap", sumsPath] where !remote && FileIdentity.same(request.base, path) {
             throw ImagePatchError.outputIsBase(path)
         }
         let image = AtomicOutput(destination: output)
@@ -138,6 +148,7 @@ public struct ImagePatcher {
             throw blame(error)
         }
         report.imageSize = extraction.size
+        report.baseSHA256 = extraction.sha256
         progress.endPhase()
         return report
     }
@@ -178,8 +189,8 @@ public struct ImagePatcher {
         progress.finish()
         return Report(imageSize: imageSize, mappedBytes: report.mappedBytes, arch: report.arch,
                       bootKind: report.bootKind, partitions: report.partitions,
-                      overlayEntries: report.overlayEntries, warnings: report.warnings, outputs: outputs,
-                      phaseSeconds: progress.seconds)
+                      overlayEntries: report.overlayEntries, warnings: report.warnings,
+                      baseSHA256: report.baseSHA256, outputs: outputs, phaseSeconds: progress.seconds)
     }
 
     static func size(of path: String) -> UInt64? {

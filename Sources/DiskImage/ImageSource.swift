@@ -1,4 +1,5 @@
 import Archives
+import Artifacts
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,24 +7,8 @@ import Glibc
 /// A base image as the user gives it: a raw `.img`, compressed (`.xz`, `.gz`, `.zst`, `.bz2`)
 /// or a `.zip` holding one image. The kind is told by the file's first bytes, not its name.
 public enum ImageSource {
-    public enum Kind: String, Sendable { case raw, compressed, zip }
-
-    /// Magic numbers of the containers libarchive reads for us.
-    static func kind(ofHeader header: [UInt8]) -> Kind {
-        let magics: [(Kind, [UInt8])] = [
-            (.zip, [0x50, 0x4b, 0x03, 0x04]),
-            (.compressed, xzMagic),                               // xz
-            (.compressed, [0x1f, 0x8b]),                          // gzip
-            (.compressed, [0x28, 0xb5, 0x2f, 0xfd]),              // zstd
-            (.compressed, [0x42, 0x5a, 0x68]),                    // bzip2
-        ]
-        return magics.first { header.starts(with: $0.1) }?.0 ?? .raw
-    }
-
     /// True when `header` (the file's first bytes) starts a compressed stream or a zip.
-    public static func isCompressed(header: [UInt8]) -> Bool { kind(ofHeader: header) != .raw }
-
-    static let xzMagic: [UInt8] = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]
+    public static func isCompressed(header: [UInt8]) -> Bool { Container(header: header) != .raw }
 
     /// What `extract` wrote: the image size, and which bytes of the image the base holds as data.
     public struct Extraction: Sendable {
@@ -34,6 +19,8 @@ public enum ImageSource {
         /// file system describes are mapped from these, never by scanning for zeros: a zeroed
         /// FAT sector or GPT entry must still reach a card full of old data.
         public var sourceData: [ByteRange]
+        /// The sha256 of the base as downloaded (a URL), or as read when it was pinned.
+        public var sha256: String?
     }
 
     /// Writes the raw image held by `base` into `destination` (created, sparse: runs of zero
@@ -44,49 +31,129 @@ public enum ImageSource {
     public static func extract(base: String, to destination: String,
                                progress: @escaping (UInt64) -> Void = { _ in }) throws -> Extraction {
         let source = PeekingSource(try FileByteSource(path: base)) { _, consumed in progress(consumed) }
-        let header = try source.peek(8)
+        let header = try source.peek(Container.headerLength)
+        return try extract(source, header: header, named: base, file: base, to: destination, progress: progress)
+    }
+
+    /// Writes the raw image held by `location` (a path, or an http(s) URL downloaded as it is
+    /// decoded; a zip URL is saved beside `destination` first, since a zip's index sits at its
+    /// end) into `destination`. `sha256`, when given, pins the base: a different digest fails
+    /// after the extraction, before anything is published. The extraction carries the download's
+    /// digest.
+    public static func extract(location: Location, sha256 pin: String?, to destination: String,
+                               timeout: Int = HTTPByteSource.defaultTimeout,
+                               progress: @escaping (UInt64) -> Void = { _ in }) throws -> Extraction {
+        guard case .url(let url) = location else {
+            var extraction = try extract(base: location.description, to: destination, progress: progress)
+            if let pin {
+                let digest = try Checksums.sha256(ofFile: location.description)
+                guard digest == pin.lowercased() else {
+                    throw DownloadError.checksum(location.description, expected: pin.lowercased(), actual: digest)
+                }
+                extraction.sha256 = digest
+            }
+            return extraction
+        }
+        let download = try Download(url: url, timeout: timeout)
+        let source = PeekingSource(download) { _, consumed in progress(consumed) }
+        var extraction: Extraction
+        let header = try source.peek(Container.headerLength)
+        if Container(header: header) == .zip {
+            let spool = destination + ".zip"
+            defer { unlink(spool) }
+            try save(source, to: spool)
+            extraction = try extract(base: spool, to: destination)
+        } else {
+            extraction = try extract(source, header: header, named: url.absoluteString, file: nil, to: destination, progress: progress)
+        }
+        let digest = try download.finish()
+        if let pin, digest != pin.lowercased() {
+            throw DownloadError.checksum(url.absoluteString, expected: pin.lowercased(), actual: digest)
+        }
+        extraction.sha256 = digest
+        return extraction
+    }
+
+    /// Copies a stream into a new file at `path`.
+    private static func save(_ source: ByteSource, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw ImageSourceError.write(path, String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var writer = SparseWriter(fd: fd, path: path, keepsZeros: true)
+        let size = try source.forEachChunk(bufferSize: 1 << 20) { bytes, offset in try writer.write(bytes, at: offset) }
+        writer.extend(to: size)
+        try writer.finish()
+    }
+
+    /// Extracts from `source`, whose first bytes `header` were peeked (peek once: a second peek
+    /// reads further); `file` is the path when the base is a local file (a raw regular file is
+    /// copied by its data extents, a zip read twice).
+    private static func extract(_ source: PeekingSource, header: [UInt8], named base: String, file: String?,
+                                to destination: String, progress: (UInt64) -> Void) throws -> Extraction {
         let out = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard out >= 0 else { throw ImageSourceError.write(destination, String(cString: strerror(errno))) }
         defer { close(out) }
         var writer = SparseWriter(fd: out, path: destination)
         var rawExtents: [ByteRange]?
-        switch kind(ofHeader: header) {
-        case .raw where isRegularFile(base):
+        switch Container(header: header) {
+        case .raw where file.map(isRegularFile) == true:
             rawExtents = try copyRaw(base: base, to: &writer, progress: progress)
+        case .zip:
+            guard let file else { throw ArtifactError.nestedZip(base) }
+            // The one zip member policy (Artifacts): one image member, streamed out of the zip
+            // and sniffed again (pi.img.xz inside pi-image.zip is decoded as it streams).
+            let zip = try ArtifactZip(path: file)
+            let member = PeekingSource(try zip.openImage())
+            let memberHeader = try member.peek(Container.headerLength)
+            let container = Container(header: memberHeader)
+            guard container != .zip else { throw ArtifactError.nestedZip(member.name) }
+            try decode(member, container: container, name: base, to: &writer)
+        case let container:
+            // A compressed file, or a raw pipe, FIFO or device: no holes to ask about, no second
+            // open (a pipe's bytes are gone once read), so the bytes already peeked are streamed
+            // with the rest.
+            try decode(source, container: container, name: base, to: &writer)
+        }
+        try writer.finish()
+        guard writer.size > 0 else { throw ImageSourceError.empty(base) }
+        return Extraction(size: writer.size, sourceData: rawExtents ?? [ByteRange(offset: 0, length: writer.size)], sha256: nil)
+    }
+
+    /// Writes the image a stream holds (raw, or compressed as `container` says) into `writer`.
+    /// An `.xz` stream is decoded on every core (XZStreamReader), the other kinds through
+    /// libarchive. Failures name `name` (the base).
+    private static func decode(_ source: PeekingSource, container: Container, name: String,
+                               to writer: inout SparseWriter) throws {
+        switch container {
         case .raw:
-            // A pipe, a FIFO or a device: no holes to ask about, no second open (a pipe's bytes
-            // are gone once read), so the bytes already peeked are streamed with the rest.
             do {
                 let size = try source.forEachChunk(bufferSize: 1 << 20) { bytes, offset in
                     try writer.write(bytes, at: offset)
                 }
                 writer.extend(to: size)
             } catch let error as ArchiveError {
-                throw ImageSourceError.read(base, "\(error)")
+                throw ImageSourceError.read(name, "\(error)")
             }
-        case .compressed where header.starts(with: xzMagic):
+        case .xz:
             do {
                 let size = try XZStreamReader(source: source).forEachChunk { bytes, offset in
                     try writer.write(bytes, at: offset)
                 }
                 writer.extend(to: size)
             } catch let error as ArchiveError {
-                throw ImageSourceError.corrupt(base, "\(error)")
+                throw ImageSourceError.corrupt(name, "\(error)")
             }
-        case .compressed:
+        case .gzip, .zstd, .bzip2:
             do {
                 let reader = try ArchiveReader(source: source, zip: false)
-                guard try reader.nextMember() != nil else { throw ImageSourceError.empty(base) }
+                guard try reader.nextMember() != nil else { throw ImageSourceError.empty(name) }
                 try reader.readData { bytes, offset in try writer.write(bytes, at: UInt64(offset)) }
             } catch let error as ArchiveError {
-                throw ImageSourceError.corrupt(base, "\(error)")
+                throw ImageSourceError.corrupt(name, "\(error)")
             }
         case .zip:
-            try extractZip(base: base, source: source, writer: &writer)
+            throw ArtifactError.nestedZip(name)
         }
-        try writer.finish()
-        guard writer.size > 0 else { throw ImageSourceError.empty(base) }
-        return Extraction(size: writer.size, sourceData: rawExtents ?? [ByteRange(offset: 0, length: writer.size)])
     }
 
     /// True for a regular file (after symlinks), the only kind whose holes can be asked for.
@@ -147,21 +214,6 @@ public enum ImageSource {
         }
         writer.extend(to: UInt64(size))
         return extents
-    }
-
-    private static func extractZip(base: String, source: ByteSource, writer: inout SparseWriter) throws {
-        let reader = try ArchiveReader(source: source, zip: true)
-        var found: String?
-        while let member = try reader.nextMember() {
-            guard member.name.lowercased().hasSuffix(".img") else {
-                try reader.skipData()
-                continue
-            }
-            if let found { throw ImageSourceError.severalImages(base, found, member.name) }
-            found = member.name
-            try reader.readData { bytes, offset in try writer.write(bytes, at: UInt64(offset)) }
-        }
-        guard found != nil else { throw ImageSourceError.noImageInZip(base) }
     }
 }
 
@@ -243,8 +295,6 @@ public enum ImageSourceError: Error, Equatable, CustomStringConvertible {
     case write(String, String)
     case read(String, String)
     case empty(String)
-    case severalImages(String, String, String)
-    case noImageInZip(String)
     case corrupt(String, String)
 
     public var description: String {
@@ -252,8 +302,6 @@ public enum ImageSourceError: Error, Equatable, CustomStringConvertible {
         case let .write(path, reason): "\(path): cannot write: \(reason)"
         case let .read(path, reason): "\(path): cannot read: \(reason)"
         case let .empty(path): "\(path): holds no image data"
-        case let .severalImages(path, a, b): "\(path): the zip holds more than one image (\(a), \(b)); unpack the one you want"
-        case let .noImageInZip(path): "\(path): the zip holds no .img file"
         case let .corrupt(path, reason): "\(path): the compressed image is truncated or corrupt (\(reason.replacingOccurrences(of: path + ": ", with: "")))"
         }
     }

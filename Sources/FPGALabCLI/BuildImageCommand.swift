@@ -1,4 +1,5 @@
 import ArgumentParser
+import Artifacts
 import DiskImage
 import Foundation
 import Overlay
@@ -9,8 +10,10 @@ struct BuildImageCommand: ParsableCommand {
         commandName: "build-image",
         abstract: "Patch a Raspberry Pi OS image with the lab's overlay; write it with a .bmap and SHA256SUMS.",
         discussion: """
-        BASE may be .img, .img.xz, .img.gz, .img.zst, .img.bz2 or a .zip holding one image; it is \
-        streamed, never modified. OUT is a sparse .img, or compressed by its suffix (.xz, .gz, .zst, \
+        BASE may be .img, .img.xz, .img.gz, .img.zst, .img.bz2 or a .zip holding one image (told by \
+        its first bytes, not its name), as a path or an http(s) URL; it is streamed, never \
+        modified. A URL is decoded as it downloads (a zip URL is saved to a temporary first), a \
+        cut download resumed where it stopped, and its sha256 printed; --base-sha256 pins it. OUT is a sparse .img, or compressed by its suffix (.xz, .gz, .zst, \
         .bz2). OUT.bmap (of the raw image) and SHA256SUMS are written beside OUT. Nothing needs root, \
         a loop device or a mount. With SOURCE_DATE_EPOCH set, the same inputs give the same bytes.
         """
@@ -19,8 +22,14 @@ struct BuildImageCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The lab config. Repeat --config/--output pairs to make several images from one base, which is then read and decompressed once.", valueName: "lab.yaml"))
     var config: [String]
 
-    @Option(name: .long, help: ArgumentHelp("The stock image to start from.", valueName: "image"))
+    @Option(name: .long, help: ArgumentHelp("The stock image to start from: a path or an http(s) URL.", valueName: "image"))
     var base: String
+
+    @Option(name: .long, help: ArgumentHelp("The sha256 BASE must have; anything else fails before an output is written.", valueName: "hex"))
+    var baseSha256: String?
+
+    @Option(name: .long, help: ArgumentHelp("Give up downloading BASE when no byte has arrived for this many seconds.", valueName: "seconds"))
+    var timeout = HTTPByteSource.defaultTimeout
 
     @Option(name: .long, help: ArgumentHelp("The image to write (.img, .img.xz, ...), one per --config; missing parent directories are created.", valueName: "out.img"))
     var output: [String]
@@ -38,6 +47,10 @@ struct BuildImageCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
+        if let baseSha256, baseSha256.count != 64 || !baseSha256.allSatisfy(\.isHexDigit) {
+            throw ValidationError("--base-sha256 \(baseSha256): expected 64 hex digits.")
+        }
+        if timeout < 1 { throw ValidationError("--timeout \(timeout): expected a whole number of seconds, at least 1.") }
         guard !config.isEmpty else { throw ValidationError("Missing expected argument '--config <lab.yaml>'") }
         guard !output.isEmpty else { throw ValidationError("Missing expected argument '--output <out.img>'") }
         guard config.count == output.count else {
@@ -57,8 +70,11 @@ struct BuildImageCommand: ParsableCommand {
             let binderDirectory = binderDir ?? defaultBinderDirectory()
             let epoch = try sourceDateEpoch()
             let requests = zip(files, output).map { file, output in
-                ImagePatcher.Request(base: base, output: output, lab: file, store: store, binderDirectory: binderDirectory,
-                                     binderExecutable: binder, epoch: epoch)
+                var request = ImagePatcher.Request(base: base, output: output, lab: file, store: store, binderDirectory: binderDirectory,
+                                                   binderExecutable: binder, epoch: epoch)
+                request.baseSHA256 = baseSha256
+                request.timeout = timeout
+                return request
             }
             let reports = try ImageBatch(requests, progress: TerminalProgress()).run()
             for report in reports {
@@ -68,6 +84,7 @@ struct BuildImageCommand: ParsableCommand {
                 let summaries = zip(output, reports).map { Self.summary(output: $0, $1) }
                 Console.output(try Self.encode(summaries.count == 1 ? AnyEncodable(summaries[0]) : AnyEncodable(summaries)))
             } else {
+                if let digest = reports.first?.baseSHA256 { Console.output("\(base): base sha256 \(digest)") }
                 for (output, report) in zip(output, reports) {
                     Console.output("\(output): \(report.arch.debianName) image, \(TerminalProgress.mib(report.imageSize)), \(TerminalProgress.mib(report.mappedBytes)) mapped, bootfs \(report.bootKind), \(report.overlayEntries) overlay entries")
                     for (path, sum) in report.outputs { Console.output("\(sum)  \(path)") }
@@ -101,6 +118,8 @@ struct BuildImageCommand: ParsableCommand {
         struct Output: Encodable { var path: String; var sha256: String }
         struct Part: Encodable { var index: Int; var offset: UInt64; var length: UInt64; var partuuid: String }
         var output: String
+        /// The base's sha256 when it was downloaded or pinned.
+        var baseSha256: String?
         var arch: String
         var imageSize: UInt64
         var mappedBytes: UInt64
@@ -114,7 +133,7 @@ struct BuildImageCommand: ParsableCommand {
 
     private static func summary(output: String, _ report: ImagePatcher.Report) -> Summary {
         Summary(
-            output: output, arch: report.arch.debianName, imageSize: report.imageSize, mappedBytes: report.mappedBytes,
+            output: output, baseSha256: report.baseSHA256, arch: report.arch.debianName, imageSize: report.imageSize, mappedBytes: report.mappedBytes,
             bootfs: "\(report.bootKind)",
             partitions: report.partitions.map { .init(index: $0.index, offset: $0.range.offset, length: $0.range.length, partuuid: $0.partUUID) },
             overlayEntries: report.overlayEntries, warnings: report.warnings,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Artifacts
 import DiskImage
 import Foundation
 import LabConfig
@@ -8,17 +9,30 @@ struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Show an image's partitions, filesystems, config.txt as each board sees it, and its fpga-lab manifest.",
-        discussion: "IMAGE may be raw or compressed (.xz, .gz, .zst, .bz2, .zip); a compressed one is unpacked to a temporary file first. The image is never modified."
+        discussion: "IMAGE may be raw, compressed (.xz, .gz, .zst, .bz2) or a zip artifact holding one image (told by its first bytes), as a path or an http(s) URL; a compressed or downloaded one is unpacked to a temporary file first (a URL's sha256 is printed). The image is never modified."
     )
 
-    @Argument(help: ArgumentHelp("The image to inspect.", valueName: "image"))
+    @Argument(help: ArgumentHelp("The image to inspect: a path or an http(s) URL.", valueName: "image"))
     var image: String
+
+    @Option(name: .long, help: ArgumentHelp("Give up a download when no byte has arrived for this many seconds.", valueName: "seconds"))
+    var timeout = HTTPByteSource.defaultTimeout
 
     func run() throws {
         do {
             var path = image
             var temporary: String?
             defer { if let temporary { unlink(temporary) } }
+            var downloadDigest: String?
+            if case .url = Location(image) {
+                let scratch = NSTemporaryDirectory() + "fpga-lab-inspect-\(getpid()).img"
+                temporary = scratch
+                downloadDigest = try ImageSource.extract(location: Location(image), sha256: nil, to: scratch, timeout: timeout).sha256
+                var lines = [try report(ImageInspection(path: scratch))]
+                if let downloadDigest { lines.insert("\(image): downloaded, sha256 \(downloadDigest)", at: 0) }
+                Console.output(lines.joined(separator: "\n"))
+                return
+            }
             var info = stat()
             guard stat(image, &info) == 0 else { throw InspectError.unreadable(image, errno) }
             if info.st_mode & S_IFMT == S_IFDIR { throw InspectError.directory(image) }

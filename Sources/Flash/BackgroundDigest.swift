@@ -72,7 +72,7 @@ final class BackgroundDigest: @unchecked Sendable {
     /// The digest of everything given to `update` since the last `cut`; no update may follow.
     func hex() -> String {
         end()
-        return Checksums.hex(hash.finalize())
+        return Hex.encode(hash.finalize())
     }
 
     /// Ends a segment: what `update` got since the previous cut is hashed into its own digest.
@@ -138,7 +138,7 @@ final class BackgroundDigest: @unchecked Sendable {
                 finished.signal()
                 return
             case .cut:
-                let digest = Checksums.hex(hash.finalize())
+                let digest = Hex.encode(hash.finalize())
                 hash = SHA256()
                 condition.withLock { segments.append(digest) }
             case .bytes(let slot, let count):

@@ -10,7 +10,7 @@ struct StreamDigest {
         count += UInt64(bytes.count)
     }
 
-    func hex() -> String { Checksums.hex(hash.finalize()) }
+    func hex() -> String { Hex.encode(hash.finalize()) }
 }
 
 /// The `SHA256SUMS` found with an image (parsed by `SHA256Sums`, the codec build-image writes
@@ -33,13 +33,8 @@ public struct Checksums: Equatable, Sendable {
     @discardableResult
     public func check(_ name: String, bytes: [UInt8]) throws -> Bool {
         guard let expected = digest(for: name) else { return false }
-        let actual = Self.hex(SHA256.hash(data: bytes))
+        let actual = Hex.encode(SHA256.hash(data: bytes))
         guard actual == expected else { throw FlashError.fileChecksum(name, expected: expected, actual: actual) }
         return true
-    }
-
-    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        let digits = Array("0123456789abcdef")
-        return String(digest.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
     }
 }

@@ -6,14 +6,6 @@ import Glibc
 public enum FlashError: Error, Equatable, CustomStringConvertible {
     /// A system call on `path` failed.
     case io(String, String, Int32)
-    /// An HTTP request answered with a status other than 200.
-    case httpStatus(String, Int)
-    /// The transfer itself failed (connection refused, reset, ...).
-    case transfer(String, String)
-    /// Nothing arrived for `seconds`, after `received` bytes of `total` (nil: not told).
-    case timedOut(String, seconds: Int, received: Int64, total: Int64?)
-    /// The server encoded the reply (Content-Encoding) in a way that is not decoded here.
-    case contentEncoding(String, String)
     /// A range's sha256 from the bmap differs from the bytes streamed.
     case rangeChecksum(first: UInt64, last: UInt64, expected: String, actual: String)
     /// A file's sha256 differs from its line in SHA256SUMS.
@@ -34,16 +26,6 @@ public enum FlashError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .io(path, what, code): "\(path): cannot \(what): \(String(cString: strerror(code)))"
-        case let .httpStatus(url, status): "\(url): HTTP status \(status)"
-        case let .transfer(url, reason): "\(url): download failed: \(reason)"
-        case let .timedOut(url, seconds, received, total):
-            "\(url): download timed out: "
-                + (received == 0 && total == nil ? "no reply for \(seconds) s"
-                    : "nothing received for \(seconds) s, after \(received) of \(total.map { "\($0)" } ?? "an unknown number of") bytes")
-                + " (a slow server may need a longer --timeout)"
-        case let .contentEncoding(url, encoding):
-            "\(url): the server sent it with Content-Encoding: \(encoding) although identity was asked for; "
-                + "only gzip and deflate are decoded: fetch the file another way or fix the server"
         case let .rangeChecksum(first, last, expected, actual):
             "blocks \(first)-\(last): sha256 \(actual) but the bmap says \(expected): the download is corrupted or the bmap belongs to another image"
         case let .fileChecksum(name, expected, actual):

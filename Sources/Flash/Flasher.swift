@@ -1,3 +1,4 @@
+import Artifacts
 import Archives
 import DiskImage
 import Foundation
@@ -120,8 +121,8 @@ public struct Flasher {
         switch plan.source.input {
         case .stream(let source, let container):
             outcome = try ImageStream.stream(source, container: container, hashFile: !throughBmap, into: sink)
-        case .zip(let path, let member):
-            outcome = try ImageStream.stream(zip: path, member: member, hashFile: !throughBmap, into: sink)
+        case .zip(let zip):
+            outcome = try ImageStream.stream(zip: zip, hashFile: !throughBmap, into: sink)
         }
         try copier.finish()
         progress.end()

@@ -1,4 +1,5 @@
 import Archives
+import Artifacts
 import Foundation
 
 /// The bytes of a raw image, streamed out of whatever holds it, with the SHA-256 of the file
@@ -7,26 +8,9 @@ import Foundation
 /// ```
 /// raw .img ───────────────────────────────────────────────► chunks
 /// .xz/.gz/.zst/.bz2 ──► libarchive filter ────────────────► chunks
-/// .zip ──► member pi.img ─────────────────────────────────► chunks
-/// .zip ──► member pi.img.xz ──► BytePipe ──► filter (thread) ► chunks
+/// .zip ──► ArtifactZip image member (thread, BytePipe) ──► sniffed again ──► chunks
 /// ```
 enum ImageStream {
-    enum Container: Equatable {
-        case raw, compressed, zip
-
-        /// Told by magic numbers, never by name.
-        init(header: [UInt8]) {
-            let magics: [(Container, [UInt8])] = [
-                (.zip, [0x50, 0x4b, 0x03, 0x04]),
-                (.compressed, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]),  // xz
-                (.compressed, [0x1f, 0x8b]),                          // gzip
-                (.compressed, [0x28, 0xb5, 0x2f, 0xfd]),              // zstd
-                (.compressed, [0x42, 0x5a, 0x68]),                    // bzip2
-            ]
-            self = magics.first { header.starts(with: $0.1) }?.0 ?? .raw
-        }
-    }
-
     /// What the stream produced: the image length and the digest of the checked file (nil when
     /// the stream was told not to hash it).
     struct Outcome {
@@ -44,54 +28,22 @@ enum ImageStream {
         switch container {
         case .raw:
             length = try copyRaw(source, into: sink)
-        case .compressed:
+        case .xz, .gzip, .zstd, .bzip2:
             length = try decompress(source, into: sink)
         case .zip:
-            throw FlashError.zip(source.name, "a zip must be read from a file")
+            throw ArtifactError.nestedZip(source.name)
         }
         guard hashFile else { return Outcome(imageLength: length, fileDigest: nil) }
         try source.drain()
         return Outcome(imageLength: length, fileDigest: source.digest.hex())
     }
 
-    /// Streams the member `member` of the zip at `path`, decompressing it when it is compressed.
-    static func stream(zip path: String, member: String, hashFile: Bool = true, into sink: Sink) throws -> Outcome {
-        let reader = try ArchiveReader(source: FileByteSource(path: path), zip: true)
-        while let entry = try reader.nextMember() {
-            guard entry.name == member else {
-                try reader.skipData()
-                continue
-            }
-            if Compression.forPath(member) == .none {
-                var digest = StreamDigest()
-                let length = try reader.readData { bytes, offset in
-                    if hashFile { digest.update(bytes) }
-                    try sink(bytes, UInt64(offset))
-                }
-                return Outcome(imageLength: UInt64(length), fileDigest: hashFile ? digest.hex() : nil)
-            }
-            return try streamCompressedMember(reader, name: "\(path):\(member)", hashFile: hashFile, into: sink)
-        }
-        throw FlashError.zip(path, "the member \(member) is missing")
-    }
-
-    /// Decodes the zip member on a thread into a pipe that the decompressor reads here.
-    private static func streamCompressedMember(_ reader: ArchiveReader, name: String, hashFile: Bool,
-                                               into sink: Sink) throws -> Outcome {
-        let pipe = BytePipe(name: name, highWater: 8 << 20, lowWater: 2 << 20)
-        let producer = MemberProducer(reader: reader, pipe: pipe)
-        let thread = Thread { producer.run() }
-        thread.start()
-        defer {
-            pipe.cancel()
-            producer.done.wait()
-        }
-        let source = HashingSource(pipe)
-        source.hashing = hashFile
-        let length = try decompress(source, into: sink)
-        guard hashFile else { return Outcome(imageLength: length, fileDigest: nil) }
-        try source.drain()
-        return Outcome(imageLength: length, fileDigest: source.digest.hex())
+    /// Streams the image member of a zip artifact, decompressing it when its bytes are a
+    /// compressed stream; the digest is the member's own (as SHA256SUMS lists it).
+    static func stream(zip: ArtifactZip, hashFile: Bool = true, into sink: Sink) throws -> Outcome {
+        let source = HashingSource(try zip.openImage())
+        let container = Container(header: try source.peek(Container.headerLength))
+        return try stream(source, container: container, hashFile: hashFile, into: sink)
     }
 
     private static func copyRaw(_ source: ByteSource, into sink: Sink) throws -> UInt64 {
@@ -115,27 +67,5 @@ enum ImageStream {
         let reader = try ArchiveReader(source: source, zip: false, blockSize: 1 << 20)
         guard try reader.nextMember() != nil else { return 0 }
         return UInt64(try reader.readData { bytes, offset in try sink(bytes, UInt64(offset)) })
-    }
-}
-
-/// Runs a zip member's decoding on its own thread, writing into a pipe.
-private final class MemberProducer: @unchecked Sendable {
-    let reader: ArchiveReader
-    let pipe: BytePipe
-    let done = DispatchSemaphore(value: 0)
-
-    init(reader: ArchiveReader, pipe: BytePipe) {
-        self.reader = reader
-        self.pipe = pipe
-    }
-
-    func run() {
-        defer { done.signal() }
-        do {
-            try reader.readData { bytes, _ in try pipe.write(bytes) }
-            pipe.finish()
-        } catch {
-            pipe.finish(error: error)
-        }
     }
 }

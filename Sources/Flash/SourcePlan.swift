@@ -1,4 +1,5 @@
 import Archives
+import Artifacts
 import DiskImage
 import Foundation
 
@@ -10,8 +11,8 @@ import Foundation
 /// twice: first its small members (bmap, SHA256SUMS), then the image member streamed.
 public final class SourcePlan {
     enum Input {
-        case stream(HashingSource, ImageStream.Container)
-        case zip(path: String, member: String)
+        case stream(HashingSource, Container)
+        case zip(ArtifactZip)
     }
 
     /// The SOURCE argument.
@@ -46,8 +47,8 @@ public final class SourcePlan {
     public init(source: Location, bmapOverride: Location?, timeout: Int = HTTPByteSource.defaultTimeout) throws {
         self.source = source
         let opened = HashingSource(try source.open(timeout: timeout))
-        let header = try opened.peek(8)
-        let container = ImageStream.Container(header: header)
+        let header = try opened.peek(Container.headerLength)
+        let container = Container(header: header)
         // A server that encodes although identity was asked for: URLSession decoded the reply.
         // Over a `.gz` that was the file's own compression, so what streams is the image inside.
         var notes: [String] = []
@@ -80,17 +81,15 @@ public final class SourcePlan {
                 path = try Self.spool(opened)
                 spooled = path
             }
-            let scan = try ZipScan(path: path)
-            imageName = scan.image
-            input = .zip(path: path, member: scan.image)
-            sizeHint = Compression.forPath(scan.image) == .none ? scan.imageSize : nil
-            sumsBytes = scan.small["SHA256SUMS"]
-            let imageBase = String(scan.image.split(separator: "/").last ?? "")
-            let bmaps = Self.bmapNames(for: imageBase) + scan.small.keys.filter { $0.hasSuffix(".bmap") }.sorted()
-            for name in bmaps {
-                bmapCandidates.append(("\(source):\(name)", name, { scan.small[name] }))
+            let zip = try ArtifactZip(path: path)
+            imageName = zip.image
+            input = .zip(zip)
+            sizeHint = Compression.forPath(zip.image) == .none ? zip.imageSize : nil
+            sumsBytes = zip.sha256Sums
+            for name in zip.bmapNames {
+                bmapCandidates.append(("\(source):\(name)", name, { zip.companions[name] }))
             }
-            notes.append("\(source): zip artifact, image member \(scan.image)")
+            notes.append("\(source): zip artifact, image member \(zip.image)")
         } else {
             imageName = source.basename
             input = .stream(opened, container)
@@ -158,10 +157,7 @@ public final class SourcePlan {
     }
 
     /// `NAME.bmap`, then NAME without its compression suffix plus `.bmap`.
-    static func bmapNames(for name: String) -> [String] {
-        let stripped = Compression.stripped(name)
-        return stripped == name ? [name + ".bmap"] : [name + ".bmap", stripped + ".bmap"]
-    }
+    static func bmapNames(for name: String) -> [String] { ArtifactZip.bmapNames(for: name) }
 
     /// Streams a downloaded zip into a temporary file (never whole in memory).
     private static func spool(_ source: HashingSource) throws -> String {
@@ -186,35 +182,5 @@ public final class SourcePlan {
             throw error
         }
         return path
-    }
-}
-
-/// The first pass over a zip: its image member and its small members' bytes.
-struct ZipScan {
-    var image: String
-    var imageSize: UInt64?
-    /// `.bmap` members and SHA256SUMS by base name.
-    var small: [String: [UInt8]] = [:]
-
-    init(path: String) throws {
-        let reader = try ArchiveReader(source: FileByteSource(path: path), zip: true)
-        var images: [(String, UInt64?)] = []
-        while let member = try reader.nextMember() {
-            let base = String(member.name.split(separator: "/").last ?? "")
-            let lower = base.lowercased()
-            if base == "SHA256SUMS" || lower.hasSuffix(".bmap"), (member.size ?? 0) < 64 << 20 {
-                var bytes: [UInt8] = []
-                try reader.readData { block, _ in bytes += block }
-                small[base] = bytes
-            } else {
-                if Compression.stripped(lower).hasSuffix(".img") { images.append((member.name, member.size.map(UInt64.init))) }
-                try reader.skipData()
-            }
-        }
-        guard let first = images.first else { throw FlashError.zip(path, "the zip holds no .img (or .img.xz, .img.gz, ...) member") }
-        guard images.count == 1 else {
-            throw FlashError.zip(path, "the zip holds several images (\(images.map(\.0).joined(separator: ", "))); unpack the one you want")
-        }
-        (image, imageSize) = first
     }
 }

@@ -48,7 +48,7 @@ private let fixtureRanges = [
         bytes.replaceSubrange(at, with: Array("> 2-5 <".utf8))
         #expect(throws: BmapError.fileChecksumMismatch(
             expected: "694df661192b80eca9b3ad215e7a0f3b78106da4cf13798e9ca4ab0600c3491d",
-            actual: Bmap.hex(SHA256.hash(data: Self.zeroed(bytes))))) {
+            actual: Hex.encode(SHA256.hash(data: Self.zeroed(bytes))))) {
             try Bmap.parse(bytes)
         }
     }
@@ -102,7 +102,7 @@ private let fixtureRanges = [
             </bmap>
 
             """
-        let digest = Bmap.hex(Insecure.SHA1.hash(data: Array(template.utf8)))
+        let digest = Hex.encode(Insecure.SHA1.hash(data: Array(template.utf8)))
         let text = template.replacingOccurrences(of: String(repeating: "0", count: 40), with: digest)
         let bmap = try Bmap.parse(Array(text.utf8))
         #expect(bmap.version == "1.3")

@@ -17,7 +17,7 @@ import Testing
             piece = piece * 5 + 3
         }
         #expect(digest.count == UInt64(length))
-        #expect(digest.hex() == Checksums.hex(SHA256.hash(data: bytes)))
+        #expect(digest.hex() == Hex.encode(SHA256.hash(data: bytes)))
     }
 
     /// `cut` ends a segment: each gets the digest of its own bytes (an empty one too), whether
@@ -37,7 +37,7 @@ import Testing
             early += digest.segments(from: early.count)
         }
         let all = digest.allSegments(from: 0)
-        #expect(all == pieces.map { Checksums.hex(SHA256.hash(data: $0)) })
+        #expect(all == pieces.map { Hex.encode(SHA256.hash(data: $0)) })
         #expect(early == Array(all.prefix(early.count)))
         #expect(digest.allSegments(from: 4) == Array(all[4...]))
     }

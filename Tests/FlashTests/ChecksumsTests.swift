@@ -36,6 +36,6 @@ import Testing
             bytes[chunk..<min(chunk + 333, bytes.count)].withUnsafeBytes { digest.update($0) }
         }
         #expect(digest.count == 10_000)
-        #expect(digest.hex() == Checksums.hex(SHA256.hash(data: bytes)))
+        #expect(digest.hex() == Hex.encode(SHA256.hash(data: bytes)))
     }
 }

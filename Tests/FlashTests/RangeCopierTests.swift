@@ -16,7 +16,7 @@ import Testing
     }()
 
     static func digest(_ first: Int, _ last: Int) -> String {
-        Checksums.hex(SHA256.hash(data: image[first * 4096..<min((last + 1) * 4096, imageSize)]))
+        Hex.encode(SHA256.hash(data: image[first * 4096..<min((last + 1) * 4096, imageSize)]))
     }
 
     static let bmap = Bmap(imageSize: UInt64(imageSize), ranges: [
@@ -61,7 +61,7 @@ import Testing
         var corrupted = Self.image
         corrupted[5 * 4096 + 3] ^= 1
         #expect(throws: FlashError.rangeChecksum(first: 5, last: 5, expected: Self.digest(5, 5),
-                                                 actual: Checksums.hex(SHA256.hash(data: corrupted[5 * 4096..<6 * 4096])))) {
+                                                 actual: Hex.encode(SHA256.hash(data: corrupted[5 * 4096..<6 * 4096])))) {
             try Self.copy(bmap: Self.bmap, chunk: 1000, image: corrupted)
         }
     }
@@ -102,7 +102,7 @@ import Testing
         defer { unlink(path) }
         let fd = open(path, O_RDWR | O_CREAT, 0o644)
         defer { close(fd) }
-        let zeroBlock = Checksums.hex(SHA256.hash(data: [UInt8](repeating: 0, count: 4096)))
+        let zeroBlock = Hex.encode(SHA256.hash(data: [UInt8](repeating: 0, count: 4096)))
         let bmap = Bmap(imageSize: 2 * 4096, ranges: [.init(first: 0, last: 1, checksum: nil)])
         let copier = RangeCopier(writer: AlignedWriter(fd: fd, path: path), bmap: bmap)
         let ones = [UInt8](repeating: 1, count: 4096)
@@ -110,7 +110,7 @@ import Testing
         try copier.finish()
         #expect(copier.position == 8192)
         #expect(copier.ranges.count == 1)
-        #expect(copier.ranges[0].sha256 == Checksums.hex(SHA256.hash(data: [UInt8](repeating: 0, count: 4096) + ones)))
+        #expect(copier.ranges[0].sha256 == Hex.encode(SHA256.hash(data: [UInt8](repeating: 0, count: 4096) + ones)))
         #expect(zeroBlock != copier.ranges[0].sha256)
     }
 }

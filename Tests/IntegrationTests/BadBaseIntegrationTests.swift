@@ -23,7 +23,7 @@ import Testing
             try Project.check("cp", [base, dir.appendingPathComponent("second.img").path])
             try Project.check("zip", ["-q", "-j", "two.zip", base, "second.img"], in: dir)
             return dir.appendingPathComponent("two.zip").path
-        }, "the zip holds more than one image"),
+        }, "the zip holds several images"),
         ("truncated xz", { dir, base in
             try Project.check("xz", ["-k", "-T1", base])
             let size = try FileManager.default.attributesOfItem(atPath: base + ".xz")[.size] as! Int

@@ -102,6 +102,10 @@ enum FlashFixture {
 ///   `AddEncoding gzip .gz`); the bytes are the file's own.
 /// - `encoding`: every file sent with this Content-Encoding, bytes unchanged.
 /// - `stallAfter`: a body stops after this many bytes and the connection stays open.
+/// - `redirects`: a request for one of these paths is answered 302 to its value (as
+///   downloads.raspberrypi.com answers `/raspios_lite_arm64_latest`).
+/// - `cutAfter`, `cuts`: the first `cuts` bodies are cut (the connection closed) after
+///   `cutAfter` bytes, so a client must resume with a Range request.
 ///
 /// Every request's path and Accept-Encoding header are logged, for `requests()`.
 final class LocalHTTPServer {
@@ -112,6 +116,9 @@ final class LocalHTTPServer {
         var gzFiles = false
         var encoding: String?
         var stallAfter: Int?
+        var redirects: [String: String] = [:]
+        var cutAfter: Int?
+        var cuts = 0
     }
 
     let process = Process()
@@ -120,9 +127,10 @@ final class LocalHTTPServer {
         .appendingPathComponent("fpga-lab-http-\(UUID().uuidString.prefix(8)).log")
 
     static let script = """
-        import functools, gzip, http.server, io, json, os, re, sys, time
+        import functools, gzip, http.server, io, json, os, re, socket, sys, threading, time
         directory, modes, log = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
         stall = modes.get("stallAfter")
+        cut_after, cuts_left, cuts_lock = modes.get("cutAfter"), [modes.get("cuts", 0)], threading.Lock()
 
         def allows_gzip(header):
             for item in header.split(","):
@@ -137,6 +145,13 @@ final class LocalHTTPServer {
                 self.remaining = None
                 with open(log, "a") as out:
                     out.write(json.dumps([self.path, self.headers.get("Accept-Encoding")]) + "\\n")
+                target = modes.get("redirects", {}).get(self.path)
+                if target:
+                    self.send_response(302)
+                    self.send_header("Location", target)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return None
                 path = self.translate_path(self.path)
                 if not os.path.isfile(path):
                     return super().send_head()
@@ -182,11 +197,23 @@ final class LocalHTTPServer {
                 if self.remaining is None:
                     return super().copyfile(source, output)
                 left, sent = self.remaining, 0
+                cut = False
+                if cut_after is not None:
+                    with cuts_lock:
+                        if cuts_left[0] > 0:
+                            cuts_left[0] -= 1
+                            cut = True
                 while left > 0:
+                    if cut and sent >= cut_after:
+                        output.flush()
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                        self.close_connection = True
+                        return
                     if stall is not None and sent >= stall:
                         output.flush()
                         time.sleep(3600)
-                    block = source.read(min(left, 1 << 16, stall - sent if stall is not None else left))
+                    block = source.read(min(left, 1 << 16, stall - sent if stall is not None else left,
+                                            cut_after - sent if cut else left))
                     if not block:
                         break
                     output.write(block)
@@ -208,6 +235,11 @@ final class LocalHTTPServer {
         var json: [String: Any] = ["ranges": modes.ranges, "gzip": modes.gzip, "gzipAlways": modes.gzipAlways, "gzFiles": modes.gzFiles]
         if let encoding = modes.encoding { json["encoding"] = encoding }
         if let stall = modes.stallAfter { json["stallAfter"] = stall }
+        if !modes.redirects.isEmpty { json["redirects"] = modes.redirects }
+        if let cutAfter = modes.cutAfter {
+            json["cutAfter"] = cutAfter
+            json["cuts"] = modes.cuts
+        }
         let arguments = String(decoding: try JSONSerialization.data(withJSONObject: json), as: UTF8.self)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-u", "-c", Self.script, directory.path, arguments, log.path]

@@ -1,3 +1,4 @@
+import Artifacts
 import Flash
 import Foundation
 import Testing

@@ -1,4 +1,4 @@
-@testable import Flash
+@testable import Artifacts
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test func anEncodingNotDecodedIsNamed() {
-        let text = FlashError.contentEncoding(url.absoluteString, "br").description
+        let text = DownloadError.contentEncoding(url.absoluteString, "br").description
         #expect(text.hasPrefix(url.absoluteString + ": "))
         #expect(text.contains("Content-Encoding: br"))
     }

@@ -25,7 +25,7 @@ import FoundationNetworking
 /// of an encoded body cannot be decoded apart, and its decoded bytes are not counted against
 /// the encoded length. Any other Content-Encoding is refused by name.
 ///
-/// A transfer that receives nothing for `timeout` seconds fails with `FlashError.timedOut`
+/// A transfer that receives nothing for `timeout` seconds fails with `DownloadError.timedOut`
 /// (URLSession's request timeout restarts with every block received); other URLSession
 /// failures are put in words (`describe`).
 public final class HTTPByteSource: ByteSource, @unchecked Sendable {
@@ -55,8 +55,10 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
 
     /// Starts the download and waits for the first response's headers; throws on a status
     /// other than 200 or 206 and on a Content-Encoding that is not decoded. `timeout` is in
-    /// whole seconds (URLSession's timer counts whole seconds).
-    public init(url: URL, chunkSize: Int = 8 << 20, timeout: Int = HTTPByteSource.defaultTimeout) throws {
+    /// whole seconds (URLSession's timer counts whole seconds). `start` > 0 resumes a cut
+    /// download at that byte: the server must answer with a range (206) starting there.
+    public init(url: URL, from start: Int64 = 0, chunkSize: Int = 8 << 20,
+                timeout: Int = HTTPByteSource.defaultTimeout) throws {
         self.url = url
         self.chunkSize = Int64(chunkSize)
         self.timeout = max(1, timeout)
@@ -69,8 +71,12 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
         configuration.timeoutIntervalForRequest = TimeInterval(self.timeout)
         session = URLSession(configuration: configuration, delegate: relay, delegateQueue: queue)
 
-        var first = relay.start(session, range: 0..<self.chunkSize, ifRange: nil)
+        var first = relay.start(session, range: start..<(start + self.chunkSize), ifRange: nil)
         var response = first.waitForHeaders()
+        if start > 0, response?.statusCode != 206 || first.encoding != nil {
+            session.invalidateAndCancel()
+            throw DownloadError.transfer(url.absoluteString, "cannot resume at byte \(start): the server answered the range request with status \(response?.statusCode ?? 0)")
+        }
         if let encoding = first.encoding, response?.statusCode == 206, Self.decodedEncodings.contains(encoding) {
             // The relay refused the encoded range; the whole body decodes as one stream.
             first.done.wait()
@@ -80,21 +86,21 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
         if let encoding = first.encoding, let status = response?.statusCode, status == 200 || status == 206 {
             guard status == 200, Self.decodedEncodings.contains(encoding) else {
                 session.invalidateAndCancel()
-                throw FlashError.contentEncoding(url.absoluteString, encoding)
+                throw DownloadError.contentEncoding(url.absoluteString, encoding)
             }
             decodedEncoding = encoding
         }
         switch response?.statusCode {
         case 206:
-            guard let range = response.flatMap(Self.contentRange), range.start == 0 else {
+            guard let range = response.flatMap(Self.contentRange), range.start == start else {
                 session.invalidateAndCancel()
-                throw FlashError.transfer(url.absoluteString, "the server answered a range request without a usable Content-Range")
+                throw DownloadError.transfer(url.absoluteString, "the server answered a range request without a usable Content-Range")
             }
             ranged = true
             expectedLength = range.total
             let etag = response?.value(forHTTPHeaderField: "ETag")
             let producer = Thread { [first, relay, pipe, session, chunkSize = self.chunkSize] in
-                Self.fetchRest(first: first, total: range.total, chunk: chunkSize, etag: etag,
+                Self.fetchRest(first: first, from: start, total: range.total, chunk: chunkSize, etag: etag,
                                relay: relay, pipe: pipe, session: session)
             }
             self.producer = producer
@@ -110,8 +116,8 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
             pipe.finish()
         default:
             session.invalidateAndCancel()
-            if let status = response?.statusCode { throw FlashError.httpStatus(url.absoluteString, status) }
-            throw first.failure ?? FlashError.transfer(url.absoluteString, "no response")
+            if let status = response?.statusCode { throw DownloadError.httpStatus(url.absoluteString, status) }
+            throw first.failure ?? DownloadError.transfer(url.absoluteString, "no response")
         }
     }
 
@@ -132,7 +138,7 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
         let source: HTTPByteSource
         do {
             source = try HTTPByteSource(url: url, timeout: timeout)
-        } catch FlashError.httpStatus(_, 404) {
+        } catch DownloadError.httpStatus(_, 404) {
             return nil
         }
         var bytes: [UInt8] = []
@@ -141,17 +147,17 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
             let count = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
             if count == 0 { return bytes }
             bytes += buffer[..<count]
-            guard bytes.count <= limit else { throw FlashError.transfer(url.absoluteString, "larger than \(limit) bytes") }
+            guard bytes.count <= limit else { throw DownloadError.transfer(url.absoluteString, "larger than \(limit) bytes") }
         }
     }
 
     /// The producer thread: after the first range, one request per chunk, each issued once
     /// the reader has drained the pipe below low water.
-    private static func fetchRest(first: Request, total: Int64, chunk: Int64, etag: String?,
+    private static func fetchRest(first: Request, from offset: Int64, total: Int64, chunk: Int64, etag: String?,
                                   relay: Relay, pipe: BytePipe, session: URLSession) {
         defer { session.finishTasksAndInvalidate() }
         var request = first
-        var start: Int64 = 0
+        var start = offset
         do {
             while true {
                 let length = min(chunk, total - start)
@@ -162,11 +168,11 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
                 request = relay.start(session, range: start..<min(start + chunk, total), ifRange: etag)
                 let response = request.waitForHeaders()
                 if let encoding = request.encoding {
-                    throw FlashError.contentEncoding(relay.url.absoluteString, encoding)
+                    throw DownloadError.contentEncoding(relay.url.absoluteString, encoding)
                 }
                 guard response?.statusCode == 206, let range = response.flatMap(contentRange),
                       range.start == start, range.total == total else {
-                    throw request.failure ?? FlashError.transfer(relay.url.absoluteString,
+                    throw request.failure ?? DownloadError.transfer(relay.url.absoluteString,
                         "the file changed during the download (range request at byte \(start) answered \(response?.statusCode ?? 0))")
                 }
             }
@@ -178,7 +184,7 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
 
     /// A URLSession failure in words: what failed, and after how many bytes of how many when
     /// that matters. URLSession (libcurl underneath) reports NSURLErrorDomain codes.
-    static func describe(_ error: Error, url: URL, timeout: Int, received: Int64, total: Int64?) -> FlashError {
+    static func describe(_ error: Error, url: URL, timeout: Int, received: Int64, total: Int64?) -> DownloadError {
         let name = url.absoluteString
         let error = error as NSError
         let host = url.host ?? name
@@ -248,7 +254,7 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
             if let failure { return failure }
             let expected = expected ?? bodyLength
             if let expected, received != expected {
-                return FlashError.transfer(url.absoluteString, "got \(received) of \(expected) bytes")
+                return DownloadError.transfer(url.absoluteString, "got \(received) of \(expected) bytes")
             }
             return nil
         }

@@ -47,7 +47,8 @@ public enum Location: Equatable, Sendable, CustomStringConvertible {
     public func open(timeout: Int = HTTPByteSource.defaultTimeout) throws -> ByteSource {
         switch self {
         case .file(let path):
-            do { return try FileByteSource(path: path) } catch { throw FlashError.errno(path, "open") }
+            guard access(path, R_OK) == 0 else { throw ArtifactError.unreadable(path, String(cString: strerror(errno))) }
+            return try FileByteSource(path: path)
         case .url(let url):
             return try HTTPByteSource(url: url, timeout: timeout)
         }
@@ -58,33 +59,10 @@ public enum Location: Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .file(let path):
             guard FileManager.default.fileExists(atPath: path) else { return nil }
-            guard let data = FileManager.default.contents(atPath: path) else { throw FlashError.errno(path, "read") }
+            guard let data = FileManager.default.contents(atPath: path) else { throw ArtifactError.unreadable(path, "cannot read") }
             return [UInt8](data)
         case .url(let url):
             return try HTTPByteSource.fetch(url, timeout: timeout)
         }
     }
-}
-
-/// A byte source that hashes (SHA-256) what passes through, and can peek at the first bytes to
-/// tell the container by its magic (both done by Archives' PeekingSource).
-final class HashingSource: ByteSource {
-    private var source: PeekingSource!
-    let digest = BackgroundDigest()
-    /// Set to false before the stream is read when nothing will check the file's digest.
-    var hashing = true
-    var name: String { source.name }
-    /// The source being read (an HTTPByteSource knows the download's length).
-    var inner: ByteSource { source.inner }
-
-    init(_ inner: ByteSource) {
-        source = PeekingSource(inner) { [unowned self] bytes, _ in if hashing { digest.update(bytes) } }
-    }
-
-    func peek(_ count: Int) throws -> [UInt8] { try source.peek(count) }
-
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int { try source.read(into: buffer) }
-
-    /// Reads to the end, so the digest covers the whole file.
-    func drain() throws { try source.drain() }
 }

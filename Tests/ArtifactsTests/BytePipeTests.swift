@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Flash
+@testable import Artifacts
 
 @Suite struct BytePipeTests {
     @Test func deliversBytesInOrderAcrossChunkBoundaries() throws {
@@ -37,10 +37,10 @@ import Testing
     @Test func errorsReachTheReaderAfterTheData() throws {
         let pipe = BytePipe(name: "t")
         try pipe.append([9])
-        pipe.finish(error: FlashError.transfer("u", "reset"))
+        pipe.finish(error: ArtifactError.unreadable("u", "reset"))
         var buffer = [UInt8](repeating: 0, count: 8)
         #expect(try buffer.withUnsafeMutableBytes { try pipe.read(into: $0) } == 1)
-        #expect(throws: FlashError.transfer("u", "reset")) { try buffer.withUnsafeMutableBytes { try pipe.read(into: $0) } }
+        #expect(throws: ArtifactError.unreadable("u", "reset")) { try buffer.withUnsafeMutableBytes { try pipe.read(into: $0) } }
     }
 
     @Test func writerBlocksAtHighWaterUntilRead() throws {
