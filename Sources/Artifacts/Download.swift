@@ -17,15 +17,18 @@ public final class Download: ByteSource {
     public private(set) var resumed = 0
     private let resumes: Int
     private let timeout: Int
+    private let credentials: Credentials
     private var current: HTTPByteSource
     private var hash = SHA256()
 
     /// Starts the download (waits for the first reply's headers).
-    public init(url: URL, timeout: Int = HTTPByteSource.defaultTimeout, resumes: Int = 3) throws {
+    public init(url: URL, timeout: Int = HTTPByteSource.defaultTimeout, resumes: Int = 3,
+                credentials: Credentials = Credentials()) throws {
         self.url = url
         self.timeout = timeout
         self.resumes = resumes
-        current = try HTTPByteSource(url: url, timeout: timeout)
+        self.credentials = credentials
+        current = try HTTPByteSource(url: url, timeout: timeout, credentials: credentials)
         total = current.expectedLength
     }
 
@@ -60,7 +63,7 @@ public final class Download: ByteSource {
             throw DownloadError.gaveUp(name, attempts: resumed + 1, received: received, total: total, last: "\(error)")
         }
         resumed += 1
-        current = try HTTPByteSource(url: url, from: received, timeout: timeout)
+        current = try HTTPByteSource(url: url, from: received, timeout: timeout, credentials: credentials)
         guard current.expectedLength == total else {
             throw DownloadError.transfer(name, "the file changed while it was downloaded (\(total) bytes, then \(current.expectedLength.map { "\($0)" } ?? "an unknown number of"))")
         }

@@ -2,6 +2,9 @@
 public enum DownloadError: Error, Equatable, CustomStringConvertible {
     /// An HTTP request answered with a status other than 200 or 206.
     case httpStatus(String, Int)
+    /// 401, 403 or 404: the URL wants a credential (or another one); `advice` says which to
+    /// set, and never holds a credential's value.
+    case denied(String, Int, advice: String)
     /// The transfer itself failed (connection refused, reset, ...).
     case transfer(String, String)
     /// Nothing arrived for `seconds`, after `received` bytes of `total` (nil: not told).
@@ -16,6 +19,8 @@ public enum DownloadError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .httpStatus(url, status): "\(url): HTTP status \(status)"
+        case let .denied(url, status, advice):
+            "\(url): HTTP status \(status) (\(status == 401 ? "authentication required" : status == 403 ? "forbidden" : "not found, or not visible without a credential")): \(advice)"
         case let .transfer(url, reason): "\(url): download failed: \(reason)"
         case let .timedOut(url, seconds, received, total):
             "\(url): download timed out: "

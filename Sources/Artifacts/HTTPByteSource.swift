@@ -57,13 +57,16 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
     /// other than 200 or 206 and on a Content-Encoding that is not decoded. `timeout` is in
     /// whole seconds (URLSession's timer counts whole seconds). `start` > 0 resumes a cut
     /// download at that byte: the server must answer with a range (206) starting there.
+    ///
+    /// `credentials` authenticate the requests to `url`'s origin; a redirect to another
+    /// origin goes without them (and without the user's `--header` values).
     public init(url: URL, from start: Int64 = 0, chunkSize: Int = 8 << 20,
-                timeout: Int = HTTPByteSource.defaultTimeout) throws {
+                timeout: Int = HTTPByteSource.defaultTimeout, credentials: Credentials = Credentials()) throws {
         self.url = url
         self.chunkSize = Int64(chunkSize)
         self.timeout = max(1, timeout)
         pipe = BytePipe(name: url.absoluteString, highWater: 2 * chunkSize, lowWater: chunkSize)
-        relay = Relay(pipe: pipe, url: url, timeout: self.timeout)
+        relay = Relay(pipe: pipe, url: url, timeout: self.timeout, headers: credentials.headers(for: url))
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = 1
         let configuration = URLSessionConfiguration.ephemeral
@@ -116,7 +119,13 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
             pipe.finish()
         default:
             session.invalidateAndCancel()
-            if let status = response?.statusCode { throw DownloadError.httpStatus(url.absoluteString, status) }
+            if let status = response?.statusCode {
+                if [401, 403, 404].contains(status) {
+                    throw DownloadError.denied(url.absoluteString, status,
+                                               advice: Self.advice(url: url, final: response?.url, credentials: credentials))
+                }
+                throw DownloadError.httpStatus(url.absoluteString, status)
+            }
             throw first.failure ?? DownloadError.transfer(url.absoluteString, "no response")
         }
     }
@@ -134,11 +143,12 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
     }
 
     /// Downloads a small file (a bmap, SHA256SUMS) whole; nil when the server answers 404.
-    public static func fetch(_ url: URL, limit: Int = 64 << 20, timeout: Int = defaultTimeout) throws -> [UInt8]? {
+    public static func fetch(_ url: URL, limit: Int = 64 << 20, timeout: Int = defaultTimeout,
+                             credentials: Credentials = Credentials()) throws -> [UInt8]? {
         let source: HTTPByteSource
         do {
-            source = try HTTPByteSource(url: url, timeout: timeout)
-        } catch DownloadError.httpStatus(_, 404) {
+            source = try HTTPByteSource(url: url, timeout: timeout, credentials: credentials)
+        } catch DownloadError.httpStatus(_, 404), DownloadError.denied(_, 404, _) {
             return nil
         }
         var bytes: [UInt8] = []
@@ -149,6 +159,24 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
             bytes += buffer[..<count]
             guard bytes.count <= limit else { throw DownloadError.transfer(url.absoluteString, "larger than \(limit) bytes") }
         }
+    }
+
+    /// What to set after a 401, 403 or 404 of `url` (answered by `final` after redirects):
+    /// which credential was sent, or which one to set. Names no value, and of a redirect target
+    /// only its origin (its query may be a signature).
+    static func advice(url: URL, final: URL?, credentials: Credentials) -> String {
+        let host = url.host ?? url.absoluteString
+        if let final, let from = Origin(url), let to = Origin(final), from != to {
+            return "the server it redirected to (\(to)) refused the request; credentials are never sent to another origin than the URL's own"
+        }
+        let sources = credentials.sources(for: url)
+        let github = credentials.isGitHubAPI(url)
+        let options = "--header 'Authorization: Bearer …', a ~/.netrc entry (machine \(host) login … password …)"
+            + (github ? " or GITHUB_TOKEN (GH_TOKEN)" : "; GITHUB_TOKEN is sent to the GitHub API only")
+        if sources.isEmpty {
+            return "no credential was sent; if it needs one, set \(options)"
+        }
+        return "the credential sent (\(sources.joined(separator: ", "))) was not accepted; check it, or set \(options)"
     }
 
     /// The producer thread: after the first range, one request per chunk, each issued once
@@ -272,10 +300,17 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
         private var received: Int64 = 0
         private var total: Int64?
 
-        init(pipe: BytePipe, url: URL, timeout: Int) {
+        /// The credential headers for `url`'s origin, and the names any redirect to another
+        /// origin must go without.
+        let headers: [(name: String, value: String)]
+        let origin: Origin?
+
+        init(pipe: BytePipe, url: URL, timeout: Int, headers: [(name: String, value: String)]) {
             self.pipe = pipe
             self.url = url
             self.timeout = timeout
+            self.headers = headers
+            origin = Origin(url)
         }
 
         /// Issues a GET for `range` of the file (the whole file when nil), asking for the
@@ -289,6 +324,7 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
                 urlRequest.setValue("bytes=\(range.lowerBound)-\(range.upperBound - 1)", forHTTPHeaderField: "Range")
             }
             if let ifRange { urlRequest.setValue(ifRange, forHTTPHeaderField: "If-Range") }
+            for (name, value) in headers { urlRequest.addValue(value, forHTTPHeaderField: name) }
             session.dataTask(with: urlRequest).resume()
             return request
         }
@@ -315,6 +351,22 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
             }
             completionHandler(accepted ? .allow : .cancel)
             request?.headers.signal()
+        }
+
+        /// A redirect keeps Range and Accept-Encoding; to another origin (scheme, host, port) it
+        /// drops the credentials: Authorization and every `--header`, as curl does.
+        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+            var request = request
+            if let target = request.url, Origin(target) != origin || origin == nil {
+                let dropped = Set(headers.map { $0.name.lowercased() } + ["authorization", "cookie", "proxy-authorization"])
+                var kept: [String: String] = [:]
+                for (name, value) in request.allHTTPHeaderFields ?? [:] where !dropped.contains(name.lowercased()) {
+                    kept[name] = value
+                }
+                request.allHTTPHeaderFields = kept
+            }
+            completionHandler(request)
         }
 
         func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {

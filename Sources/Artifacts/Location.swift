@@ -44,25 +44,26 @@ public enum Location: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// Opens the file for streaming; a download fails after `timeout` seconds without a byte.
-    public func open(timeout: Int = HTTPByteSource.defaultTimeout) throws -> ByteSource {
+    /// `credentials` go to the URL's origin only (see `Credentials`).
+    public func open(timeout: Int = HTTPByteSource.defaultTimeout, credentials: Credentials = Credentials()) throws -> ByteSource {
         switch self {
         case .file(let path):
             guard access(path, R_OK) == 0 else { throw ArtifactError.unreadable(path, String(cString: strerror(errno))) }
             return try FileByteSource(path: path)
         case .url(let url):
-            return try HTTPByteSource(url: url, timeout: timeout)
+            return try HTTPByteSource(url: url, timeout: timeout, credentials: credentials)
         }
     }
 
     /// The whole content of a small file, or nil when there is none.
-    public func fetch(timeout: Int = HTTPByteSource.defaultTimeout) throws -> [UInt8]? {
+    public func fetch(timeout: Int = HTTPByteSource.defaultTimeout, credentials: Credentials = Credentials()) throws -> [UInt8]? {
         switch self {
         case .file(let path):
             guard FileManager.default.fileExists(atPath: path) else { return nil }
             guard let data = FileManager.default.contents(atPath: path) else { throw ArtifactError.unreadable(path, "cannot read") }
             return [UInt8](data)
         case .url(let url):
-            return try HTTPByteSource.fetch(url, timeout: timeout)
+            return try HTTPByteSource.fetch(url, timeout: timeout, credentials: credentials)
         }
     }
 }

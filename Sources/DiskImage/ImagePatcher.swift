@@ -23,6 +23,8 @@ public struct ImagePatcher {
         public var baseSHA256: String?
         /// Seconds without a byte before a download of the base is abandoned.
         public var timeout = HTTPByteSource.defaultTimeout
+        /// What a download of the base authenticates with (`--header`, ~/.netrc, GITHUB_TOKEN).
+        public var credentials = Credentials()
         public var output: String
         public var lab: LabFile
         public var store: TemplateStore
@@ -85,7 +87,7 @@ public struct ImagePatcher {
             // The cores are free while this runs (compressing OUT comes after), so an .xz base is
             // decoded on all of them; the decoder's buffers are gone before the encoder's start.
             return try ImageSource.extract(location: Location(request.base), sha256: request.baseSHA256, to: destination,
-                                           timeout: request.timeout) { timer.advance(to: $0) }
+                                           timeout: request.timeout, credentials: request.credentials) { timer.advance(to: $0) }
         } catch {
             timer.finish()
             throw blame(error)

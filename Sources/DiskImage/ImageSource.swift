@@ -41,7 +41,7 @@ public enum ImageSource {
     /// after the extraction, before anything is published. The extraction carries the download's
     /// digest.
     public static func extract(location: Location, sha256 pin: String?, to destination: String,
-                               timeout: Int = HTTPByteSource.defaultTimeout,
+                               timeout: Int = HTTPByteSource.defaultTimeout, credentials: Credentials = Credentials(),
                                progress: @escaping (UInt64) -> Void = { _ in }) throws -> Extraction {
         guard case .url(let url) = location else {
             var extraction = try extract(base: location.description, to: destination, progress: progress)
@@ -54,7 +54,7 @@ public enum ImageSource {
             }
             return extraction
         }
-        let download = try Download(url: url, timeout: timeout)
+        let download = try Download(url: url, timeout: timeout, credentials: credentials)
         let source = PeekingSource(download) { _, consumed in progress(consumed) }
         var extraction: Extraction
         let header = try source.peek(Container.headerLength)

@@ -31,6 +31,8 @@ struct BuildImageCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Give up downloading BASE when no byte has arrived for this many seconds.", valueName: "seconds"))
     var timeout = HTTPByteSource.defaultTimeout
 
+    @OptionGroup var auth: DownloadAuthOptions
+
     @Option(name: .long, help: ArgumentHelp("The image to write (.img, .img.xz, ...), one per --config; missing parent directories are created.", valueName: "out.img"))
     var output: [String]
 
@@ -69,11 +71,13 @@ struct BuildImageCommand: ParsableCommand {
             let store = try TemplateStore(templatesDirectory: templates)
             let binderDirectory = binderDir ?? defaultBinderDirectory()
             let epoch = try sourceDateEpoch()
+            let credentials = try auth.credentials(for: base)
             let requests = zip(files, output).map { file, output in
                 var request = ImagePatcher.Request(base: base, output: output, lab: file, store: store, binderDirectory: binderDirectory,
                                                    binderExecutable: binder, epoch: epoch)
                 request.baseSHA256 = baseSha256
                 request.timeout = timeout
+                request.credentials = credentials
                 return request
             }
             let reports = try ImageBatch(requests, progress: TerminalProgress()).run()

@@ -33,6 +33,8 @@ struct FlashCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Give up a download when no byte has arrived for this many seconds.", valueName: "seconds"))
     var timeout = HTTPByteSource.defaultTimeout
 
+    @OptionGroup var auth: DownloadAuthOptions
+
     @Flag(name: .long, help: "Do not read the written ranges back.")
     var noVerify = false
 
@@ -68,6 +70,7 @@ struct FlashCommand: ParsableCommand {
         options.verify = !noVerify
         options.force = force
         options.timeout = timeout
+        options.credentials = try auth.credentials(for: source)
         options.system = SystemView(sysfsRoot: sysfsRoot, mountInfo: mountinfo, swaps: swaps,
                                     rootDevice: rootDevice.flatMap { DeviceNumber($0) } ?? SystemView.deviceOfRoot())
         do {

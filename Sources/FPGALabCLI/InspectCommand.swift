@@ -18,6 +18,8 @@ struct InspectCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Give up a download when no byte has arrived for this many seconds.", valueName: "seconds"))
     var timeout = HTTPByteSource.defaultTimeout
 
+    @OptionGroup var auth: DownloadAuthOptions
+
     func run() throws {
         do {
             var path = image
@@ -27,7 +29,8 @@ struct InspectCommand: ParsableCommand {
             if case .url = Location(image) {
                 let scratch = NSTemporaryDirectory() + "fpga-lab-inspect-\(getpid()).img"
                 temporary = scratch
-                downloadDigest = try ImageSource.extract(location: Location(image), sha256: nil, to: scratch, timeout: timeout).sha256
+                downloadDigest = try ImageSource.extract(location: Location(image), sha256: nil, to: scratch, timeout: timeout,
+                                                        credentials: try auth.credentials(for: image)).sha256
                 var lines = [try report(ImageInspection(path: scratch))]
                 if let downloadDigest { lines.insert("\(image): downloaded, sha256 \(downloadDigest)", at: 0) }
                 Console.output(lines.joined(separator: "\n"))

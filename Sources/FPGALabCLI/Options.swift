@@ -1,4 +1,5 @@
 import ArgumentParser
+import Artifacts
 import Foundation
 import LabConfig
 import Logging
@@ -64,4 +65,31 @@ func readBytes(_ path: String, what: String) throws -> [UInt8] {
         throw CLIError("\(path): cannot read the \(what)")
     }
     return Array(data)
+}
+
+/// `--header 'Name: value'` (repeatable), shared by every verb that downloads: flash,
+/// build-image (--base URL) and inspect (IMAGE URL). With ~/.netrc and GH_TOKEN/GITHUB_TOKEN
+/// it makes the download's `Credentials`; no value is ever printed.
+struct DownloadAuthOptions: ParsableArguments {
+    @Option(name: .customLong("header"), help: ArgumentHelp(
+        "An HTTP header for a download, e.g. 'Authorization: Bearer TOKEN' or 'PRIVATE-TOKEN: TOKEN' (repeatable). Sent to the URL's own origin (scheme, host, port) only, never after a redirect to another one; never printed.",
+        valueName: "'name: value'"))
+    var headers: [String] = []
+
+    func validate() throws {
+        for (index, header) in headers.enumerated() {
+            do {
+                _ = try Credentials.parseHeader(header)
+            } catch let error as CredentialError {
+                throw ValidationError("--header (#\(index + 1)): \(error.description).")
+            }
+        }
+    }
+
+    /// The credentials for a download of `argument` (a URL; a path gets none of the headers).
+    func credentials(for argument: String) throws -> Credentials {
+        let parsed = try headers.map(Credentials.parseHeader)
+        let url: URL? = if case .url(let url) = Location(argument) { url } else { nil }
+        return Credentials(headers: parsed, for: url, environment: ProcessInfo.processInfo.environment)
+    }
 }

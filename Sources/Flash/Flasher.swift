@@ -22,6 +22,8 @@ public struct Flasher {
         public var system = SystemView()
         /// Seconds without a byte received before a download is abandoned.
         public var timeout = HTTPByteSource.defaultTimeout
+        /// What downloads authenticate with (`--header`, ~/.netrc, GITHUB_TOKEN).
+        public var credentials = Credentials()
 
         public init(source: String, target: String, bmap: String? = nil) {
             self.source = source
@@ -81,7 +83,7 @@ public struct Flasher {
     /// Resolves SOURCE and its companions and checks TARGET; writes nothing.
     public func plan() throws -> Plan {
         let source = try SourcePlan(source: Location(options.source), bmapOverride: options.bmap.map { Location($0) },
-                                    timeout: options.timeout)
+                                    timeout: options.timeout, credentials: options.credentials)
         // Before anything is opened for writing: `flash pi.img.xz pi.img.xz` (or the bmap, or
         // SHA256SUMS, by any path) would destroy what it reads.
         if let same = source.localFiles.first(where: { FileIdentity.same(options.target, $0) }) {

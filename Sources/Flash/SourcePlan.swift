@@ -44,9 +44,10 @@ public final class SourcePlan {
     /// Resolves SOURCE; `bmapOverride` is --bmap. Downloads nothing but the small files
     /// (and a zip, which is spooled to a temporary file because its index sits at its end);
     /// each download fails after `timeout` seconds without a byte.
-    public init(source: Location, bmapOverride: Location?, timeout: Int = HTTPByteSource.defaultTimeout) throws {
+    public init(source: Location, bmapOverride: Location?, timeout: Int = HTTPByteSource.defaultTimeout,
+                credentials: Credentials = Credentials()) throws {
         self.source = source
-        let opened = HashingSource(try source.open(timeout: timeout))
+        let opened = HashingSource(try source.open(timeout: timeout, credentials: credentials))
         let header = try opened.peek(Container.headerLength)
         let container = Container(header: header)
         // A server that encodes although identity was asked for: URLSession decoded the reply.
@@ -70,7 +71,7 @@ public final class SourcePlan {
         /// (name for messages, name in SHA256SUMS, reader)
         var bmapCandidates: [(String, String, () throws -> [UInt8]?)] = []
         if let bmapOverride {
-            bmapCandidates.append((bmapOverride.description, bmapOverride.basename, { try bmapOverride.fetch(timeout: timeout) }))
+            bmapCandidates.append((bmapOverride.description, bmapOverride.basename, { try bmapOverride.fetch(timeout: timeout, credentials: credentials) }))
         }
 
         if container == .zip {
@@ -99,12 +100,12 @@ public final class SourcePlan {
                 case .url: sizeHint = (opened.inner as? HTTPByteSource)?.expectedLength.map(UInt64.init)
                 }
             }
-            sumsBytes = try source.sibling("SHA256SUMS").fetch(timeout: timeout)
+            sumsBytes = try source.sibling("SHA256SUMS").fetch(timeout: timeout, credentials: credentials)
             if case .file(let path) = source.sibling("SHA256SUMS") { localFiles.append(path) }
             for name in Self.bmapNames(for: source.basename) {
                 let location = source.sibling(name)
                 if case .file(let path) = location { localFiles.append(path) }
-                bmapCandidates.append((location.description, name, { try location.fetch(timeout: timeout) }))
+                bmapCandidates.append((location.description, name, { try location.fetch(timeout: timeout, credentials: credentials) }))
             }
         }
 

@@ -107,7 +107,13 @@ enum FlashFixture {
 /// - `cutAfter`, `cuts`: the first `cuts` bodies are cut (the connection closed) after
 ///   `cutAfter` bytes, so a client must resume with a Range request.
 ///
-/// Every request's path and Accept-Encoding header are logged, for `requests()`.
+/// - `requireAuthorization`: every request without exactly this Authorization value is
+///   answered 401 (as the GitHub API answers without a token), redirects included.
+/// - `rejectAuthorization`: any request carrying an Authorization header is answered 400 (as
+///   GitHub's blob storage does).
+///
+/// Every request's path, Accept-Encoding and whether it carried Authorization are logged, for
+/// `requests()`.
 final class LocalHTTPServer {
     struct Modes {
         var ranges = false
@@ -119,6 +125,8 @@ final class LocalHTTPServer {
         var redirects: [String: String] = [:]
         var cutAfter: Int?
         var cuts = 0
+        var requireAuthorization: String?
+        var rejectAuthorization = false
     }
 
     let process = Process()
@@ -144,7 +152,19 @@ final class LocalHTTPServer {
             def send_head(self):
                 self.remaining = None
                 with open(log, "a") as out:
-                    out.write(json.dumps([self.path, self.headers.get("Accept-Encoding")]) + "\\n")
+                    out.write(json.dumps([self.path, self.headers.get("Accept-Encoding"),
+                                          self.headers.get("Authorization") is not None]) + "\\n")
+                authorization = self.headers.get("Authorization")
+                if modes.get("rejectAuthorization") and authorization is not None:
+                    self.send_error(400, "Authorization not allowed here")
+                    return None
+                required = modes.get("requireAuthorization")
+                if required is not None and authorization != required:
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Bearer realm="test"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return None
                 target = modes.get("redirects", {}).get(self.path)
                 if target:
                     self.send_response(302)
@@ -236,6 +256,8 @@ final class LocalHTTPServer {
         if let encoding = modes.encoding { json["encoding"] = encoding }
         if let stall = modes.stallAfter { json["stallAfter"] = stall }
         if !modes.redirects.isEmpty { json["redirects"] = modes.redirects }
+        if let required = modes.requireAuthorization { json["requireAuthorization"] = required }
+        if modes.rejectAuthorization { json["rejectAuthorization"] = true }
         if let cutAfter = modes.cutAfter {
             json["cutAfter"] = cutAfter
             json["cuts"] = modes.cuts
@@ -263,11 +285,16 @@ final class LocalHTTPServer {
 
     /// The requests served so far: path and Accept-Encoding (nil when the header was absent).
     func requests() -> [(path: String, acceptEncoding: String?)] {
+        authorizedRequests().map { ($0.path, $0.acceptEncoding) }
+    }
+
+    /// The requests served so far, with whether each carried an Authorization header.
+    func authorizedRequests() -> [(path: String, acceptEncoding: String?, authorization: Bool)] {
         guard let text = try? String(contentsOf: log, encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap { line in
             guard let pair = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [Any],
-                  pair.count == 2, let path = pair[0] as? String else { return nil }
-            return (path, pair[1] as? String)
+                  pair.count >= 2, let path = pair[0] as? String else { return nil }
+            return (path, pair[1] as? String, pair.count > 2 && (pair[2] as? Bool) == true)
         }
     }
 
