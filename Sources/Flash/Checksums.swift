@@ -1,18 +1,5 @@
 import Digests
 
-/// SHA-256 of a stream with its length, as hex.
-struct StreamDigest {
-    private var hash = SHA256()
-    private(set) var count: UInt64 = 0
-
-    mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        hash.update(bufferPointer: bytes)
-        count += UInt64(bytes.count)
-    }
-
-    func hex() -> String { Hex.encode(hash.finalize()) }
-}
-
 /// The `SHA256SUMS` found with an image (parsed by `SHA256Sums`, the codec build-image writes
 /// with), and the checks flash makes against it.
 public struct Checksums: Equatable, Sendable {

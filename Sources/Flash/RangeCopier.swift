@@ -12,9 +12,9 @@ public struct WrittenRange: Equatable, Sendable {
 /// - with a bmap, exactly the mapped ranges, each hashed as it passes (on a thread of its own,
 ///   `BackgroundDigest`, while this one reads and writes) and compared with the bmap's checksum
 ///   as soon as its hash is done: at most the digest's 16 MiB of slots after its last byte;
-/// - without one, every block, zero or not, in runs of `runBlocks` (64 MiB) hashed as they pass:
-///   a card holds old data, so a zero block of the image must be written as zeros (what
-///   `bmaptool copy --nobmap` and every imager do).
+/// - without one, every block, zero or not, in runs of `runBlocks` (64 MiB), each hashed on the
+///   same background thread as it passes: a card holds old data, so a zero block of the image
+///   must be written as zeros (what `bmaptool copy --nobmap` and every imager do).
 ///
 /// ```
 /// with a bmap:     |....####....######..|     # = mapped blocks
@@ -29,21 +29,18 @@ final class RangeCopier {
     private(set) var position: UInt64 = 0
     private(set) var ranges: [WrittenRange] = []
 
-    // With a bmap: the range being received, the digests of the ranges (one segment each), and
-    // how many of them were checked.
+    // The digests of the ranges (one segment each) and how many of them were checked; with a
+    // bmap, the range being received.
     private var index = 0
-    private let rangeDigests: BackgroundDigest?
+    private let rangeDigests = BackgroundDigest()
     private var checked = 0
-    // Without: the partial block being gathered and the run being written.
+    /// Without a bmap, the blocks of a written run (the last one may be shorter).
     static let runBlocks: UInt64 = 16384
-    private var block: [UInt8] = []
-    private var run: (first: UInt64, digest: StreamDigest)?
 
     init(writer: AlignedWriter, bmap: Bmap?) {
         self.writer = writer
         self.bmap = bmap
         blockSize = bmap?.blockSize ?? 4096
-        rangeDigests = bmap == nil ? nil : BackgroundDigest()
     }
 
     var bytesWritten: UInt64 { writer.written }
@@ -60,18 +57,14 @@ final class RangeCopier {
     /// The end of the stream: checks that every mapped range arrived, writes the last partial
     /// block, flushes and fsyncs.
     func finish() throws {
-        if let bmap, let rangeDigests {
+        if let bmap {
             try check(rangeDigests.allSegments(from: checked), bmap)
             if index < bmap.ranges.count {
                 throw FlashError.truncated("image", got: position, needed: rangeEnd(bmap.ranges[index], bmap))
             }
         } else {
-            if !block.isEmpty {
-                let last = block
-                block = []
-                try last.withUnsafeBytes { try takeBlock($0, at: position - UInt64(last.count)) }
-            }
-            closeRun()
+            if position % (Self.runBlocks * blockSize) != 0 { rangeDigests.cut() }
+            recordRuns(rangeDigests.allSegments(from: ranges.count))
         }
         try writer.sync()
     }
@@ -89,7 +82,7 @@ final class RangeCopier {
     }
 
     private func consumeMapped(_ bytes: UnsafeRawBufferPointer) throws {
-        guard let bmap, let rangeDigests else { return }
+        guard let bmap else { return }
         let end = position + UInt64(bytes.count)
         while index < bmap.ranges.count {
             let range = bmap.ranges[index]
@@ -124,42 +117,30 @@ final class RangeCopier {
         }
     }
 
+    /// Without a bmap: every byte, hashed in runs of `runBlocks` blocks (a cut at each run's end).
     private func consumeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        let runBytes = Self.runBlocks * blockSize
         var at = 0
-        let size = Int(blockSize)
-        if !block.isEmpty {
-            let take = min(size - block.count, bytes.count)
-            block += UnsafeRawBufferPointer(rebasing: bytes[..<take])
-            at = take
+        while at < bytes.count {
+            let runEnd = (position / runBytes + 1) * runBytes
+            let take = Int(min(UInt64(bytes.count - at), runEnd - position))
+            let piece = UnsafeRawBufferPointer(rebasing: bytes[at..<at + take])
+            rangeDigests.update(piece)
+            try writer.append(piece, at: position)
             position += UInt64(take)
-            if block.count == size {
-                let full = block
-                block = []
-                try full.withUnsafeBytes { try takeBlock($0, at: position - UInt64(size)) }
-            }
+            at += take
+            if position == runEnd { rangeDigests.cut() }
         }
-        while bytes.count - at >= size {
-            try takeBlock(UnsafeRawBufferPointer(rebasing: bytes[at..<at + size]), at: position)
-            at += size
-            position += UInt64(size)
-        }
-        if at < bytes.count {
-            block = Array(UnsafeRawBufferPointer(rebasing: bytes[at...]))
-            position += UInt64(bytes.count - at)
-        }
+        recordRuns(rangeDigests.segments(from: ranges.count))
     }
 
-    private func takeBlock(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
-        if run == nil { run = (offset / blockSize, StreamDigest()) }
-        run?.digest.update(bytes)
-        try writer.append(bytes, at: offset)
-        if let run, offset / blockSize + 1 - run.first == Self.runBlocks { closeRun() }
-    }
-
-    private func closeRun() {
-        guard let run else { return }
-        let blocks = (run.digest.count + blockSize - 1) / blockSize
-        ranges.append(WrittenRange(first: run.first, last: run.first + blocks - 1, sha256: run.digest.hex()))
-        self.run = nil
+    /// Records the runs whose digests are done: run `n` covers blocks n x runBlocks on, up to the
+    /// end of the stream for the last one.
+    private func recordRuns(_ digests: [String]) {
+        for digest in digests {
+            let first = UInt64(ranges.count) * Self.runBlocks
+            let last = min(first + Self.runBlocks, (position + blockSize - 1) / blockSize) - 1
+            ranges.append(WrittenRange(first: first, last: last, sha256: digest))
+        }
     }
 }

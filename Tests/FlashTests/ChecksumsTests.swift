@@ -28,14 +28,4 @@ import Testing
             try sums.check("empty", bytes: [0x61])
         }
     }
-
-    @Test func streamDigestMatchesOneShotHash() {
-        var digest = StreamDigest()
-        let bytes = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 * 7) }
-        for chunk in stride(from: 0, to: bytes.count, by: 333) {
-            bytes[chunk..<min(chunk + 333, bytes.count)].withUnsafeBytes { digest.update($0) }
-        }
-        #expect(digest.count == 10_000)
-        #expect(digest.hex() == Hex.encode(SHA256.hash(data: bytes)))
-    }
 }
