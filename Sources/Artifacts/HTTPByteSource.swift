@@ -152,13 +152,11 @@ public final class HTTPByteSource: ByteSource, @unchecked Sendable {
             return nil
         }
         var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
-            if count == 0 { return bytes }
-            bytes += buffer[..<count]
+        try source.forEachChunk(bufferSize: 1 << 16) { chunk, _ in
+            bytes += chunk
             guard bytes.count <= limit else { throw DownloadError.transfer(url.absoluteString, "larger than \(limit) bytes") }
         }
+        return bytes
     }
 
     /// What to set after a 401, 403 or 404 of `url` (answered by `final` after redirects):

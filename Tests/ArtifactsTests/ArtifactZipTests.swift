@@ -26,12 +26,8 @@ import Testing
 
     static func readAll(_ source: ByteSource) throws -> [UInt8] {
         var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
-            if count == 0 { return bytes }
-            bytes += buffer[..<count]
-        }
+        try source.forEachChunk(bufferSize: 1 << 16) { chunk, _ in bytes += chunk }
+        return bytes
     }
 
     @Test func theWorkflowsArtifactIsOneImageWithItsCompanions() throws {
