@@ -37,6 +37,9 @@ public struct Credentials: Sendable {
     public var headers: [(name: String, value: String)]
     /// The origin `headers` were given for (the URL on the command line); nil: sent to none.
     public var headerOrigin: Origin?
+    /// Headers that are no credential (GitHub's `Accept`), sent to `headerOrigin` with
+    /// `headers` and never named as a credential sent.
+    public var protocolHeaders: [(name: String, value: String)] = []
     /// `HOME/.netrc` is read when a URL has no `--header` Authorization; nil: no netrc.
     public var home: String?
     /// GH_TOKEN or GITHUB_TOKEN.
@@ -96,7 +99,7 @@ public struct Credentials: Sendable {
     /// Authorization already.
     public func headers(for url: URL) -> [(name: String, value: String)] {
         guard let origin = Origin(url) else { return [] }
-        var result = origin == headerOrigin ? headers : []
+        var result = origin == headerOrigin ? protocolHeaders + headers : []
         if result.contains(where: { $0.name.lowercased() == "authorization" }) { return result }
         if let home, let entry = Netrc.entry(for: origin.host, in: URL(fileURLWithPath: home).appendingPathComponent(".netrc").path) {
             let basic = Data("\(entry.login):\(entry.password)".utf8).base64EncodedString()

@@ -6,7 +6,8 @@ import Foundation
 /// HTTPByteSource (Range requests, redirects followed, `Accept-Encoding: identity`, stall
 /// timeout), with the sha256 of every byte. A transfer cut short (connection lost, stalled, a
 /// short body) is resumed from the byte where it stopped with a Range request, up to `resumes`
-/// times, then fails naming the URL and the bytes received.
+/// times, then fails naming the URL and the bytes received. flash reads its URLs through one
+/// too (`Location.open`), without the hash, which flash computes itself.
 public final class Download: ByteSource {
     public let url: URL
     public var name: String { url.absoluteString }
@@ -19,12 +20,17 @@ public final class Download: ByteSource {
     private let timeout: Int
     private let credentials: Credentials
     private var current: HTTPByteSource
-    private var hash = SHA256()
+    private var hash: SHA256?
+    /// The Content-Encoding the server applied although identity was asked for (see
+    /// HTTPByteSource); such a reply is read in one request and cannot be resumed.
+    public var decodedEncoding: String? { current.decodedEncoding }
 
-    /// Starts the download (waits for the first reply's headers).
+    /// Starts the download (waits for the first reply's headers). Without `hashing`, `finish()`
+    /// returns nil.
     public init(url: URL, timeout: Int = HTTPByteSource.defaultTimeout, resumes: Int = 3,
-                credentials: Credentials = Credentials()) throws {
+                credentials: Credentials = Credentials(), hashing: Bool = true) throws {
         self.url = url
+        hash = hashing ? SHA256() : nil
         self.timeout = timeout
         self.resumes = resumes
         self.credentials = credentials
@@ -39,7 +45,7 @@ public final class Download: ByteSource {
                 if count == 0, let total, received < total {
                     throw DownloadError.transfer(name, "the body ended after \(received) of \(total) bytes")
                 }
-                hash.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+                hash?.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
                 received += Int64(count)
                 return count
             } catch let error as DownloadError where Self.isCut(error) {
@@ -49,11 +55,11 @@ public final class Download: ByteSource {
     }
 
     /// Reads what is left (bytes a decoder did not need) and returns the sha256 of the whole
-    /// file, in hex.
-    public func finish() throws -> String {
+    /// file, in hex (nil when made without hashing).
+    public func finish() throws -> String? {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while try buffer.withUnsafeMutableBytes({ try read(into: $0) }) > 0 {}
-        return Hex.encode(hash.finalize())
+        return hash.map { Hex.encode($0.finalize()) }
     }
 
     /// A new transfer from byte `received`, when the server takes ranges and resumes are left.

@@ -11,7 +11,7 @@ public enum DownloadError: Error, Equatable, CustomStringConvertible {
     case timedOut(String, seconds: Int, received: Int64, total: Int64?)
     /// The server encoded the reply (Content-Encoding) in a way that is not decoded here.
     case contentEncoding(String, String)
-    /// The download was cut more often than it may be resumed.
+    /// The download was cut or stalled more often than it may be resumed.
     case gaveUp(String, attempts: Int, received: Int64, total: Int64?, last: String)
     /// The download's sha256 is not the one it was pinned to (`--base-sha256`).
     case checksum(String, expected: String, actual: String)
@@ -31,7 +31,7 @@ public enum DownloadError: Error, Equatable, CustomStringConvertible {
             "\(url): the server sent it with Content-Encoding: \(encoding) although identity was asked for; "
                 + "only gzip and deflate are decoded: fetch the file another way or fix the server"
         case let .gaveUp(url, attempts, received, total, last):
-            "\(url): download failed: cut \(attempts) times, resumed from where it stopped each time; gave up after \(received) of \(total.map { "\($0)" } ?? "an unknown number of") bytes (last: \(last))"
+            "\(url): download failed: cut or stalled \(attempts) times, resumed from where it stopped each time; gave up after \(received) of \(total.map { "\($0)" } ?? "an unknown number of") bytes (last: \(last))"
         case let .checksum(url, expected, actual):
             "\(url): the download's sha256 is \(actual), not the \(expected) it was pinned to: nothing was written"
         }

@@ -43,7 +43,8 @@ public enum Location: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Opens the file for streaming; a download fails after `timeout` seconds without a byte.
+    /// Opens the file for streaming; a download fails after `timeout` seconds without a byte,
+    /// and a cut one resumes where it stopped (`Download`, without its hash).
     /// `credentials` go to the URL's origin only (see `Credentials`).
     public func open(timeout: Int = HTTPByteSource.defaultTimeout, credentials: Credentials = Credentials()) throws -> ByteSource {
         switch self {
@@ -51,7 +52,7 @@ public enum Location: Equatable, Sendable, CustomStringConvertible {
             guard access(path, R_OK) == 0 else { throw ArtifactError.unreadable(path, String(cString: strerror(errno))) }
             return try FileByteSource(path: path)
         case .url(let url):
-            return try HTTPByteSource(url: url, timeout: timeout, credentials: credentials)
+            return try Download(url: url, timeout: timeout, credentials: credentials, hashing: false)
         }
     }
 

@@ -66,7 +66,8 @@ public enum ImageSource {
         } else {
             extraction = try extract(source, header: header, named: url.absoluteString, file: nil, to: destination, progress: progress)
         }
-        let digest = try download.finish()
+        // Made with hashing on, so finish() has a digest.
+        guard let digest = try download.finish() else { preconditionFailure("Download made with hashing has a digest") }
         if let pin, digest != pin.lowercased() {
             throw DownloadError.checksum(url.absoluteString, expected: pin.lowercased(), actual: digest)
         }

@@ -22,7 +22,7 @@ struct BuildImageCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The lab config. Repeat --config/--output pairs to make several images from one base, which is then read and decompressed once.", valueName: "lab.yaml"))
     var config: [String]
 
-    @Option(name: .long, help: ArgumentHelp("The stock image to start from: a path or an http(s) URL.", valueName: "image"))
+    @Option(name: .long, help: ArgumentHelp("The stock image to start from: a path, an http(s) URL or gh:OWNER/REPO[#RUN_ID|@ARTIFACT_ID] (see flash).", valueName: "image"))
     var base: String
 
     @Option(name: .long, help: ArgumentHelp("The sha256 BASE must have; anything else fails before an output is written.", valueName: "hex"))
@@ -71,13 +71,14 @@ struct BuildImageCommand: ParsableCommand {
             let store = try TemplateStore(templatesDirectory: templates)
             let binderDirectory = binderDir ?? defaultBinderDirectory()
             let epoch = try sourceDateEpoch()
-            let credentials = try auth.credentials(for: base)
+            let resolved = try auth.resolve(base, timeout: timeout)
+            if let note = resolved.note { Console.error(note) }
             let requests = zip(files, output).map { file, output in
-                var request = ImagePatcher.Request(base: base, output: output, lab: file, store: store, binderDirectory: binderDirectory,
+                var request = ImagePatcher.Request(base: resolved.argument, output: output, lab: file, store: store, binderDirectory: binderDirectory,
                                                    binderExecutable: binder, epoch: epoch)
-                request.baseSHA256 = baseSha256
+                request.baseSHA256 = baseSha256 ?? resolved.sha256
                 request.timeout = timeout
-                request.credentials = credentials
+                request.credentials = resolved.credentials
                 return request
             }
             let reports = try ImageBatch(requests, progress: TerminalProgress()).run()

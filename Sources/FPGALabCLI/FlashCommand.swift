@@ -13,7 +13,13 @@ struct FlashCommand: ParsableCommand {
         with its .bmap and SHA256SUMS (a GitHub Actions artifact); it is decompressed as it \
         streams. The .bmap and SHA256SUMS beside SOURCE are used when present: only mapped \
         ranges are written, each checked against its sha256, then read back from the target. \
-        Without a bmap every block of the image is written, zero or not (as `bmaptool copy --nobmap` does): a used card's old bytes must not show through.
+        Without a bmap every block of the image is written, zero or not (as `bmaptool copy --nobmap` does): a used card's old bytes must not show through. \
+        A download cut short is resumed from where it stopped (Range requests).
+
+        gh:OWNER/REPO is resolved through the GitHub REST API (--api-url) with GH_TOKEN or \
+        GITHUB_TOKEN: the artifact --artifact (default pi-image) of the newest successful run of \
+        --workflow (default build-image.yml) on the default branch; its zip is checked against \
+        the digest the API gives, when it gives one.
 
         Refused: a mounted device, the disk the system runs from, a device smaller than the \
         image, and (unless --force) a non-removable disk or a partition. TARGET may be a \
@@ -21,7 +27,7 @@ struct FlashCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: ArgumentHelp("The image: a path or an http(s) URL.", valueName: "source"))
+    @Argument(help: ArgumentHelp("The image: a path, an http(s) URL, or a GitHub Actions artifact as gh:OWNER/REPO (the newest successful build-image run on the default branch), gh:OWNER/REPO#RUN_ID or gh:OWNER/REPO@ARTIFACT_ID.", valueName: "source"))
     var source: String
 
     @Argument(help: ArgumentHelp("The block device (e.g. /dev/sdb) or a regular file.", valueName: "target"))
@@ -66,14 +72,17 @@ struct FlashCommand: ParsableCommand {
     }
 
     func run() throws {
-        var options = Flasher.Options(source: source, target: target, bmap: bmap)
-        options.verify = !noVerify
-        options.force = force
-        options.timeout = timeout
-        options.credentials = try auth.credentials(for: source)
-        options.system = SystemView(sysfsRoot: sysfsRoot, mountInfo: mountinfo, swaps: swaps,
-                                    rootDevice: rootDevice.flatMap { DeviceNumber($0) } ?? SystemView.deviceOfRoot())
         do {
+            let resolved = try auth.resolve(source, timeout: timeout)
+            if let note = resolved.note { Console.error(note) }
+            var options = Flasher.Options(source: resolved.argument, target: target, bmap: bmap)
+            options.verify = !noVerify
+            options.force = force
+            options.timeout = timeout
+            options.credentials = resolved.credentials
+            options.zipSHA256 = resolved.sha256
+            options.system = SystemView(sysfsRoot: sysfsRoot, mountInfo: mountinfo, swaps: swaps,
+                                        rootDevice: rootDevice.flatMap { DeviceNumber($0) } ?? SystemView.deviceOfRoot())
             let flasher = Flasher(options: options)
             let plan = try flasher.plan()
             for line in plan.description { Console.error(line) }

@@ -12,7 +12,7 @@ struct InspectCommand: ParsableCommand {
         discussion: "IMAGE may be raw, compressed (.xz, .gz, .zst, .bz2) or a zip artifact holding one image (told by its first bytes), as a path or an http(s) URL; a compressed or downloaded one is unpacked to a temporary file first (a URL's sha256 is printed). The image is never modified."
     )
 
-    @Argument(help: ArgumentHelp("The image to inspect: a path or an http(s) URL.", valueName: "image"))
+    @Argument(help: ArgumentHelp("The image to inspect: a path, an http(s) URL or gh:OWNER/REPO[#RUN_ID|@ARTIFACT_ID] (see flash).", valueName: "image"))
     var image: String
 
     @Option(name: .long, help: ArgumentHelp("Give up a download when no byte has arrived for this many seconds.", valueName: "seconds"))
@@ -22,6 +22,9 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         do {
+            let resolved = try auth.resolve(image, timeout: timeout)
+            if let note = resolved.note { Console.error(note) }
+            let image = resolved.argument
             var path = image
             var temporary: String?
             defer { if let temporary { unlink(temporary) } }
@@ -29,8 +32,8 @@ struct InspectCommand: ParsableCommand {
             if case .url = Location(image) {
                 let scratch = NSTemporaryDirectory() + "fpga-lab-inspect-\(getpid()).img"
                 temporary = scratch
-                downloadDigest = try ImageSource.extract(location: Location(image), sha256: nil, to: scratch, timeout: timeout,
-                                                        credentials: try auth.credentials(for: image)).sha256
+                downloadDigest = try ImageSource.extract(location: Location(image), sha256: resolved.sha256, to: scratch, timeout: timeout,
+                                                        credentials: resolved.credentials).sha256
                 var lines = [try report(ImageInspection(path: scratch))]
                 if let downloadDigest { lines.insert("\(image): downloaded, sha256 \(downloadDigest)", at: 0) }
                 Console.output(lines.joined(separator: "\n"))

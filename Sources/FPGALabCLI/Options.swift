@@ -67,14 +67,26 @@ func readBytes(_ path: String, what: String) throws -> [UInt8] {
     return Array(data)
 }
 
-/// `--header 'Name: value'` (repeatable), shared by every verb that downloads: flash,
-/// build-image (--base URL) and inspect (IMAGE URL). With ~/.netrc and GH_TOKEN/GITHUB_TOKEN
-/// it makes the download's `Credentials`; no value is ever printed.
+/// What every verb that downloads shares (flash, build-image's --base, inspect's IMAGE):
+/// `--header 'Name: value'` (repeatable), which with ~/.netrc and GH_TOKEN/GITHUB_TOKEN makes
+/// the download's `Credentials` (no value is ever printed), and the `gh:OWNER/REPO` options:
+/// `--api-url`, `--workflow`, `--artifact`.
 struct DownloadAuthOptions: ParsableArguments {
     @Option(name: .customLong("header"), help: ArgumentHelp(
         "An HTTP header for a download, e.g. 'Authorization: Bearer TOKEN' or 'PRIVATE-TOKEN: TOKEN' (repeatable). Sent to the URL's own origin (scheme, host, port) only, never after a redirect to another one; never printed.",
         valueName: "'name: value'"))
     var headers: [String] = []
+
+    @Option(name: .customLong("api-url"), help: ArgumentHelp(
+        "The GitHub REST API that resolves gh:OWNER/REPO (GitHub Enterprise: https://HOST/api/v3). GH_TOKEN or GITHUB_TOKEN is sent to it.",
+        valueName: "url"))
+    var apiURL = Credentials.defaultGitHubAPI.absoluteString
+
+    @Option(name: .long, help: ArgumentHelp("The workflow whose newest successful run on the default branch gh:OWNER/REPO takes.", valueName: "file"))
+    var workflow = GitHubArtifactResolver.defaultWorkflow
+
+    @Option(name: .long, help: ArgumentHelp("The artifact of the run that gh:OWNER/REPO takes.", valueName: "name"))
+    var artifact = GitHubArtifactResolver.defaultArtifactName
 
     func validate() throws {
         for (index, header) in headers.enumerated() {
@@ -84,12 +96,41 @@ struct DownloadAuthOptions: ParsableArguments {
                 throw ValidationError("--header (#\(index + 1)): \(error.description).")
             }
         }
+        guard case .url(let url) = Location(apiURL), url.host?.isEmpty == false else {
+            throw ValidationError("--api-url \(apiURL): expected an http(s) URL, e.g. https://api.github.com.")
+        }
+        guard !workflow.isEmpty, !workflow.contains("/") else {
+            throw ValidationError("--workflow \(workflow): expected a workflow file name (build-image.yml) or id.")
+        }
+        guard !artifact.isEmpty else { throw ValidationError("--artifact: expected an artifact name.") }
     }
 
-    /// The credentials for a download of `argument` (a URL; a path gets none of the headers).
-    func credentials(for argument: String) throws -> Credentials {
+    /// A download argument with what it is fetched with: `argument` is the path or URL to read
+    /// (a `gh:` reference resolved to its zip's URL), `sha256` the zip's digest when the API
+    /// gave one, `note` one line on what was resolved.
+    struct Resolved {
+        var argument: String
+        var credentials: Credentials
+        var sha256: String?
+        var note: String?
+    }
+
+    /// Resolves `argument`: a path or URL as it is, `gh:OWNER/REPO[#RUN|@ARTIFACT]` through the
+    /// GitHub API.
+    func resolve(_ argument: String, timeout: Int) throws -> Resolved {
         let parsed = try headers.map(Credentials.parseHeader)
-        let url: URL? = if case .url(let url) = Location(argument) { url } else { nil }
-        return Credentials(headers: parsed, for: url, environment: ProcessInfo.processInfo.environment)
+        let environment = ProcessInfo.processInfo.environment
+        let api = URL(string: apiURL) ?? Credentials.defaultGitHubAPI
+        guard GitHubArtifactReference.isReference(argument) else {
+            let url: URL? = if case .url(let url) = Location(argument) { url } else { nil }
+            return Resolved(argument: argument, credentials: Credentials(headers: parsed, for: url, environment: environment, apiURLs: [api]))
+        }
+        let reference = try GitHubArtifactReference(parsing: argument)
+        let credentials = Credentials(headers: parsed, for: api, environment: environment, apiURLs: [api])
+        let resolver = GitHubArtifactResolver(apiURL: api, workflow: workflow, artifactName: artifact,
+                                              credentials: credentials, timeout: timeout)
+        let found = try resolver.resolve(reference)
+        return Resolved(argument: found.downloadURL.absoluteString, credentials: resolver.credentials, sha256: found.sha256,
+                        note: "\(reference): \(found.summary)")
     }
 }

@@ -24,6 +24,8 @@ public struct Flasher {
         public var timeout = HTTPByteSource.defaultTimeout
         /// What downloads authenticate with (`--header`, ~/.netrc, GITHUB_TOKEN).
         public var credentials = Credentials()
+        /// The sha256 a zip SOURCE must have (a GitHub artifact's digest).
+        public var zipSHA256: String?
 
         public init(source: String, target: String, bmap: String? = nil) {
             self.source = source
@@ -83,7 +85,7 @@ public struct Flasher {
     /// Resolves SOURCE and its companions and checks TARGET; writes nothing.
     public func plan() throws -> Plan {
         let source = try SourcePlan(source: Location(options.source), bmapOverride: options.bmap.map { Location($0) },
-                                    timeout: options.timeout, credentials: options.credentials)
+                                    timeout: options.timeout, credentials: options.credentials, zipSHA256: options.zipSHA256)
         // Before anything is opened for writing: `flash pi.img.xz pi.img.xz` (or the bmap, or
         // SHA256SUMS, by any path) would destroy what it reads.
         if let same = source.localFiles.first(where: { FileIdentity.same(options.target, $0) }) {

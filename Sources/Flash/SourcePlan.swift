@@ -43,9 +43,10 @@ public final class SourcePlan {
 
     /// Resolves SOURCE; `bmapOverride` is --bmap. Downloads nothing but the small files
     /// (and a zip, which is spooled to a temporary file because its index sits at its end);
-    /// each download fails after `timeout` seconds without a byte.
+    /// each download fails after `timeout` seconds without a byte. `zipSHA256` pins a zip
+    /// SOURCE (a GitHub artifact's API digest): another sha256 fails before anything is written.
     public init(source: Location, bmapOverride: Location?, timeout: Int = HTTPByteSource.defaultTimeout,
-                credentials: Credentials = Credentials()) throws {
+                credentials: Credentials = Credentials(), zipSHA256: String? = nil) throws {
         self.source = source
         let opened = HashingSource(try source.open(timeout: timeout, credentials: credentials))
         let header = try opened.peek(Container.headerLength)
@@ -54,7 +55,7 @@ public final class SourcePlan {
         // Over a `.gz` that was the file's own compression, so what streams is the image inside.
         var notes: [String] = []
         var decodedFileItself = false
-        if let encoding = (opened.inner as? HTTPByteSource)?.decodedEncoding {
+        if let encoding = (opened.inner as? Download)?.decodedEncoding {
             if Compression.forPath(source.basename) == .gzip, !header.starts(with: [0x1f, 0x8b]) {
                 decodedFileItself = true
                 notes.append("\(source): the server sent it with Content-Encoding: \(encoding), so what arrives is the image inside it, decompressed in transit: the file's own sha256 cannot be checked")
@@ -65,6 +66,9 @@ public final class SourcePlan {
         var sumsBytes: [UInt8]?
         var sizeHint: UInt64?
         var spooled: String?
+        // A spooled zip is removed by deinit once the plan exists; before that, by this.
+        var planned = false
+        defer { if !planned, let spooled { try? FileManager.default.removeItem(atPath: spooled) } }
         var localFiles: [String] = []
         if case .file(let path) = source { localFiles.append(path) }
         if case .file(let path)? = bmapOverride { localFiles.append(path) }
@@ -82,6 +86,17 @@ public final class SourcePlan {
                 path = try Self.spool(opened)
                 spooled = path
             }
+            if let zipSHA256 {
+                let digest: String
+                switch source {
+                case .file(let file): digest = try DiskImage.Checksums.sha256(ofFile: file)
+                case .url: digest = opened.digest.hex()
+                }
+                guard digest == zipSHA256.lowercased() else {
+                    throw DownloadError.checksum(source.description, expected: zipSHA256.lowercased(), actual: digest)
+                }
+                notes.append("\(source): sha256 \(digest), as the artifact's digest says")
+            }
             let zip = try ArtifactZip(path: path)
             imageName = zip.image
             input = .zip(zip)
@@ -92,12 +107,13 @@ public final class SourcePlan {
             }
             notes.append("\(source): zip artifact, image member \(zip.image)")
         } else {
+            if zipSHA256 != nil { throw FlashError.zip(source.description, "a sha256 for a zip artifact was given, but this is not a zip") }
             imageName = source.basename
             input = .stream(opened, container)
             if container == .raw {
                 switch source {
                 case .file(let path): sizeHint = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? UInt64) ?? nil
-                case .url: sizeHint = (opened.inner as? HTTPByteSource)?.expectedLength.map(UInt64.init)
+                case .url: sizeHint = (opened.inner as? Download)?.total.map(UInt64.init)
                 }
             }
             sumsBytes = try source.sibling("SHA256SUMS").fetch(timeout: timeout, credentials: credentials)
@@ -151,6 +167,7 @@ public final class SourcePlan {
         self.notes = notes
         self.localFiles = localFiles
         self.spooled = spooled
+        planned = true
     }
 
     deinit {

@@ -85,7 +85,7 @@ import DiskImage
         let url = server.url("raspios_lite_arm64_latest")
         let run = try Self.build(url, "out/pi.img", in: dir)
         #expect(run.status == 1)
-        #expect(run.stderr.contains("download failed: cut 4 times, resumed from where it stopped each time; gave up after 20000 of"), "\(run.stderr)")
+        #expect(run.stderr.contains("download failed: cut or stalled 4 times, resumed from where it stopped each time; gave up after 20000 of"), "\(run.stderr)")
         let left = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)) ?? []
         #expect(left.isEmpty, "nothing left behind: \(left)")
     }

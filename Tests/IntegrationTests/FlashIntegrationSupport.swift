@@ -109,10 +109,14 @@ enum FlashFixture {
 ///
 /// - `requireAuthorization`: every request without exactly this Authorization value is
 ///   answered 401 (as the GitHub API answers without a token), redirects included.
-/// - `rejectAuthorization`: any request carrying an Authorization header is answered 400 (as
-///   GitHub's blob storage does).
+/// - `rejectAuthorization`: any request carrying an Authorization (or GitLab's PRIVATE-TOKEN,
+///   JOB-TOKEN) header is answered 400 (as GitHub's blob storage does).
+/// - `requireHeader`: (name, value) every request must carry (GitLab's `PRIVATE-TOKEN`), else 401.
+/// - `routes`: `path?query` -> a JSON body answered 200 (a REST API). A request matches when its
+///   path is the same and its query holds the same parameters, in any order; `{ORIGIN}` in a
+///   body is this server's `http://127.0.0.1:PORT`.
 ///
-/// Every request's path, Accept-Encoding and whether it carried Authorization are logged, for
+/// Every request's path, Accept-Encoding and whether it carried a credential header are logged, for
 /// `requests()`.
 final class LocalHTTPServer {
     struct Modes {
@@ -127,6 +131,8 @@ final class LocalHTTPServer {
         var cuts = 0
         var requireAuthorization: String?
         var rejectAuthorization = false
+        var requireHeader: (name: String, value: String)?
+        var routes: [String: String] = [:]
     }
 
     let process = Process()
@@ -136,7 +142,18 @@ final class LocalHTTPServer {
 
     static let script = """
         import functools, gzip, http.server, io, json, os, re, socket, sys, threading, time
+        from urllib.parse import urlsplit, parse_qs
         directory, modes, log = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+
+        credential_headers = ("Authorization", "PRIVATE-TOKEN", "JOB-TOKEN")
+
+        def route(path):
+            asked = urlsplit(path)
+            for key, body in modes.get("routes", {}).items():
+                known = urlsplit(key)
+                if known.path == asked.path and parse_qs(known.query, keep_blank_values=True) == parse_qs(asked.query, keep_blank_values=True):
+                    return body.replace("{ORIGIN}", "http://127.0.0.1:%d" % server.server_address[1]).encode()
+            return None
         stall = modes.get("stallAfter")
         cut_after, cuts_left, cuts_lock = modes.get("cutAfter"), [modes.get("cuts", 0)], threading.Lock()
 
@@ -153,10 +170,10 @@ final class LocalHTTPServer {
                 self.remaining = None
                 with open(log, "a") as out:
                     out.write(json.dumps([self.path, self.headers.get("Accept-Encoding"),
-                                          self.headers.get("Authorization") is not None]) + "\\n")
+                                          any(self.headers.get(h) is not None for h in credential_headers)]) + "\\n")
                 authorization = self.headers.get("Authorization")
-                if modes.get("rejectAuthorization") and authorization is not None:
-                    self.send_error(400, "Authorization not allowed here")
+                if modes.get("rejectAuthorization") and any(self.headers.get(h) is not None for h in credential_headers):
+                    self.send_error(400, "credentials not allowed here")
                     return None
                 required = modes.get("requireAuthorization")
                 if required is not None and authorization != required:
@@ -165,6 +182,20 @@ final class LocalHTTPServer {
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return None
+                needed = modes.get("requireHeader")
+                if needed is not None and self.headers.get(needed[0]) != needed[1]:
+                    self.send_response(401)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return None
+                body = route(self.path)
+                if body is not None:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.remaining = len(body)
+                    return io.BytesIO(body)
                 target = modes.get("redirects", {}).get(self.path)
                 if target:
                     self.send_response(302)
@@ -258,6 +289,8 @@ final class LocalHTTPServer {
         if !modes.redirects.isEmpty { json["redirects"] = modes.redirects }
         if let required = modes.requireAuthorization { json["requireAuthorization"] = required }
         if modes.rejectAuthorization { json["rejectAuthorization"] = true }
+        if let header = modes.requireHeader { json["requireHeader"] = [header.name, header.value] }
+        if !modes.routes.isEmpty { json["routes"] = modes.routes }
         if let cutAfter = modes.cutAfter {
             json["cutAfter"] = cutAfter
             json["cuts"] = modes.cuts
