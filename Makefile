@@ -32,8 +32,8 @@ unit: build
 integration: build binder-test
 	$(SWIFT) test $(BUILD_FLAGS) --filter IntegrationTests
 
-## test: every lane (fuzz-smoke: each fuzz target for 10 s, mk/fuzz.mk)
-test: unit integration e2e fuzz-smoke
+## test: every lane (fuzz-smoke: each fuzz target for 10 s, mk/fuzz.mk; workflow-lane: mk/workflow.mk)
+test: unit integration e2e fuzz-smoke workflow-lane
 
 ## image: patch BASE (default: a stand-in shaped like Raspberry Pi OS arm64, built with the real
 ## mkfs tools) with the overlay of IMAGE_CONFIG into $(OUT)/pi.img, pi.img.bmap and SHA256SUMS
