@@ -70,7 +70,7 @@ let package = Package(
         .executableTarget(name: "EmbedGen"),
         .plugin(name: "EmbedResources", capability: .buildTool(), dependencies: ["EmbedGen"]),
 
-        .target(name: "USBIPClient", dependencies: ["USBIPWire", "LabConfig"]),
+        .target(name: "USBIPClient", dependencies: ["USBIPWire", "LabConfig", "CLinux"]),
         .testTarget(name: "USBIPClientTests", dependencies: ["USBIPClient", "USBIPWire", "LabConfig"]),
 
         .testTarget(name: "LabConfigTests", dependencies: ["LabConfig"]),

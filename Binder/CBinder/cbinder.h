@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,5 +42,25 @@ struct binder_sockaddr_nl {
     uint32_t nl_pid;    /* sender: 0 = the kernel */
     uint32_t nl_groups; /* multicast groups: 1 = kernel uevents */
 };
+
+/* usbip_tune_socket(fd, seconds): TCP_NODELAY, keepalive and TCP_USER_TIMEOUT for a socket
+   handed to usbip-host; shared with fpga-lab's client (vhci-hcd side), one formula. */
+#include "../../Sources/CLinux/usbip_socket.h"
+
+/* Unix seconds as ISO 8601 UTC, "2026-12-05T22:40:01Z" (out holds at least 21 bytes). */
+static inline void binder_format_utc(long long seconds, char *out, size_t size) {
+    time_t t = (time_t)seconds;
+    struct tm tm;
+    if (size == 0) return;
+    out[0] = 0;
+    if (gmtime_r(&t, &tm)) strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Seconds since 1970 (UTC), for "in use since". */
+static inline long long binder_wall_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec;
+}
 
 #endif

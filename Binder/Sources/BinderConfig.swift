@@ -5,10 +5,13 @@ import CBinder
 /// ```
 /// # comment                 ('#' at line start or after a blank, to end of line)
 /// port 3240                 (at most once; 1-65535)
+/// dead_peer_timeout 30      (at most once; seconds, 5-3600: a vanished client's board is
+///                            freed after this long; default 30)
 /// allow 192.168.10.0/24     (repeatable; IPv4 or IPv6, /n optional = one host)
 /// device NAME VID:PID [serial=S] [port=P]   (repeatable; names shown by `status`)
 /// ```
-/// Any other directive, a missing or extra argument, or a repeated `port` is
+/// Any other directive, a missing or extra argument, or a repeated `port` or
+/// `dead_peer_timeout` is
 /// an error naming the file and line. No `allow` line means loopback only.
 struct BinderConfig {
     /// One `device` line.
@@ -22,7 +25,12 @@ struct BinderConfig {
 
     static let defaultPath = "/etc/fpga-lab/binder.conf"
 
+    /// What `dead_peer_timeout` may be (fpga-lab's lab config checks the same range).
+    static let deadPeerRange = "5-3600"
+    static let defaultDeadPeerSeconds: Int32 = 30
+
     var port: UInt16 = USBIP.defaultPort
+    var deadPeerSeconds: Int32 = BinderConfig.defaultDeadPeerSeconds
     var allow: [CIDR] = []
     var devices: [Device] = []
 
@@ -46,6 +54,7 @@ struct BinderConfig {
     static func parse(_ text: String, path: String) throws(BinderError) -> BinderConfig {
         var config = BinderConfig()
         var portLine = 0
+        var deadPeerLine = 0
         var lineNumber = 0
         for rawLine in text.fields(0x0a, keepEmpty: true) {
             lineNumber += 1
@@ -60,6 +69,12 @@ struct BinderConfig {
                 guard let p = parsePort(args[0]) else { throw fail("bad port '\(args[0])' (1-65535)") }
                 config.port = p
                 portLine = lineNumber
+            case "dead_peer_timeout":
+                guard args.count == 1 else { throw fail("'dead_peer_timeout' takes one number of seconds") }
+                guard deadPeerLine == 0 else { throw fail("'dead_peer_timeout' repeated (first on line \(deadPeerLine))") }
+                guard let t = parseDeadPeerTimeout(args[0]) else { throw fail("bad dead_peer_timeout '\(args[0])' (seconds, \(deadPeerRange))") }
+                config.deadPeerSeconds = t
+                deadPeerLine = lineNumber
             case "allow":
                 guard args.count == 1 else { throw fail("'allow' takes one CIDR") }
                 guard let c = CIDR(parsing: args[0]) else { throw fail("bad CIDR '\(args[0])'") }
@@ -125,6 +140,12 @@ private func tokens(_ line: String) -> [String] {
     }
     if !current.isEmpty { words.append(String(decoding: current, as: UTF8.self)) }
     return words
+}
+
+/// Seconds, 5-3600.
+func parseDeadPeerTimeout(_ s: String) -> Int32? {
+    guard s.utf8.count <= 4, s.utf8.first != 0x20, let n = parseNumber(s, radix: 10), n >= 5, n <= 3600 else { return nil }
+    return Int32(n)
 }
 
 func parsePort(_ s: String) -> UInt16? {

@@ -2,7 +2,8 @@
 ///
 /// ```
 /// usbip-binder [--sysfs-root DIR] [--config FILE] bind BUSID | unbind BUSID | status
-/// usbip-binder [--sysfs-root DIR] [--config FILE] serve [--port P] [--allow CIDR]... [--timeout S] [--uevents SOCKET]
+/// usbip-binder [--sysfs-root DIR] [--config FILE] serve [--port P] [--allow CIDR]... [--timeout S]
+///              [--dead-peer-timeout S] [--uevents SOCKET]
 /// usbip-binder --version | --help
 /// ```
 struct Invocation {
@@ -17,7 +18,8 @@ struct Invocation {
         commands:
           bind BUSID      hand device BUSID (e.g. 1-1.3) from its driver to usbip-host
           unbind BUSID    give device BUSID back to its own driver
-          status          list USB devices, their driver and export state
+          status          list USB devices, their driver and export state, and who holds
+                          each board in use (asked of serve on loopback, when it answers)
           serve           USB/IP server: device list and import on TCP (IPv6 and IPv4);
                           binds binder.conf's boards as the kernel announces them
           --version       print the version
@@ -30,6 +32,9 @@ struct Invocation {
           --allow CIDR        serve: allowed clients, repeatable, overrides binder.conf;
                               none anywhere: loopback clients only
           --timeout S         serve: seconds a client has to send its request (default 10)
+          --dead-peer-timeout S  serve: seconds after which a vanished client's board is
+                              freed (keepalive, TCP_USER_TIMEOUT); overrides binder.conf
+                              (default 30)
           --uevents SOCKET    serve: read uevents from this AF_UNIX datagram socket, not
                               the kernel (tests; with --sysfs-root and no --uevents, serve
                               binds nothing itself)
@@ -46,6 +51,7 @@ struct Invocation {
     var port: UInt16?
     var allow: [CIDR] = []
     var timeoutSeconds: Int64 = 10
+    var deadPeerSeconds: Int32?
     var ueventSocket: String?
 
     init(_ args: [String]) throws(BinderError) {
@@ -77,6 +83,10 @@ struct Invocation {
                     throw .usage("bad --timeout '\(v)' (seconds, 1-99999)")
                 }
                 timeoutSeconds = Int64(t)
+            case "--dead-peer-timeout":
+                let v = try value(a)
+                guard let t = parseDeadPeerTimeout(v) else { throw .usage("bad --dead-peer-timeout '\(v)' (seconds, \(BinderConfig.deadPeerRange))") }
+                deadPeerSeconds = t
             case "--uevents": ueventSocket = try value(a)
             case "--version", "-V": try set(&command, .version)
             case "--help", "-h": try set(&command, .help)
@@ -91,8 +101,8 @@ struct Invocation {
             i += 1
         }
         guard let command else { throw .usage("no command given") }
-        if command != .serve && (port != nil || !allow.isEmpty || ueventSocket != nil) {
-            throw .usage("--port, --allow and --uevents apply to serve only")
+        if command != .serve && (port != nil || !allow.isEmpty || ueventSocket != nil || deadPeerSeconds != nil) {
+            throw .usage("--port, --allow, --dead-peer-timeout and --uevents apply to serve only")
         }
         self.command = command
     }

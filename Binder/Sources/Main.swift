@@ -32,13 +32,15 @@ private func run(_ inv: Invocation) throws(BinderError) -> Int32 {
         Output.log(try Binding(sysfs: sysfs).unbind(busID))
     case .status:
         let config = try BinderConfig.load(path: inv.configPath, explicit: inv.configExplicit)
-        for line in Status(sysfs: sysfs, config: config).lines() { Output.out(line) }
+        let holders = HolderQuery.ask(port: config.port)
+        for line in Status(sysfs: sysfs, config: config, holders: holders).lines() { Output.out(line) }
     case .serve:
         let config = try BinderConfig.load(path: inv.configPath, explicit: inv.configExplicit)
         let options = Server.Options(
             port: inv.port ?? config.port,
             allow: inv.allow.isEmpty ? config.allow : inv.allow,
-            timeoutMilliseconds: inv.timeoutSeconds * 1000)
+            timeoutMilliseconds: inv.timeoutSeconds * 1000,
+            deadPeerSeconds: inv.deadPeerSeconds ?? config.deadPeerSeconds)
         try Server(sysfs: sysfs, options: options, hotplug: try hotplug(inv, sysfs, config)).run()
     }
     return 0

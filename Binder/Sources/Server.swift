@@ -11,11 +11,20 @@ import CBinder
 ///              │no                 request (none: close the new one)
 ///              ▼
 ///         reading ──malformed / EOF / timeout──► close
-///              │ OP_REQ_DEVLIST            │ OP_REQ_IMPORT busid
-///              ▼                           ▼
-///         reply: bound devices       write fd to <dev>/usbip_sockfd, reply
-///              └────────► flush ◄──────────┘ ─► close (the kernel keeps its reference)
+///              │ OP_REQ_DEVLIST       │ OP_REQ_IMPORT busid              │ OP_REQ_HOLDERS
+///              ▼                      ▼                                  ▼
+///         reply: bound devices   tune the socket (usbip_tune_socket),  reply: each bound
+///              │                 write fd to <dev>/usbip_sockfd,        board's state and
+///              │                 remember peer + time, reply            holder (if any)
+///              └──────────────────────► flush ◄──────────────────────────┘
+///                                         ─► close (the kernel keeps its reference)
 /// ```
+///
+/// Holders: a board handed over is remembered with the peer's address and the wall-clock
+/// time, and forgotten (logged with how long it was held) once usbip-host reports it
+/// available again, which it does when the client detaches or when TCP gives up on a dead
+/// peer after `deadPeerSeconds` (keepalive and TCP_USER_TIMEOUT on the handed socket). The
+/// poll loop wakes at least every second while any board is held, to notice.
 ///
 /// Hostile peers (Binder/tests/hostile-peers.py proves each point):
 /// - A request is at most 40 bytes and has no length field, so a connection never buffers
@@ -33,7 +42,28 @@ final class Server {
         var port: UInt16
         var allow: [CIDR]
         var timeoutMilliseconds: Int64
+        /// Seconds after which a silent client (or one whose data goes unacknowledged) is
+        /// given up and its board freed (binder.conf `dead_peer_timeout`).
+        var deadPeerSeconds: Int32
     }
+
+    /// Who holds a board this server handed over.
+    struct Holder {
+        let busID: String
+        let peer: String
+        let address: [UInt8]
+        let port: UInt16
+        /// Unix seconds (UTC).
+        let since: Int64
+        /// Monotonic milliseconds of the hand-over.
+        let handed: Int64
+        /// usbip-host has reported the board in use since the hand-over (usbip_status 2).
+        var seenInUse = false
+    }
+
+    /// A hand-over usbip-host never reported in use (it refused the socket, or the link died at
+    /// once) is forgotten after this long.
+    static let unconfirmedHolderMilliseconds: Int64 = 10_000
 
     /// Clients open at once; a newcomer beyond this evicts the oldest still waiting.
     static let maxConnections = 64
@@ -48,6 +78,9 @@ final class Server {
     let hotplug: Hotplug?
     private var listener: Int32 = -1
     private var connections: [Connection] = []
+    /// Boards handed over and not yet reported available again (at most 16: usbip-host's
+    /// limit; an array keeps the Embedded binary small).
+    private var holders: [Holder] = []
 
     init(sysfs: Sysfs, options: Options, hotplug: Hotplug?) {
         self.sysfs = sysfs
@@ -59,7 +92,7 @@ final class Server {
     func run() throws(BinderError) -> Never {
         let family = try listen()
         let allowText = options.allow.isEmpty ? "loopback only" : options.allow.map { $0.text }.joined(separator: " ")
-        Output.log("listening on port \(options.port) (\(family)); allow \(allowText); timeout \(options.timeoutMilliseconds / 1000) s")
+        Output.log("listening on port \(options.port) (\(family)); allow \(allowText); timeout \(options.timeoutMilliseconds / 1000) s; dead peers given up after \(options.deadPeerSeconds) s")
         if let hotplug {
             Output.log("hotplug: binding the lab's boards as they are plugged")
             hotplug.coldplug()
@@ -82,6 +115,9 @@ final class Server {
         guard fd >= 0 else { throw .system(what: "cannot create socket for", path: where_, errno: binder_errno()) }
         var on: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        // As usbipd does on its listening socket (accepted sockets inherit it); set again on
+        // each handed-over socket with the rest (usbip_tune_socket).
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
         let rc: Int32
         if family == "IPv4 only" {
             var a = sockaddr_in()
@@ -114,6 +150,7 @@ final class Server {
         var wait: Int64 = 60_000
         for c in connections { wait = min(wait, max(0, c.deadline - now)) }
         if let due = hotplug?.nextDeadline { wait = min(wait, max(0, due - now)) }
+        if !holders.isEmpty { wait = min(wait, 1000) }
         let n = fds.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), Int32(wait)) }
         if n < 0 && binder_errno() != EINTR {
             Output.log("poll failed: \(errnoText(binder_errno()))")
@@ -141,6 +178,37 @@ final class Server {
             if fds[fds.count - 1].revents != 0 { hotplug.receive(now: after) }
             hotplug.expire(now: monotonicMilliseconds())
         }
+        refreshHolders()
+    }
+
+    /// Forgets the holders of boards usbip-host no longer reports in use. usbip-host sets
+    /// usbip_status to 2 when it takes the socket and back to 1 when the connection ends
+    /// (detach, or TCP giving up on a dead peer); a holder goes once 2 was seen and is gone.
+    private func refreshHolders() {
+        guard !holders.isEmpty else { return }
+        let now = binder_wall_seconds()
+        let clock = monotonicMilliseconds()
+        var kept: [Holder] = []
+        for var holder in holders {
+            let dev = SysfsDevice(busID: holder.busID, in: sysfs)
+            let inUse = dev.map { $0.driver(sysfs) == "usbip-host" && $0.attribute("usbip_status", sysfs) == "2" } ?? false
+            if inUse {
+                holder.seenInUse = true
+                kept.append(holder)
+            } else if holder.seenInUse {
+                Output.log("\(holder.busID): released by \(holder.peer) after \(now - holder.since) s")
+            } else if clock - holder.handed < Self.unconfirmedHolderMilliseconds {
+                kept.append(holder)
+            } else {
+                Output.log("\(holder.busID): never reported in use after the hand-over to \(holder.peer); forgotten")
+            }
+        }
+        holders = kept
+    }
+
+    private func holder(of busID: String) -> Holder? {
+        for holder in holders where holder.busID == busID { return holder }
+        return nil
     }
 
     /// Accepts one pending connection. False = none was pending (or accept failed).
@@ -172,7 +240,8 @@ final class Server {
             close(victim.fd)
         }
         Output.log("\(peer): connected")
-        connections.append(Connection(fd: fd, peer: peer, deadline: monotonicMilliseconds() + options.timeoutMilliseconds))
+        connections.append(Connection(fd: fd, peer: peer, address: address, port: port,
+                                      deadline: monotonicMilliseconds() + options.timeoutMilliseconds))
         return true
     }
 
@@ -206,6 +275,11 @@ final class Server {
             c.reply = USBIPDevlistReply(devices: devices).encode()
         case .importDevice(let busID):
             c.reply = importDevice(busID, c)
+        case .holders:
+            refreshHolders()
+            let boards = boardHolders()
+            Output.log("\(c.peer): holders, \(boards.count) board(s)")
+            c.reply = USBIPHoldersReply(boards: boards).encode()
         }
         return flush(c)
     }
@@ -237,6 +311,28 @@ final class Server {
         return out
     }
 
+    /// Every board bound to usbip-host with its state and, when this server handed it over,
+    /// who holds it since when.
+    private func boardHolders() -> [USBIPBoardHolder] {
+        var out: [USBIPBoardHolder] = []
+        for dev in SysfsDevice.all(sysfs) where dev.driver(sysfs) == "usbip-host" {
+            let state: USBIPBoardHolder.State
+            switch dev.attribute("usbip_status", sysfs) {
+            case "1": state = .available
+            case "2": state = .inUse
+            default: state = .error
+            }
+            var board = USBIPBoardHolder(busID: dev.busID, state: state)
+            if state == .inUse, let holder = holder(of: dev.busID) {
+                board.since = UInt64(holder.since)
+                board.peerAddress = holder.address
+                board.peerPort = holder.port
+            }
+            out.append(board)
+        }
+        return out
+    }
+
     /// Hands the connection to usbip-host (as usbipd does: before replying).
     private func importDevice(_ busID: String, _ c: Connection) -> [UInt8] {
         func fail(_ status: USBIPStatus, _ why: String) -> [UInt8] {
@@ -248,8 +344,16 @@ final class Server {
         }
         switch dev.attribute("usbip_status", sysfs) {
         case "1": break
-        case "2": return fail(.deviceBusy, "in use")
+        case "2":
+            if let holder = holder(of: busID) {
+                return fail(.deviceBusy, "in use by \(holder.peer) for \(binder_wall_seconds() - holder.since) s")
+            }
+            return fail(.deviceBusy, "in use")
         default: return fail(.deviceError, "usbip_status is not 1 (available)")
+        }
+        let tuned = usbip_tune_socket(c.fd, options.deadPeerSeconds)
+        if tuned != 0 {
+            Output.log("\(c.peer): cannot set TCP_NODELAY/keepalive/TCP_USER_TIMEOUT: \(errnoText(tuned)); handing the socket over as it is")
         }
         do {
             try sysfs.write(dev.dir + "/usbip_sockfd", "\(c.fd)")
@@ -257,6 +361,10 @@ final class Server {
             return fail(.deviceError, error.message)
         }
         Output.log("\(c.peer): import \(busID), socket handed to usbip-host")
+        var others: [Holder] = []
+        for holder in holders where holder.busID != busID { others.append(holder) }
+        holders = others + [Holder(busID: busID, peer: c.peer, address: c.address, port: c.port,
+                                   since: binder_wall_seconds(), handed: monotonicMilliseconds())]
         return USBIPImportReply(status: 0, device: dev.exported(sysfs).device).encode()
     }
 }
@@ -265,15 +373,20 @@ final class Server {
 final class Connection {
     let fd: Int32
     let peer: String
+    /// 16 bytes (IPv4 as IPv4-mapped) and the TCP port, for the holder record.
+    let address: [UInt8]
+    let port: UInt16
     let deadline: Int64
     var inbox: [UInt8] = []
     /// Set once the request is answered; then only writing remains.
     var reply: [UInt8]?
     var sent = 0
 
-    init(fd: Int32, peer: String, deadline: Int64) {
+    init(fd: Int32, peer: String, address: [UInt8], port: UInt16, deadline: Int64) {
         self.fd = fd
         self.peer = peer
+        self.address = address
+        self.port = port
         self.deadline = deadline
     }
 }

@@ -20,25 +20,9 @@ import subprocess
 import sys
 import time
 
-from peerlib import Checks, connect, exchange, expected_devlist, read_all
+from peerlib import Checks, connect, exchange, expected_devlist, read_all, server_pid
 
 DEVLIST = bytes.fromhex("0111800500000000")
-
-
-def server_pid(tracer, binder):
-    """The binder: the child of strace that runs `binder` (strace may fork helpers first)."""
-    target = os.path.realpath(binder)
-    for _ in range(200):
-        for task in os.listdir(f"/proc/{tracer}/task"):
-            with open(f"/proc/{tracer}/task/{task}/children") as f:
-                for child in f.read().split():
-                    try:
-                        if os.readlink(f"/proc/{child}/exe") == target:
-                            return int(child)
-                    except OSError:
-                        pass
-        time.sleep(0.05)
-    raise RuntimeError("strace did not start the binder")
 
 
 def queued_exchange(port, pid, source):

@@ -148,6 +148,6 @@ check "no hotplug line" "" "$(grep hotplug "$WORK/off.log")"
 echo "--uevents outside serve: usage error"
 out=$(binder --sysfs-root "$T" --uevents "$EVENTS" status 2>&1); rc=$?
 check "exit 2" 2 "$rc"
-check_contains "says why" "--port, --allow and --uevents apply to serve only" "$out"
+check_contains "says why" "--port, --allow, --dead-peer-timeout and --uevents apply to serve only" "$out"
 
 summary "hotplug suite (${BINDER_ARCH:-})"

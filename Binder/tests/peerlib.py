@@ -4,6 +4,7 @@ import os
 import socket
 import struct
 import threading
+import time
 
 
 class Checks:
@@ -116,3 +117,19 @@ def memory(pid):
             key, _, value = line.partition(":")
             fields[key] = value.split()[0] if value.split() else ""
     return int(fields["VmRSS"]), int(fields["VmHWM"])
+
+
+def server_pid(tracer, binder):
+    """The binder: the child of strace that runs `binder` (strace may fork helpers first)."""
+    target = os.path.realpath(binder)
+    for _ in range(200):
+        for task in os.listdir(f"/proc/{tracer}/task"):
+            with open(f"/proc/{tracer}/task/{task}/children") as f:
+                for child in f.read().split():
+                    try:
+                        if os.readlink(f"/proc/{child}/exe") == target:
+                            return int(child)
+                    except OSError:
+                        pass
+        time.sleep(0.05)
+    raise RuntimeError("strace did not start the binder")

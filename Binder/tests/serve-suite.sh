@@ -107,6 +107,15 @@ check "nothing handed over for a device in use" "" "$(cat "$T/$BASE/1-1.2/usbip_
 exchange "$WORK/req" "$WORK/rep"
 check "import of an unexported device: ST_NODEV" "0111000300000004" "$(hexof < "$WORK/rep")"
 
+printf '\x01\x11\x80\xf1\x00\x00\x00\x00' > "$WORK/req"
+exchange "$WORK/req" "$WORK/rep"
+# OP_REP_HOLDERS (docs/DESIGN.md section 6): 1-1.2 in use (status 2, not handed over by this
+# server: no holder), 1-1.3 available (the fake kernel never marks it in use).
+{ printf '\x01\x11\x00\xf1\x00\x00\x00\x00'; be32 2
+  field 1-1.2 32; be32 2; head -c 28 /dev/zero
+  field 1-1.3 32; be32 1; head -c 28 /dev/zero; } > "$WORK/golden"
+check "OP_REP_HOLDERS bytes" "$(hexof < "$WORK/golden")" "$(hexof < "$WORK/rep")"
+
 echo "malformed input and timeouts close one connection only"
 printf '\x01\x06\x80\x05\x00\x00\x00\x00' > "$WORK/req"
 exchange "$WORK/req" "$WORK/rep"

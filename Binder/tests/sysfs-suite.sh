@@ -161,6 +161,12 @@ conf_error "allow arity" 'allow\n' "1: 'allow' takes one CIDR"
 conf_error "uppercase id" 'device a 0403:601A\n' "1: bad id '0403:601A' (vid:pid, lowercase hex)"
 conf_error "bad option" 'device a 0403:6010 color=red\n' "1: bad device option 'color=red' (serial=S or port=P, each once)"
 conf_error "bad name" 'device Arty 0403:6010\n' "1: bad device name 'Arty' ([a-z0-9-]+)"
+conf_error "dead_peer_timeout range" 'dead_peer_timeout 4\n' "1: bad dead_peer_timeout '4' (seconds, 5-3600)"
+conf_error "dead_peer_timeout text" 'dead_peer_timeout 30s\n' "1: bad dead_peer_timeout '30s' (seconds, 5-3600)"
+conf_error "dead_peer_timeout twice" 'dead_peer_timeout 30\nport 1\ndead_peer_timeout 60\n' "3: 'dead_peer_timeout' repeated (first on line 1)"
+out=$(binder serve --dead-peer-timeout 3601 2>&1); rc=$?
+check "bad --dead-peer-timeout: exit 2" 2 "$rc"
+check "bad --dead-peer-timeout: message" "usbip-binder: bad --dead-peer-timeout '3601' (seconds, 5-3600)" "$(head -n 1 <<< "$out")"
 out=$(binder --sysfs-root "$T" --config "$WORK/missing.conf" status 2>&1); rc=$?
 check "named config missing: exit 3" 3 "$rc"
 check_contains "named config missing: message" "cannot read $WORK/missing.conf: No such file or directory" "$out"

@@ -2,6 +2,7 @@
 #define FPGALAB_CLINUX_SHIM_H
 
 #include <sys/types.h>
+#include "usbip_socket.h"
 
 /// Linux calls that glibc declares only under _GNU_SOURCE, which Swift's Glibc module is not
 /// built with. These are glibc's own prototypes and <bits/fcntl-linux.h>'s flag values.

@@ -33,7 +33,7 @@ struct AttachCommand: ParsableCommand {
         let lab = try config.load().lab
         let boards = try selectBoards(names, all: all, in: lab)
         let address = try resolveServer(server, lab: lab)
-        let usbip = client.client
+        let usbip = client.client(lab: lab)
         do { try usbip.vhci.ensureLoaded() } catch { throw clientFailure(error) }
         let attached: [USBIPClient.Attached]
         let exported: [USBIPExportedDevice]
@@ -57,6 +57,12 @@ struct AttachCommand: ParsableCommand {
                 let a = try usbip.attach(busID: match.device.busID, from: address)
                 taken.insert(a.busID)
                 Console.output("\(board.name): attached \(a.busID) (\(hex4(a.device.idVendor)):\(hex4(a.device.idProduct))) on vhci port \(a.port)")
+            } catch .refused(_, let status) where status == USBIPStatus.deviceBusy.rawValue || status == USBIPStatus.notAvailable.rawValue {
+                // Who holds it, when the server tells (usbip-binder's holders request).
+                let holder = ((try? USBIPRequests.holders(address, timeout: client.timeout)) ?? nil)?.first { $0.busID == match.device.busID }
+                let who = holder.map(holderText) ?? "in use (the server does not say by whom)"
+                Console.error("fpga-lab: error: \(board.name): \(match.device.busID) on \(address) is \(who); detach it there first")
+                failures += 1
             } catch {
                 Console.error("fpga-lab: error: \(board.name): \(error)")
                 failures += 1

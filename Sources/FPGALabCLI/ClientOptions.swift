@@ -16,12 +16,20 @@ struct ClientOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Seconds for connecting and for each reply.", valueName: "s"))
     var timeout: Double = 5
 
+    @Option(name: .long, help: ArgumentHelp("Seconds after which an attached board's server that stopped answering is given up and the vhci port freed (keepalive, TCP_USER_TIMEOUT), so `watch` can attach it again (default: the lab's server.dead_peer_timeout, else 30).", valueName: "s"))
+    var deadPeerTimeout: Int?
+
     func validate() throws {
         guard timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds") }
+        if let deadPeerTimeout, !Server.deadPeerTimeoutRange.contains(deadPeerTimeout) {
+            throw ValidationError("--dead-peer-timeout \(deadPeerTimeout): expected seconds in \(Server.deadPeerTimeoutRange.lowerBound)-\(Server.deadPeerTimeoutRange.upperBound)")
+        }
     }
 
-    var client: USBIPClient {
-        USBIPClient(vhci: VHCIDriver(sysfsRoot: sysfsRoot), records: PortRecords(directory: stateDir), timeout: timeout)
+    /// The client, with the dead-peer timeout from the option, else `lab`'s, else the default.
+    func client(lab: Lab? = nil) -> USBIPClient {
+        USBIPClient(vhci: VHCIDriver(sysfsRoot: sysfsRoot), records: PortRecords(directory: stateDir), timeout: timeout,
+                    deadPeerTimeout: deadPeerTimeout ?? lab?.server.deadPeerTimeout ?? USBIPRequests.defaultDeadPeerTimeout)
     }
 }
 
@@ -76,3 +84,33 @@ func printJSON<T: Encodable>(_ value: T) throws {
 
 /// A client-library error as the user sees it.
 func clientFailure(_ error: USBIPClientError) -> CLIError { CLIError(error.description) }
+
+/// A board's state as `list` and `attach` say it: `available`, `in use by ADDRESS:PORT since
+/// 2026-12-05T22:40:01Z` (who the server handed it to), `in use`, `error`.
+func holderText(_ board: USBIPBoardHolder) -> String {
+    switch board.state {
+    case .available: return "available"
+    case .error: return "error"
+    case .inUse:
+        guard let (address, port, since) = holderParts(board) else { return "in use" }
+        return "in use by \(address):\(port) since \(since)"
+    }
+}
+
+/// The holder's address (IPv4 plain, IPv6 in brackets), port and since (ISO 8601, UTC).
+func holderParts(_ board: USBIPBoardHolder) -> (address: String, port: UInt16, since: String)? {
+    guard board.state == .inUse, board.hasHolder else { return nil }
+    let bytes = board.peerAddress
+    let address: String
+    if bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff {
+        address = bytes[12...].map(String.init).joined(separator: ".")
+    } else {
+        var storage = in6_addr()
+        withUnsafeMutableBytes(of: &storage) { $0.copyBytes(from: bytes.prefix(16)) }
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        address = "[" + (inet_ntop(AF_INET6, &storage, &text, socklen_t(text.count)).map { String(cString: $0) } ?? "?") + "]"
+    }
+    let formatter = ISO8601DateFormatter()
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    return (address, board.peerPort, formatter.string(from: Date(timeIntervalSince1970: TimeInterval(board.since))))
+}

@@ -28,7 +28,7 @@ struct DetachCommand: ParsableCommand {
 
     func run() throws {
         let lab = try loadOptionalLab(config)
-        let usbip = client.client
+        let usbip = client.client()
         let attached: [USBIPClient.Attached]
         do { attached = try usbip.attached() } catch { throw clientFailure(error) }
         var targets: [(String, Int)] = []

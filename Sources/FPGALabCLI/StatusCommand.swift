@@ -37,7 +37,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let lab = try loadOptionalLab(config)
-        let usbip = client.client
+        let usbip = client.client()
         let ports: [VHCIPort]
         let attached: [USBIPClient.Attached]
         do {

@@ -32,7 +32,7 @@ struct WatchCommand: ParsableCommand {
         let lab = try config.load().lab
         let boards = try selectBoards(names, all: names.isEmpty, in: lab)
         let address = try resolveServer(server, lab: lab)
-        let usbip = client.client
+        let usbip = client.client(lab: lab)
         do { try usbip.vhci.ensureLoaded() } catch { throw clientFailure(error) }
         StopSignal.install()
         let log: (String) -> Void = { line in

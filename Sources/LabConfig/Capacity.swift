@@ -34,6 +34,9 @@ public enum Capacity {
                 findings.append(.init(field: "client.ports", message: "\(client.ports) ports is more than Debian 12's stock vhci-hcd (\(debianStockPorts)); `fpga-lab client-recipe` builds one with enough", severity: .warning))
             }
         }
+        if lab.server.daemon == .usbipd, lab.server.deadPeerTimeout != Server.defaultDeadPeerTimeout {
+            findings.append(.init(field: "server.dead_peer_timeout", message: "applies to usbip-binder only (daemon: binder); usbipd frees a vanished client's board only when TCP gives up on it", severity: .warning))
+        }
         if lab.server.allow.isEmpty {
             findings.append(.init(field: "server.allow", message: "empty: only loopback clients will be able to connect", severity: .warning))
         }

@@ -101,7 +101,7 @@ extension YAMLReader {
     mutating func server(_ node: Node) -> Server? {
         let field = "server"
         guard let entries = mapping(node, field, keys: [
-            "board", "hostname", "port", "daemon", "allow", "ssh", "blacklist",
+            "board", "hostname", "port", "daemon", "allow", "ssh", "blacklist", "dead_peer_timeout",
         ]) else { return nil }
         var ok = true
         var server = Server(board: .auto)
@@ -131,6 +131,11 @@ extension YAMLReader {
         }
         if let blacklistNode = entries["blacklist"] {
             if let modules = moduleNames(blacklistNode, "server.blacklist") { server.blacklist = modules } else { ok = false }
+        }
+        if let timeoutNode = entries["dead_peer_timeout"] {
+            if let seconds = int(timeoutNode, "server.dead_peer_timeout", range: Server.deadPeerTimeoutRange) {
+                server.deadPeerTimeout = seconds
+            } else { ok = false }
         }
         return ok ? server : nil
     }

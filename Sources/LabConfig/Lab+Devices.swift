@@ -109,6 +109,7 @@ extension YAMLReader {
             switch finding.field {
             case "client.ports": anchor = root["client"]?["ports"] ?? root["client"]
             case "server.allow": anchor = root["server"]?["allow"] ?? root["server"]
+            case "server.dead_peer_timeout": anchor = root["server"]?["dead_peer_timeout"] ?? root["server"]
             default: anchor = root["devices"]
             }
             report(anchor, finding.field, finding.message, severity: finding.severity)

@@ -37,9 +37,15 @@ public struct Server: Equatable, Sendable {
     public var ssh: SSH?
     /// Kernel modules kept off the boards (`blacklist X` in modprobe.d).
     public var blacklist: [String]
+    /// Seconds after which usbip-binder gives up on a client that vanished and frees its board
+    /// (keepalive and TCP_USER_TIMEOUT on the handed-over socket; binder.conf
+    /// `dead_peer_timeout`). usbipd has no such setting.
+    public var deadPeerTimeout: Int
+    public static let defaultDeadPeerTimeout = 30
+    public static let deadPeerTimeoutRange = 5...3600
 
     public init(board: Board, hostname: String? = nil, port: Int = 3240, daemon: Daemon = .default,
-                allow: [CIDR] = [], ssh: SSH? = nil, blacklist: [String] = []) {
+                allow: [CIDR] = [], ssh: SSH? = nil, blacklist: [String] = [], deadPeerTimeout: Int = Server.defaultDeadPeerTimeout) {
         self.board = board
         self.hostname = hostname
         self.port = port
@@ -47,6 +53,7 @@ public struct Server: Equatable, Sendable {
         self.allow = allow
         self.ssh = ssh
         self.blacklist = blacklist
+        self.deadPeerTimeout = deadPeerTimeout
     }
 }
 

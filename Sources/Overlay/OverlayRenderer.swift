@@ -157,6 +157,7 @@ public struct OverlayRenderer {
         return [
             "lab": lab.name,
             "port": lab.server.port,
+            "deadPeerTimeout": lab.server.deadPeerTimeout,
             "allow": allow,
             "ipAddressAllow": (["localhost"] + allow).joined(separator: " "),
             "blacklist": lab.server.blacklist,

@@ -7,11 +7,16 @@ public struct USBIPClient: Sendable {
     public let records: PortRecords
     /// Seconds for connecting and for each reply.
     public let timeout: Double
+    /// Seconds after which an imported board's server is given up (keepalive,
+    /// TCP_USER_TIMEOUT on the socket vhci-hcd gets).
+    public let deadPeerTimeout: Int
 
-    public init(vhci: VHCIDriver = VHCIDriver(), records: PortRecords = PortRecords(), timeout: Double = 5) {
+    public init(vhci: VHCIDriver = VHCIDriver(), records: PortRecords = PortRecords(), timeout: Double = 5,
+                deadPeerTimeout: Int = USBIPRequests.defaultDeadPeerTimeout) {
         self.vhci = vhci
         self.records = records
         self.timeout = timeout
+        self.deadPeerTimeout = deadPeerTimeout
     }
 
     /// One attachment made by ``attach(busID:from:)``.
@@ -24,7 +29,7 @@ public struct USBIPClient: Sendable {
     /// Imports `busID` from `server` and attaches it to a free vhci port of its speed.
     public func attach(busID: String, from server: USBIPServerAddress) throws(USBIPClientError) -> Attachment {
         try vhci.ensureLoaded()
-        let imported = try USBIPRequests.importDevice(busID, from: server, timeout: timeout)
+        let imported = try USBIPRequests.importDevice(busID, from: server, timeout: timeout, deadPeerTimeout: deadPeerTimeout)
         // vhci takes its own reference to the socket; ours is closed either way.
         defer { close(imported.fd) }
         let device = imported.device

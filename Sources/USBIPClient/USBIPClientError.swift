@@ -10,6 +10,9 @@ public enum USBIPClientError: Error, Equatable, Sendable, CustomStringConvertibl
     case connect(host: String, port: UInt16, reason: String)
     /// The server closed the connection or a send/receive failed or timed out.
     case io(String)
+    /// The server closed the connection (or reset it) before a whole reply, after `received`
+    /// bytes: what stock usbipd does with a request it does not know.
+    case closed(received: Int)
     /// The server's reply does not decode.
     case protocolError(String)
     /// The server answered OP_REP_* with a non-zero status.
@@ -34,6 +37,7 @@ public enum USBIPClientError: Error, Equatable, Sendable, CustomStringConvertibl
         case .resolve(let host, let reason): return "cannot resolve \(host): \(reason)"
         case .connect(let host, let port, let reason): return "cannot connect to \(host) port \(port): \(reason)"
         case .io(let what): return what
+        case .closed(let received): return "the server closed the connection after \(received) bytes of the reply"
         case .protocolError(let what): return "bad USB/IP reply: \(what)"
         case .refused(let busID, let status):
             let name = USBIPStatus(rawValue: status).map { "\($0)" } ?? "status \(status)"

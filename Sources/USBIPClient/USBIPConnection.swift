@@ -138,9 +138,10 @@ public final class USBIPConnection {
             }
             try wait(for: Int16(POLLIN))
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n == 0 { throw .io("the server closed the connection after \(buffer.count) bytes of the reply") }
+            if n == 0 { throw .closed(received: buffer.count) }
             if n < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
+                if errno == ECONNRESET { throw .closed(received: buffer.count) }
                 throw .io("receive: \(String(cString: strerror(errno)))")
             }
             buffer += chunk[0..<n]

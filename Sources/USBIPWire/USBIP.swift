@@ -41,6 +41,11 @@ public enum USBIPOpCode: UInt16, Sendable {
     case requestImport = 0x8003
     /// OP_REP_IMPORT: server answers; on success the kernel takes the socket.
     case replyImport = 0x0003
+    /// fpga-lab's own request (usbip-binder answers it, stock usbipd closes the connection):
+    /// each exported board's state and, for one in use, who holds it since when.
+    case requestHolders = 0x80f1
+    /// The answer to ``requestHolders``.
+    case replyHolders = 0x00f1
 }
 
 /// The `status` field of `op_common` (`ST_*` in usbip-utils).
@@ -63,6 +68,8 @@ public enum USBIPWireError: Error, Equatable, Sendable {
     case badStatus(UInt32)
     /// OP_REP_DEVLIST announced more than ``USBIP/maxDevices`` devices.
     case tooManyDevices(UInt32)
+    /// A holders reply carried a board state other than 1, 2 or 3.
+    case badBoardState(UInt32)
 
     /// One line, for logs.
     public var message: String {
@@ -71,6 +78,7 @@ public enum USBIPWireError: Error, Equatable, Sendable {
         case .unexpectedCode(let c): return "unexpected USB/IP operation 0x\(USBIP.hex(UInt32(c), width: 4))"
         case .badStatus(let s): return "request carries non-zero status \(s)"
         case .tooManyDevices(let n): return "device list announces \(n) devices"
+        case .badBoardState(let v): return "holders reply carries board state \(v) (1, 2 or 3 expected)"
         }
     }
 }

@@ -62,6 +62,11 @@ struct FakeServerTree {
         try text.write(to: url, atomically: true, encoding: .utf8)
     }
 
+    /// Sets `usbip_status` as usbip-host does: 2 once it took a socket, 1 when free again.
+    func setStatus(_ busID: String, _ status: Int) throws {
+        try attr("\(Self.base)/\(busID)/usbip_status", "\(status)\n")
+    }
+
     /// What the binder handed over for `busID` (the socket fd number), "" when nothing.
     func sockfd(_ busID: String) -> String {
         ((try? String(contentsOf: root.appendingPathComponent("\(Self.base)/\(busID)/usbip_sockfd"), encoding: .utf8)) ?? "")

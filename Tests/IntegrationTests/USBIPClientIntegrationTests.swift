@@ -109,10 +109,59 @@ import USBIPWire
         #expect(entries.map { $0["name"] as? String } == ["de10-nano", "arty-a7", nil])
         let plain = try Project.fpgaLab(["list", "--server", "[::1]:\(binder.port)"])
         #expect(plain.status == 0)
-        #expect(plain.stdout.contains("1-1.3  0403:6010  480M    2       -  ff/ff/ff,ff/ff/ff"))
+        #expect(plain.stdout.contains("1-1.3  0403:6010  480M    2       -     ff/ff/ff,ff/ff/ff  available"), "\(plain.stdout)")
+        #expect(entries.map { $0["state"] as? String } == ["available", "available", "available"])
         let refused = try Project.fpgaLab(["list", "--server", "127.0.0.1:\(BinderServer.freePort())", "--timeout", "2"])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("Connection refused"))
+    }
+
+    /// A board handed over is reported in use by the client that took it (OP_REQ_HOLDERS):
+    /// by the library, by `list` (plain and --json), and to a second client whose import is
+    /// refused. The fake kernel marks it in use (usbip_status 2) as usbip-host would.
+    @Test func listAndAttachSayWhoHoldsABoard() throws {
+        let scratch = try Project.scratch("usbip-holders")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let tree = try FakeServerTree(Self.boards, in: scratch)
+        let binder = try BinderServer(tree: tree, port: BinderServer.freePort())
+        defer { binder.stop() }
+        let server = USBIPServerAddress(host: "127.0.0.1", port: binder.port)
+        let kernel = try FakeVHCIKernel(in: scratch, hcPorts: 8)
+        let client = USBIPClient(vhci: VHCIDriver(sysfsRoot: kernel.root.path, sysfs: KernelSysfs(kernel: kernel)),
+                                 records: PortRecords(directory: scratch.appendingPathComponent("run").path))
+        let before = Date().timeIntervalSince1970.rounded(.down)
+        _ = try client.attach(busID: "1-1.3", from: server)
+        let after = Date().timeIntervalSince1970.rounded(.up)
+        try tree.setStatus("1-1.3", 2)
+
+        let holders = try #require(try USBIPRequests.holders(server))
+        #expect(holders.map(\.busID) == ["1-1.2", "1-1.3", "1-1.4"])
+        #expect(holders.map(\.state) == [.available, .inUse, .available])
+        let held = holders[1]
+        #expect(held.peerAddress == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1])
+        #expect(Double(held.since) >= before && Double(held.since) <= after, "since \(held.since) in \(before)...\(after)")
+        #expect(held.peerPort > 0)
+
+        let lab = try Self.lab(port: binder.port, in: scratch)
+        let json = try Project.fpgaLab(["list", "--json", "--config", lab])
+        #expect(json.status == 0, "\(json.stderr)")
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        #expect(entries.map { $0["state"] as? String } == ["available", "in-use", "available"])
+        let heldBy = try #require(entries[1]["heldBy"] as? [String: Any])
+        #expect(heldBy["address"] as? String == "127.0.0.1")
+        #expect(heldBy["port"] as? Int == Int(held.peerPort))
+        let since = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(held.since)))
+        #expect(heldBy["since"] as? String == since)
+        let plain = try Project.fpgaLab(["list", "--config", lab])
+        #expect(plain.stdout.contains("arty-a7    ff/ff/ff,ff/ff/ff  in use by 127.0.0.1:\(held.peerPort) since \(since)"), "\(plain.stdout)")
+
+        // A second client: refused, and told by whom.
+        #expect(throws: USBIPClientError.refused(busID: "1-1.3", status: USBIPStatus.deviceBusy.rawValue)) {
+            try USBIPRequests.importDevice("1-1.3", from: server)
+        }
+        // The kernel frees the board (detach, or a dead client given up): available again.
+        try tree.setStatus("1-1.3", 1)
+        #expect(try USBIPRequests.holders(server)?.map(\.state) == [.available, .available, .available])
     }
 
     @Test func attachEightBoardsAndDetach() throws {

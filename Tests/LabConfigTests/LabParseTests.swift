@@ -54,6 +54,7 @@ import Testing
         #expect(diagnostics.isEmpty)
         let decoded = try #require(lab)
         #expect(decoded.server.port == 3240)
+        #expect(decoded.server.deadPeerTimeout == 30)
         #expect(decoded.server.daemon == .binder)
         #expect(decoded.hostname == "bench")
         #expect(decoded.client == nil)
@@ -78,6 +79,27 @@ import Testing
             "lab.yaml:4:9: server.port: 70000 is outside 1...65535",
             #"lab.yaml:7:13: devices[0].vendor: "40x3" is not 4 hex digits"#,
             #"lab.yaml:8:14: devices[0].product: 6010 is a YAML number; quote it: "6010""#,
+        ])
+    }
+
+    @Test func deadPeerTimeoutIsCheckedAndOnlyForTheBinder() throws {
+        let bad = """
+        lab: l
+        server: {board: pi4, allow: [10.0.0.0/8], dead_peer_timeout: 4}
+        devices: [{name: a, vendor: "0403", product: "6001"}]
+        """
+        let (none, errors) = Lab.parse(bad, file: "lab.yaml")
+        #expect(none == nil)
+        #expect(errors.map(\.description) == ["lab.yaml:2:62: server.dead_peer_timeout: 4 is outside 5...3600"])
+        let usbipd = """
+        lab: l
+        server: {board: pi4, allow: [10.0.0.0/8], daemon: usbipd, dead_peer_timeout: 60}
+        devices: [{name: a, vendor: "0403", product: "6001"}]
+        """
+        let (lab, warnings) = Lab.parse(usbipd, file: "lab.yaml")
+        #expect(lab?.server.deadPeerTimeout == 60)
+        #expect(warnings.map(\.description) == [
+            "lab.yaml:2:78: warning: server.dead_peer_timeout: applies to usbip-binder only (daemon: binder); usbipd frees a vanished client's board only when TCP gives up on it",
         ])
     }
 

@@ -23,6 +23,11 @@ console=serial0 mapped to ttyS0). The disk is attached with -snapshot: IMAGE is 
                    QEMU id ID, serial number SERIAL, xHCI root port PORT (1-4: busid 1-PORT);
                    repeatable; `qmp.py SOCK unplug ID` removes it
   --disk FILE      attach FILE (raw) as a further virtio disk (/dev/vdb, ...); repeatable
+  --lan LOCAL:REMOTE:MAC
+                   a second NIC (virtio-net, id lan0, MAC MAC) on a virtual cable: qemu's dgram
+                   netdev between unix datagram sockets LOCAL (this VM's) and REMOTE (the peer
+                   VM's). TCP between two VMs on it is end to end (user networking's slirp would
+                   ACK for a peer that is gone); QMP `set_link` lan0 off cuts it
   --keep-running   leave the VM up; print its sockets (stop it with: qmp.py QMP quit)
   --workdir DIR    where console.log, sockets and qemu.log go (default build/e2e/boot-<time>)
 environment:
@@ -35,12 +40,20 @@ say() { printf 'boot.sh: %s\n' "$*"; }
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
 image='' timeout=420 port='' hotplug=1 keep=0 workdir=''
-coldplug=() disks=()
+coldplug=() disks=() lan=()
 while (($#)); do
   case $1 in
-    --timeout | --port | --workdir | --usb-serial | --disk)
+    --timeout | --port | --workdir | --usb-serial | --disk | --lan)
       [[ $# -ge 2 ]] || die "$1 needs a value"
       case $1 in
+        --lan)
+          lan_local=${2%%:*} lan_rest=${2#*:}
+          lan_remote=${lan_rest%%:*} lan_mac=${lan_rest#*:}
+          [[ -n $lan_local && -n $lan_remote && $lan_mac =~ ^([0-9a-f]{2}:){5}[0-9a-f]{2}$ ]] ||
+            die "--lan $2: expected LOCAL:REMOTE:MAC (two socket paths and a MAC address)"
+          lan=(-netdev "dgram,id=lan,local.type=unix,local.path=$lan_local,remote.type=unix,remote.path=$lan_remote"
+            -device "virtio-net-pci,netdev=lan,id=lan0,mac=$lan_mac")
+          ;;
         --timeout) timeout=$2 ;;
         --usb-serial) coldplug+=("$2") ;;
         --disk) disks+=(-drive "file=$2,format=raw,if=virtio") ;;
@@ -137,7 +150,7 @@ qemu-system-x86_64 -accel "${E2E_ACCEL:-tcg,thread=multi}" -smp 2 -m 1024 \
   -kernel "$workdir/vmlinuz" -initrd "$workdir/initrd.img" -append "$cmdline" \
   -drive "file=$image,format=raw,if=virtio" ${disks[@]+"${disks[@]}"} -snapshot \
   -device qemu-xhci,id=xhci ${usb_args[@]+"${usb_args[@]}"} \
-  -nic "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$port-:3240" \
+  -nic "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$port-:3240" ${lan[@]+"${lan[@]}"} \
   -qmp "unix:$qmp_sock,server=on,wait=off" \
   -chardev "socket,id=ser0,path=$serial_sock,server=on,wait=off,logfile=$console_log" \
   -serial chardev:ser0 \

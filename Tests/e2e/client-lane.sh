@@ -16,7 +16,15 @@
 #   (4) `fpga-lab status` shows the board on its vhci port with its tty;
 #   (5) `fpga-lab detach`: the tty goes, the server exports the board again;
 #   (6) `fpga-lab watch` attaches it; `systemctl restart usbip-binder` on the server; then a
-#       server-side drop (the board unbound and bound again): watch re-attaches (time measured).
+#       server-side drop (the board unbound and bound again): watch re-attaches (time measured);
+#   (7) the data path (issue 20), over a virtual cable between the VMs (qemu dgram netdev,
+#       192.168.77.0/24: TCP end to end, unlike user networking whose slirp ACKs for a peer that
+#       is gone), with usbip-binder and then Debian's usbipd in the same server VM: 1000 one-byte
+#       round trips and 1 MiB each way through the board's tty (Tests/e2e/pingpong.c), who holds
+#       the board (`fpga-lab list`; usbipd: unknown), a second attach told who holds it, and a
+#       dead client (its link cut): seconds until the host can import the board;
+#   (8) a dead server: its link cut while `watch` runs; watch notices, and re-attaches once the
+#       link is back.
 set -Eeuo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -93,6 +101,24 @@ stop_all() {
 server() { vm_run server "$out/server/serial.sock" "$@"; }
 client() { vm_run client "$out/client/serial.sock" "$@"; }
 qmp() { vm_qmp "$out/server/qmp.sock" "$@"; }
+# link VM on|off: the VM's end of the virtual cable (QMP set_link on its NIC lan0).
+link() { vm_qmp "$out/$1/qmp.sock" execute set_link "{\"name\": \"lan0\", \"up\": $([[ $2 == on ]] && echo true || echo false)}" >/dev/null; }
+# host_import: one OP_REQ_IMPORT of $busid from the host through the forwarded port, as a second
+# client would; prints the reply's status (0: the server handed the board over) and closes.
+host_import() {
+  python3 - "$usbip_port" "$busid" <<'PY'
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(struct.pack(">HHI", 0x0111, 0x8003, 0) + sys.argv[2].encode().ljust(32, b"\0"))
+reply = b""
+while len(reply) < 8:
+    chunk = s.recv(8 - len(reply))
+    if not chunk:
+        break
+    reply += chunk
+print(struct.unpack(">HHI", reply)[2] if len(reply) == 8 else "closed")
+PY
+}
 # exported: the bus IDs the host's Debian usbip client sees on the server VM (forwarded port).
 exported() { host_usbip_list "$usbip_port" | awk '$1 ~ /^[0-9]+-[0-9.]+:$/ { sub(":", "", $1); print $1 }'; }
 fail() {
@@ -168,6 +194,8 @@ binary_mib=$(du -m --apparent-size "$out/disk/fpga-lab/fpga-lab" | cut -f1)
 bundle_mib=$(du -sm --apparent-size "$out/disk/fpga-lab" | cut -f1)
 libraries=$(find "$out/disk/fpga-lab" -name '*.so*' | wc -l)
 disk_mib=$(($(du -sm --apparent-size "$out/disk" | cut -f1) + 32))
+gcc -O2 -static -pthread -o "$out/disk/pingpong" "$HERE/pingpong.c" >>"$transcript" 2>&1 ||
+  fail "gcc -static Tests/e2e/pingpong.c failed"
 mkfs.ext4 -q -F -L fpga-lab-client -d "$out/disk" "$out/client-data.img" "${disk_mib}M" >>"$transcript" 2>&1 ||
   fail "mkfs.ext4 -d $out/disk failed"
 say "client data disk: fpga-lab ${binary_mib} MiB + ${libraries} libraries = ${bundle_mib} MiB, vhci-hcd.ko for $kernel (DKMS build: ${dkms_seconds}), lab file, client recipe; ${disk_mib} MiB ext4"
@@ -175,9 +203,11 @@ say "client data disk: fpga-lab ${binary_mib} MiB + ${libraries} libraries = ${b
 # 2. Both VMs boot at once (2 vCPUs each, TCG).
 say "booting the server VM ($out/server.img) and the client VM (unpatched stand-in) under TCG"
 t=$(now)
-"$HERE/boot.sh" "$out/server.img" --no-hotplug --keep-running --workdir "$out/server" >"$out/server/boot.out" 2>&1 &
+"$HERE/boot.sh" "$out/server.img" --no-hotplug --keep-running --workdir "$out/server" \
+  --lan "$out/server/lan.sock:$out/client/lan.sock:52:54:00:77:00:01" >"$out/server/boot.out" 2>&1 &
 server_boot=$!
-"$HERE/boot.sh" "$base" --no-hotplug --keep-running --workdir "$out/client" --disk "$out/client-data.img" >"$out/client/boot.out" 2>&1 &
+"$HERE/boot.sh" "$base" --no-hotplug --keep-running --workdir "$out/client" --disk "$out/client-data.img" \
+  --lan "$out/client/lan.sock:$out/server/lan.sock:52:54:00:77:00:02" >"$out/client/boot.out" 2>&1 &
 client_boot=$!
 server_ok=0 client_ok=0
 wait "$server_boot" && server_ok=1
@@ -211,6 +241,19 @@ for _ in $(seq 300); do
 done
 [[ -n $busid ]] || fail "the board was not exported by the server VM within 30 s"
 say "board $BOARD (0403:6001 serial $SERIAL, chardev $board_sock) exported by the server VM as $busid"
+
+# The virtual cable: each VM's second NIC (found by its MAC) gets its address.
+lan_up() {
+  local vm=$1 mac=$2 address=$3
+  "$vm" "ifname=\$(ip -o link | awk -F': ' '/$mac/ { print \$2; exit }') && ip link set dev \$ifname up && ip addr add $address/24 dev \$ifname && echo LAN \$ifname" ||
+    fail "cannot configure the virtual cable's NIC ($mac) in the $vm VM"
+}
+lan_up server 52:54:00:77:00:01 192.168.77.1 >/dev/null
+lan_up client 52:54:00:77:00:02 192.168.77.2 >/dev/null
+lan_addr=192.168.77.1:3240
+client "for i in \$(seq 50); do (exec 3<>/dev/tcp/192.168.77.1/3240) 2>/dev/null && echo CABLE-OK && break; sleep 0.2; done" | grep -q CABLE-OK ||
+  fail "the client VM cannot reach the server's USB/IP port over the virtual cable (192.168.77.1:3240)"
+say "virtual cable up: server 192.168.77.1, client 192.168.77.2 (qemu dgram netdev)"
 
 # 4. The client: stock vhci-hcd first, then the recipe's, installed the way install.sh expects.
 # Kernel messages stay off the consoles, whose output the lane parses.
@@ -280,6 +323,98 @@ done
 [[ -n $again ]] || fail "(5) the server does not export $busid again after detach"
 say "(5) detached: /dev/ttyUSB0 gone, $busid exportable again (host usbip list -r)"
 
+# (7) The data path over the virtual cable, per daemon.
+# attach_lan: attach the board over the cable and wait for its tty.
+attach_lan() {
+  client "fpga-lab attach $BOARD --config /mnt/e2e/lab.yaml --server $lan_addr && for i in \$(seq 500); do [ -e /dev/ttyUSB0 ] && break; sleep 0.02; done; ls /dev/ttyUSB0" 60 >/dev/null ||
+    fail "(7) fpga-lab attach $BOARD --server $lan_addr ($1) failed"
+}
+detach_lan() {
+  client "fpga-lab detach --all --config /mnt/e2e/lab.yaml; for i in \$(seq 250); do [ -e /dev/ttyUSB0 ] || break; sleep 0.02; done" 60 >/dev/null || true
+}
+# wait_exported: the server exports the board again (host usbip list -r).
+wait_exported() {
+  for _ in $(seq 300); do
+    exported | grep -qx "$busid" && return 0
+    sleep 0.1
+  done
+  fail "(7) the server does not export $busid again ($1)"
+}
+# pingpong DAEMON: 1000 one-byte round trips and 1 MiB each way; sets pp_median, pp_p99, bulk_mbps.
+pingpong() {
+  local output
+  output=$(client "/mnt/e2e/pingpong /dev/ttyUSB0 1000 1048576" 600) ||
+    fail "(7) pingpong through /dev/ttyUSB0 with $1 failed:
+$output"
+  read -r _ _ _ _ pp_median _ pp_p99 _ < <(grep '^PINGPONG ' <<<"$output")
+  read -r _ _ _ _ bulk_seconds _ bulk_mbps bulk_ok < <(grep '^BULK ' <<<"$output")
+  [[ $bulk_ok == ok ]] || fail "(7) 1 MiB through /dev/ttyUSB0 with $1 did not come back intact: $output"
+  say "ping-pong $1 median $pp_median ms p99 $pp_p99 ms"
+  say "bulk $1: 1 MiB each way in $bulk_seconds s, $bulk_mbps MB/s"
+}
+# dead_client DAEMON BOUND: cut the client's cable with the board attached; seconds until the
+# host's import succeeds (the server freed the board and a second client got it), at most BOUND.
+dead_client() {
+  local t status='' freed=''
+  link client off
+  t=$(now)
+  local deadline=$((SECONDS + $2))
+  while ((SECONDS < deadline)); do
+    status=$(host_import 2>/dev/null || true)
+    if [[ $status == 0 ]]; then
+      freed=$(elapsed "$t")
+      break
+    fi
+    sleep 0.5
+  done
+  link client on
+  dead_freed=${freed:-"not within $2"}
+  say "dead client freed in $dead_freed s ($1; last import status ${status:-none})"
+}
+
+say "(7) data path over the virtual cable ($lan_addr), usbip-binder first"
+attach_lan binder
+holder=$(client "fpga-lab list --server $lan_addr 2>&1")
+grep -q "in use by 192.168.77.2:[0-9]* since " <<<"$holder" ||
+  fail "(7) fpga-lab list does not say the client VM (192.168.77.2) holds the board:
+$holder"
+busy=$(client "fpga-lab attach $BOARD --config /mnt/e2e/lab.yaml --server $server_addr 2>&1" 30 || true)
+grep -q "is in use by 192.168.77.2:[0-9]* since .*; detach it there first" <<<"$busy" ||
+  fail "(7) a second attach of the held board does not say who holds it:
+$busy"
+say "(7) fpga-lab list: $(grep -o 'in use by 192.168.77.2:[0-9]* since [^ ]*' <<<"$holder"); a second attach: $(grep -o 'is in use by [^;]*' <<<"$busy")"
+pingpong binder
+binder_median=$pp_median binder_p99=$pp_p99 binder_mbps=$bulk_mbps
+dead_client binder 60
+binder_freed=$dead_freed
+[[ $binder_freed != not* ]] || fail "(7) usbip-binder did not free the dead client's board within 60 s"
+server "journalctl --no-pager -u usbip-binder | grep -c 'released by 192.168.77.2'" | grep -qv '^0$' ||
+  fail "(7) the binder's journal has no 'released by 192.168.77.2' line"
+detach_lan
+client "fpga-lab detach --all --config /mnt/e2e/lab.yaml" >/dev/null 2>&1 || true
+wait_exported "after the dead client, binder"
+
+say "(7) the same with Debian's usbipd in the server VM (usbip-binder stopped; the board stays bound to usbip-host)"
+server "systemctl stop usbip-binder && usbipd -D && for i in \$(seq 50); do usbip list -r 127.0.0.1 2>/dev/null | grep -q $busid && break; sleep 0.1; done; pidof usbipd" >/dev/null ||
+  fail "(7) cannot start usbipd in the server VM"
+attach_lan usbipd
+unknown=$(client "fpga-lab list --server $lan_addr 2>&1")
+grep -q "unknown" <<<"$unknown" && grep -q "does not tell who holds its boards" <<<"$unknown" ||
+  fail "(7) fpga-lab list against usbipd should say the state is unknown:
+$unknown"
+pingpong usbipd
+usbipd_median=$pp_median usbipd_p99=$pp_p99 usbipd_mbps=$bulk_mbps
+dead_client usbipd $((10 + 50))
+usbipd_freed=$dead_freed
+# usbipd kept the dead connection: unbind and bind the board to end it, then back to the binder.
+server "pkill usbipd; usbip-binder unbind $busid; systemctl start usbip-bind@$busid.service usbip-binder" >/dev/null ||
+  fail "(7) cannot switch the server VM back from usbipd to usbip-binder"
+detach_lan
+wait_exported "back on usbip-binder"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+goal=$(awk -v m="$(ratio "$binder_median" "$usbipd_median")" -v p="$(ratio "$binder_p99" "$usbipd_p99")" 'BEGIN { print (m <= 1.05 && p <= 1.05) ? "met" : "not met" }')
+say "(7) ping-pong binder/usbipd: median $(ratio "$binder_median" "$usbipd_median")x, p99 $(ratio "$binder_p99" "$usbipd_p99")x (goal <= 1.05x: $goal); dead client freed: binder $binder_freed s (dead_peer_timeout 10 s), usbipd $usbipd_freed s"
+
 # (6) watch as a unit; the server's binder restarts; then a server-side drop.
 # round_trip TEXT: TEXT written to the board's tty comes back (the host's peer echoes it).
 # shellcheck disable=SC2016 # expanded by the guest's shell
@@ -287,7 +422,7 @@ round_trip() {
   client "stty -F /dev/ttyUSB0 raw -echo && (timeout 10 head -c ${#1} /dev/ttyUSB0 > /tmp/rt &) && sleep 0.3 && printf $1 > /dev/ttyUSB0 && for i in \$(seq 100); do [ \$(stat -c %s /tmp/rt) -ge ${#1} ] && break; sleep 0.1; done; echo RT \$(cat /tmp/rt)" 30 | grep -qx "RT $1"
 }
 watch_log() { client "journalctl --no-pager -o short-monotonic -u fpga-lab-watch | grep -F ' fpga-lab['"; }
-client "systemd-run --unit=fpga-lab-watch /usr/local/bin/fpga-lab watch $BOARD --config /mnt/e2e/lab.yaml --server $server_addr --interval 0.2" >/dev/null ||
+client "systemd-run --unit=fpga-lab-watch /usr/local/bin/fpga-lab watch $BOARD --config /mnt/e2e/lab.yaml --server $lan_addr --interval 0.2" >/dev/null ||
   fail "(6) systemd-run fpga-lab watch failed"
 client "for i in \$(seq 500); do [ -e /dev/ttyUSB0 ] && break; sleep 0.05; done; ls /dev/ttyUSB0" >/dev/null ||
   fail "(6) fpga-lab watch did not attach $BOARD"
@@ -334,7 +469,45 @@ watch_ms=$(awk -F'[][]' '/: lost / { gsub(/ /, "", $2); l = $2 } l != "" && /: a
 say "(6) server-side drop of $busid: watch re-attached it, echoes again; lost -> attached ${watch_ms} ms (client journal), unbind issued -> /dev/ttyUSB0 back ${reattach_s} s (host clock, console round trips included)"
 printf '%s\n' "$wlog" | sed 's/^/    /'
 
+# (8) A dead server: its end of the cable cut while watch runs. The client's import socket gives
+# up after dead_peer_timeout (10 s), vhci frees the port, watch logs the loss; the link comes
+# back and watch attaches again.
+t=$(now)
+link server off
+lost_s=''
+deadline=$((SECONDS + 90))
+while ((SECONDS < deadline)); do
+  if (($(watch_log | grep -c ': lost ' || true) > lost)); then
+    lost_s=$(elapsed "$t")
+    break
+  fi
+  sleep 0.5
+done
+link server on
+[[ -n $lost_s ]] || fail "(8) fpga-lab watch did not notice the dead server within 90 s:
+$(watch_log)"
+t=$(now)
+back=''
+deadline=$((SECONDS + 120))
+while ((SECONDS < deadline)); do
+  if [[ $(tail -n 1 <<<"$(watch_log)") == *"$BOARD: attached $busid"* ]] && client "[ -e /dev/ttyUSB0 ]" >/dev/null; then
+    back=$(elapsed "$t")
+    break
+  fi
+  sleep 0.5
+done
+[[ -n $back ]] || fail "(8) fpga-lab watch did not re-attach $BOARD after the server's link came back:
+$(watch_log)"
+sleep 2
+round_trip PING-AFTER-DEAD-SERVER || fail "(8) no echo through /dev/ttyUSB0 after watch re-attached $BOARD"
+say "(8) dead server: watch noticed the loss ${lost_s} s after the server's link was cut (dead_peer_timeout 10 s), re-attached ${back} s after it came back, echoes again"
+
 lane_seconds=$(elapsed "$lane_start")
+say "ping-pong binder median $binder_median ms p99 $binder_p99 ms"
+say "ping-pong usbipd median $usbipd_median ms p99 $usbipd_p99 ms"
+say "bulk 1 MiB each way: binder $binder_mbps MB/s, usbipd $usbipd_mbps MB/s"
+say "dead client freed in $binder_freed s (binder, dead_peer_timeout 10 s); usbipd: $usbipd_freed s"
+say "dead server: watch lost the board after $lost_s s, re-attached $back s after the link came back"
 say "figures: stand-in + build-image ${images_seconds} s, server boot ${server_boot_s} s, client boot ${client_boot_s} s (both at once), attach ${attach_cmd_ms} ms (tty ${attach_ms} ms), bytes echoed ${rx_n}/${tx_n}, nports ${stock_nports} -> ${nports}, re-attach ${watch_ms} ms (watch; ${reattach_s} s host clock), fpga-lab ${binary_mib} MiB (${bundle_mib} MiB with its libraries), whole lane ${lane_seconds} s"
 if ((keep)); then
   say "VMs left running: server pid $server_pid ($out/server), client pid $client_pid ($out/client)"
