@@ -7,7 +7,10 @@
 #                  host's `usbip list -r` (Tests/e2e/server-lane.sh)
 #   e2e-client     a server VM (patched with Tests/e2e/lab-binder.yaml) and an unpatched client
 #                  VM: the client-recipe's vhci-hcd, fpga-lab attach/status/detach/watch, bytes
-#                  both ways through the board's serial port (Tests/e2e/client-lane.sh)
+#                  both ways through the board's serial port; over a virtual cable between the
+#                  VMs, per daemon (usbip-binder, then Debian's usbipd): 1000 one-byte round
+#                  trips and 1 MiB each way, who holds a board, a dead client and a dead server
+#                  (Tests/e2e/client-lane.sh)
 #   e2e-arm64      the arm64 stand-in (scripts/make-standin-arm64.sh, cached) patched with the
 #                  aarch64 binder boots under qemu-system-aarch64 -M virt -cpu cortex-a57 to
 #                  multi-user.target with usbip-binder active and the board plugged at boot

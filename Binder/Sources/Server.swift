@@ -24,7 +24,9 @@ import CBinder
 /// time, and forgotten (logged with how long it was held) once usbip-host reports it
 /// available again, which it does when the client detaches or when TCP gives up on a dead
 /// peer after `deadPeerSeconds` (keepalive and TCP_USER_TIMEOUT on the handed socket). The
-/// poll loop wakes at least every second while any board is held, to notice.
+/// holders are checked against sysfs before every holders request and import, and otherwise
+/// every `holderCheckMilliseconds` while any board is held (for the log line; an idle server
+/// should not wake often, and the data path is the kernel's).
 ///
 /// Hostile peers (Binder/tests/hostile-peers.py proves each point):
 /// - A request is at most 40 bytes and has no length field, so a connection never buffers
@@ -64,6 +66,9 @@ final class Server {
     /// A hand-over usbip-host never reported in use (it refused the socket, or the link died at
     /// once) is forgotten after this long.
     static let unconfirmedHolderMilliseconds: Int64 = 10_000
+    /// How often held boards are checked when no request asks.
+    static let holderCheckMilliseconds: Int64 = 10_000
+    private var nextHolderCheck: Int64 = 0
 
     /// Clients open at once; a newcomer beyond this evicts the oldest still waiting.
     static let maxConnections = 64
@@ -150,7 +155,7 @@ final class Server {
         var wait: Int64 = 60_000
         for c in connections { wait = min(wait, max(0, c.deadline - now)) }
         if let due = hotplug?.nextDeadline { wait = min(wait, max(0, due - now)) }
-        if !holders.isEmpty { wait = min(wait, 1000) }
+        if !holders.isEmpty { wait = min(wait, max(0, nextHolderCheck - now)) }
         let n = fds.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), Int32(wait)) }
         if n < 0 && binder_errno() != EINTR {
             Output.log("poll failed: \(errnoText(binder_errno()))")
@@ -178,7 +183,7 @@ final class Server {
             if fds[fds.count - 1].revents != 0 { hotplug.receive(now: after) }
             hotplug.expire(now: monotonicMilliseconds())
         }
-        refreshHolders()
+        if !holders.isEmpty, monotonicMilliseconds() >= nextHolderCheck { refreshHolders() }
     }
 
     /// Forgets the holders of boards usbip-host no longer reports in use. usbip-host sets
@@ -188,6 +193,7 @@ final class Server {
         guard !holders.isEmpty else { return }
         let now = binder_wall_seconds()
         let clock = monotonicMilliseconds()
+        nextHolderCheck = clock + Self.holderCheckMilliseconds
         var kept: [Holder] = []
         for var holder in holders {
             let dev = SysfsDevice(busID: holder.busID, in: sysfs)
@@ -362,7 +368,14 @@ final class Server {
         }
         Output.log("\(c.peer): import \(busID), socket handed to usbip-host")
         var others: [Holder] = []
-        for holder in holders where holder.busID != busID { others.append(holder) }
+        for holder in holders {
+            if holder.busID != busID {
+                others.append(holder)
+            } else {
+                // usbip-host reported it available (status 1 above): the previous holder is gone.
+                Output.log("\(busID): released by \(holder.peer) after \(binder_wall_seconds() - holder.since) s")
+            }
+        }
         holders = others + [Holder(busID: busID, peer: c.peer, address: c.address, port: c.port,
                                    since: binder_wall_seconds(), handed: monotonicMilliseconds())]
         return USBIPImportReply(status: 0, device: dev.exported(sysfs).device).encode()

@@ -2,12 +2,14 @@
  * JTAG-like traffic through an attached board's tty (issue 20), built static on the host and
  * run in the client VM. The board's far end (Tests/e2e/serial-peer.py) echoes every byte.
  *
- *   pingpong TTY ROUNDS BYTES
+ *   pingpong TTY ROUNDS BYTES [SAMPLES]
  *
  * 1. ROUNDS one-byte round trips: write one byte, then a blocking read of one byte (poll, 5 s
  *    at most); each trip timed with CLOCK_MONOTONIC. Prints
  *      PINGPONG rounds N median_ms X p99_ms Y min_ms A max_ms B
- * 2. BYTES each way: a writer thread sends BYTES pseudo-random bytes while the main thread
+ *    (p99: nearest rank) and, with SAMPLES, writes every trip's ms there, one per line, in
+ *    the order measured (to pool several runs).
+ * 2. BYTES each way (none when BYTES is 0): a writer thread sends BYTES pseudo-random bytes while the main thread
  *    reads BYTES back and compares them. Prints
  *      BULK bytes N seconds S mbps M ok|mismatch
  *    (M in MB/s, 10^6 bytes, of BYTES each way).
@@ -91,8 +93,8 @@ static void *write_thread(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: pingpong TTY ROUNDS BYTES\n");
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: pingpong TTY ROUNDS BYTES [SAMPLES]\n");
         return 2;
     }
     int rounds = atoi(argv[2]);
@@ -128,12 +130,22 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
+    if (argc == 5) {
+        FILE *samples = fopen(argv[4], "w");
+        if (!samples) {
+            perror(argv[4]);
+            return 1;
+        }
+        for (int i = 0; i < rounds; i++) fprintf(samples, "%.4f\n", trips[i]);
+        fclose(samples);
+    }
     qsort(trips, (size_t)rounds, sizeof *trips, compare);
     int p99 = (int)((rounds * 99 + 99) / 100) - 1;
     printf("PINGPONG rounds %d median_ms %.3f p99_ms %.3f min_ms %.3f max_ms %.3f\n", rounds,
            rounds % 2 ? trips[rounds / 2] : (trips[rounds / 2 - 1] + trips[rounds / 2]) / 2, trips[p99], trips[0],
            trips[rounds - 1]);
     fflush(stdout);
+    if (bytes == 0) return 0;
 
     unsigned char *data = malloc(bytes), *back = malloc(bytes);
     uint32_t x = 2463534242u;

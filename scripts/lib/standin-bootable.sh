@@ -40,7 +40,8 @@ bootable_rootfs_tar() {
   printf '%s\n' "$tar"
 }
 
-# Serial autologin on TTY (default ttyS0), the boot marker, and DHCP on the virtual NIC.
+# Serial autologin on TTY (default ttyS0), the boot marker, DHCP on the virtual NIC, and the
+# client lane's virtual cable.
 # usage: bootable_units ROOTDIR [TTY]
 bootable_units() {
   local r=$1 tty=${2:-ttyS0}
@@ -66,6 +67,14 @@ WantedBy=multi-user.target
 EOF
   ln -sf ../fpga-lab-booted.service "$r/etc/systemd/system/multi-user.target.wants/fpga-lab-booted.service"
   printf '[Match]\nName=en*\n\n[Network]\nDHCP=yes\n' >"$r/etc/systemd/network/20-wired.network"
+  # The e2e client lane's virtual cable between two VMs (Tests/e2e/boot.sh --lan): no DHCP
+  # there, static addresses by MAC, and not needed for network-online.target (else
+  # systemd-networkd-wait-online waits 2 minutes for a DHCP lease that never comes).
+  local n
+  for n in 1 2; do
+    printf '[Match]\nMACAddress=52:54:00:77:00:0%s\n\n[Link]\nRequiredForOnline=no\n\n[Network]\nAddress=192.168.77.%s/24\n' "$n" "$n" \
+      >"$r/etc/systemd/network/10-e2e-lan-$n.network"
+  done
   ln -sf /usr/lib/systemd/system/systemd-networkd.service \
     "$r/etc/systemd/system/multi-user.target.wants/systemd-networkd.service"
   ln -sf /usr/lib/systemd/system/systemd-networkd.socket \
