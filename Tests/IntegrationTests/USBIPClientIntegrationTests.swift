@@ -178,8 +178,8 @@ import USBIPWire
         let start = Date()
         let attachments = try boards.map { try client.attach(busID: $0.busID, from: server) }
         let elapsed = Date().timeIntervalSince(start)
+        // A figure, not a budget: a timed assert fails on a loaded machine (`make bench` is where speed is judged).
         print("attach of 8 boards against usbip-binder on loopback: \(Int(elapsed * 1000)) ms")
-        #expect(elapsed < 0.5)
         #expect(attachments.map(\.port) == Array(0..<8))
         #expect(kernel.usedPorts == Array(0..<8))
         for b in boards { #expect(Int(tree.sockfd(b.busID)) != nil, "binder handed over \(b.busID)") }
