@@ -27,7 +27,7 @@ let package = Package(
         .target(
             name: "Overlay",
             dependencies: [
-                "LabConfig", "Archives",
+                "LabConfig", "Archives", .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 "Digests",
             ],

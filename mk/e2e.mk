@@ -11,6 +11,14 @@
 #                  VMs, per daemon (usbip-binder, then Debian's usbipd): 1000 one-byte round
 #                  trips and 1 MiB each way, who holds a board, a dead client and a dead server
 #                  (Tests/e2e/client-lane.sh)
+#   e2e-trixie     the server lane (usbip-binder) on the trixie stand-in (Debian 13: systemd 257,
+#                  cloud-init, NetworkManager; scripts/make-standin-base.sh --release trixie)
+#   e2e-firstboot  for the bookworm and the trixie stand-in, patched with a lab holding server.ssh
+#                  (a key made for the run) and server.network (a static address): the host logs
+#                  in over ssh through a forward to that address, runs `id` and
+#                  `systemctl is-active usbip-binder`, a password login is refused; one line per
+#                  release with the seconds from starting qemu to the first login
+#                  (Tests/e2e/firstboot-lane.sh)
 #   e2e-arm64      the arm64 stand-in (scripts/make-standin-arm64.sh, cached) patched with the
 #                  aarch64 binder boots under qemu-system-aarch64 -M virt -cpu cortex-a57 to
 #                  multi-user.target with usbip-binder active and the board plugged at boot
@@ -26,17 +34,23 @@ E2E_ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
 E2E_LAB ?= $(E2E_ROOT)/Tests/e2e/lab.yaml
 E2E_REPLUGS ?= 10
 
-.PHONY: e2e e2e-server e2e-binder e2e-client e2e-arm64
+.PHONY: e2e e2e-server e2e-binder e2e-trixie e2e-firstboot e2e-client e2e-arm64
 
-## e2e: the server lane twice, with Debian's usbipd and with the baked-in usbip-binder; the client
-## lane; the arm64 smoke lane
-e2e: e2e-server e2e-binder e2e-client e2e-arm64
+## e2e: the server lane twice on bookworm, with Debian's usbipd and with the baked-in
+## usbip-binder, and once on trixie; the first-boot lane; the client lane; the arm64 smoke lane
+e2e: e2e-server e2e-binder e2e-trixie e2e-firstboot e2e-client e2e-arm64
 
 e2e-server: build
 	$(E2E_ROOT)/Tests/e2e/server-lane.sh --fpga-lab $(BIN) --lab $(E2E_LAB) --replugs $(E2E_REPLUGS)
 
 e2e-binder: build $(BINDER_OUT)/x86_64/usbip-binder
 	$(E2E_ROOT)/Tests/e2e/server-lane.sh --fpga-lab $(BIN) --lab $(E2E_ROOT)/Tests/e2e/lab-binder.yaml --replugs $(E2E_REPLUGS)
+
+e2e-trixie: build $(BINDER_OUT)/x86_64/usbip-binder
+	$(E2E_ROOT)/Tests/e2e/server-lane.sh --fpga-lab $(BIN) --lab $(E2E_ROOT)/Tests/e2e/lab-binder.yaml --replugs $(E2E_REPLUGS) --release trixie
+
+e2e-firstboot: build $(BINDER_OUT)/x86_64/usbip-binder
+	$(E2E_ROOT)/Tests/e2e/firstboot-lane.sh --fpga-lab $(BIN)
 
 e2e-client: build $(BINDER_OUT)/x86_64/usbip-binder
 	$(E2E_ROOT)/Tests/e2e/client-lane.sh --fpga-lab $(BIN)

@@ -3,7 +3,8 @@
 #
 #   standin-small      build/standin/small-{x86_64,aarch64}.img   (FAT16 bootfs at sector 8192)
 #   standin-bootable   build/standin/bootable-x86_64.img + .vmlinuz + .initrd.img
-#                      (FAT32 bootfs at sector 16384; cached in build/cache/standin)
+#                      (FAT32 bootfs at sector 16384; cached in build/cache/standin), and
+#                      build/standin/bootable-trixie-x86_64.img (--release trixie)
 #   standin-bench      build/standin/bench-2g.img: 2 GiB, rootfs with 512 MiB of real files
 #   standin-check      Tests/e2e/check-standin.sh on the small and bootable stand-ins
 #   e2e-boot           boots the unpatched bootable stand-in, hot-plugs an FTDI board
@@ -21,10 +22,13 @@ standin-small: $(STANDIN_OUT)/small-x86_64.img $(STANDIN_OUT)/small-aarch64.img
 $(STANDIN_OUT)/small-%.img: $(STANDIN_DEPS)
 	$(STANDIN_SCRIPT) --small $@ --arch $*
 
-standin-bootable: $(STANDIN_OUT)/bootable-x86_64.img
+standin-bootable: $(STANDIN_OUT)/bootable-x86_64.img $(STANDIN_OUT)/bootable-trixie-x86_64.img
 
 $(STANDIN_OUT)/bootable-x86_64.img: $(STANDIN_DEPS)
 	$(STANDIN_SCRIPT) --bootable $@
+
+$(STANDIN_OUT)/bootable-trixie-x86_64.img: $(STANDIN_DEPS)
+	$(STANDIN_SCRIPT) --bootable $@ --release trixie
 
 standin-bench: $(STANDIN_OUT)/bench-2g.img
 

@@ -19,9 +19,12 @@ usage: make-standin-base.sh --small OUT.img [options]
        make-standin-base.sh --bootable OUT.img [options]
 
   --small OUT.img     small stand-in: MBR, FAT16 bootfs at sector 8192, tiny ext4 rootfs (< 10 s)
-  --bootable OUT.img  x86_64 Debian 12 stand-in bootable under qemu: FAT32 bootfs at sector 16384
+  --bootable OUT.img  x86_64 Debian stand-in bootable under qemu: FAT32 bootfs at sector 16384
                       holding vmlinuz + initrd.img; also writes OUT.vmlinuz and OUT.initrd.img
 options:
+  --release R         bootable only: bookworm (Debian 12, default) or trixie (Debian 13: 512 MiB
+                      bootfs with 512-byte clusters, cmdline `resize`, cloud-init with the NoCloud
+                      seed on bootfs, first user pi with shell nologin, NetworkManager)
   --arch A            x86_64 | aarch64 | armhf (small only; default x86_64)
   --boot-mib N        bootfs size in MiB (small: 64, bootable: 256)
   --fat 16|32         bootfs FAT type (small: 16, bootable: 32)
@@ -34,7 +37,7 @@ environment:
 EOF
 }
 
-mode='' out='' arch=x86_64 boot_mib='' fat='' disk_id='' size_gib='' fill_mib=0
+mode='' out='' arch=x86_64 boot_mib='' fat='' disk_id='' size_gib='' fill_mib=0 release=
 cache_dir=$REPO_ROOT/build/cache
 while (($#)); do
   case $1 in
@@ -43,9 +46,10 @@ while (($#)); do
       out=${2:?"$1 needs an output path"}
       shift 2
       ;;
-    --arch | --boot-mib | --fat | --disk-id | --size-gib | --fill-mib | --cache)
+    --arch | --boot-mib | --fat | --disk-id | --size-gib | --fill-mib | --cache | --release)
       [[ $# -ge 2 ]] || die "$1 needs a value"
       case $1 in
+        --release) release=$2 ;;
         --arch) arch=$2 ;;
         --boot-mib) boot_mib=$2 ;;
         --fat) fat=$2 ;;
@@ -74,6 +78,8 @@ for v in boot_mib size_gib fill_mib; do
 done
 [[ -z $fat || $fat == 16 || $fat == 32 ]] || die "--fat must be 16 or 32 (got '$fat')"
 [[ -z $disk_id || $disk_id =~ ^[0-9a-f]{8}$ ]] || die "--disk-id must be 8 lowercase hex digits"
+[[ -z $release || $release == bookworm || $release == trixie ]] || die "--release must be bookworm or trixie (got '$release')"
+[[ -z $release || $mode != small ]] || die "--release applies to --bootable only"
 need_tools sfdisk mkdosfs mmd mcopy mkfs.ext4 debugfs openssl truncate dd
 mkdir -p "$(dirname "$out")" "$cache_dir"
 out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
@@ -107,6 +113,10 @@ if [[ $mode == small ]]; then
 else
   [[ $arch == x86_64 ]] || die "--bootable builds x86_64 only (got --arch $arch)"
   [[ -z $size_gib && $fill_mib == 0 ]] || die "--size-gib/--fill-mib apply to --small only"
-  build_bootable "$out" "${boot_mib:-256}" "${fat:-32}" "${disk_id:-8a438930}" "$cache_dir" "$work"
+  if [[ $release == trixie ]]; then
+    build_bootable "$out" "${boot_mib:-512}" "${fat:-32}" "${disk_id:-7c1e0a13}" "$cache_dir" "$work" trixie
+  else
+    build_bootable "$out" "${boot_mib:-256}" "${fat:-32}" "${disk_id:-8a438930}" "$cache_dir" "$work" bookworm
+  fi
 fi
 note "wrote $out"

@@ -17,6 +17,8 @@ public struct ImageInspection {
     public var configTxt: ConfigTxt?
     public var cmdline: String?
     public var manifest: String?
+    /// How the image boots the first time (nil: no bootfs or rootfs to tell).
+    public var firstBoot: FirstBoot?
 
     /// Reads `path` (a raw image; open read-only, nothing is written).
     public init(path: String) throws {
@@ -39,6 +41,9 @@ public struct ImageInspection {
             let volume = try Ext4Volume(imagePath: path, offset: root.range.offset, writable: false)
             arch = try? ELFArch.detect(in: volume)
             manifest = try volume.readFile(Manifest.path).map { String(decoding: $0, as: UTF8.self) }
+            if let boot = table.bootPartition {
+                firstBoot = try FirstBoot.detect(boot: try FATVolume(image: file, range: boot.range), root: volume)
+            }
         }
     }
 

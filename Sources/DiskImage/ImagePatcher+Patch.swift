@@ -13,6 +13,7 @@ extension ImagePatcher {
         var partitions: [Partition]
         var overlayEntries: Int
         var warnings: [String]
+        var firstBoot: FirstBoot
         /// The base's sha256, when it was downloaded or pinned.
         var baseSHA256: String?
     }
@@ -36,6 +37,8 @@ extension ImagePatcher {
         var inputs = OverlayRenderer.Inputs(configBytes: request.lab.bytes)
         inputs.bootConfig = .init(name: "config.txt in \(request.base)", bytes: try boot.readFile("config.txt"))
         inputs.bootCmdline = .init(name: "cmdline.txt in \(request.base)", bytes: try boot.readFile("cmdline.txt"))
+        let firstBoot = try FirstBoot.detect(boot: boot, root: root)
+        inputs.firstBoot = firstBoot
         if lab.server.daemon == .usbipd {
             inputs.imageHasUsbip = try root.lookup("usr/sbin/usbipd") != nil && root.lookup("usr/sbin/usbip") != nil
         } else if let binder = binderExecutable(for: arch) {
@@ -74,7 +77,7 @@ extension ImagePatcher {
         mapped += Self.unstructured(sourceData, besides: understood)
         return PatchResult(mappedRanges: ByteRange.merged(mapped), arch: arch, bootKind: boot.kind,
                            partitions: table.partitions, overlayEntries: rendered.overlay.entries.count,
-                           warnings: rendered.warnings)
+                           warnings: rendered.warnings, firstBoot: firstBoot)
     }
 
     /// Directories that exist already keep their owner, mode and times (`/etc` stays as it was);

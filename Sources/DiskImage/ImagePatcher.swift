@@ -55,6 +55,8 @@ public struct ImagePatcher {
         public var partitions: [Partition]
         public var overlayEntries: Int
         public var warnings: [String]
+        /// How the patched image boots the first time (as found in the base).
+        public var firstBoot: FirstBoot
         /// The base's sha256 when it was downloaded (or pinned).
         public var baseSHA256: String?
         /// Every file written, with its sha256, in the order of SHA256SUMS.
@@ -191,7 +193,7 @@ public struct ImagePatcher {
         progress.finish()
         return Report(imageSize: imageSize, mappedBytes: report.mappedBytes, arch: report.arch,
                       bootKind: report.bootKind, partitions: report.partitions,
-                      overlayEntries: report.overlayEntries, warnings: report.warnings,
+                      overlayEntries: report.overlayEntries, warnings: report.warnings, firstBoot: report.firstBoot,
                       baseSHA256: report.baseSHA256, outputs: outputs, phaseSeconds: progress.seconds)
     }
 

@@ -92,6 +92,7 @@ struct BuildImageCommand: ParsableCommand {
                 if let digest = reports.first?.baseSHA256 { Console.output("\(base): base sha256 \(digest)") }
                 for (output, report) in zip(output, reports) {
                     Console.output("\(output): \(report.arch.debianName) image, \(TerminalProgress.mib(report.imageSize)), \(TerminalProgress.mib(report.mappedBytes)) mapped, bootfs \(report.bootKind), \(report.overlayEntries) overlay entries")
+                    Console.output("\(output): first boot: \(report.firstBoot.summary)")
                     for (path, sum) in report.outputs { Console.output("\(sum)  \(path)") }
                 }
             }
@@ -131,6 +132,7 @@ struct BuildImageCommand: ParsableCommand {
         var bootfs: String
         var partitions: [Part]
         var overlayEntries: Int
+        var firstBoot: FirstBootSummary
         var warnings: [String]
         var files: [Output]
         var phaseSeconds: [String: Double]
@@ -141,7 +143,7 @@ struct BuildImageCommand: ParsableCommand {
             output: output, baseSha256: report.baseSHA256, arch: report.arch.debianName, imageSize: report.imageSize, mappedBytes: report.mappedBytes,
             bootfs: "\(report.bootKind)",
             partitions: report.partitions.map { .init(index: $0.index, offset: $0.range.offset, length: $0.range.length, partuuid: $0.partUUID) },
-            overlayEntries: report.overlayEntries, warnings: report.warnings,
+            overlayEntries: report.overlayEntries, firstBoot: FirstBootSummary(report.firstBoot), warnings: report.warnings,
             files: report.outputs.map { .init(path: $0.path, sha256: $0.sha256) },
             phaseSeconds: Dictionary(report.phaseSeconds.map { ($0.phase, $0.seconds) }, uniquingKeysWith: +))
     }

@@ -20,6 +20,9 @@ struct InspectCommand: ParsableCommand {
 
     @OptionGroup var auth: DownloadAuthOptions
 
+    @Flag(name: .long, help: "Print one JSON object (partitions, architecture, cmdline, first boot, manifest) instead of text.")
+    var json = false
+
     func run() throws {
         do {
             let resolved = try auth.resolve(image, timeout: timeout)
@@ -34,7 +37,12 @@ struct InspectCommand: ParsableCommand {
                 temporary = scratch
                 downloadDigest = try ImageSource.extract(location: Location(image), sha256: resolved.sha256, to: scratch, timeout: timeout,
                                                         credentials: resolved.credentials).sha256
-                var lines = [try report(ImageInspection(path: scratch))]
+                let inspection = try ImageInspection(path: scratch)
+                if json {
+                    Console.output(try Self.json(inspection, image: image, downloadSHA256: downloadDigest))
+                    return
+                }
+                var lines = [try report(inspection)]
                 if let downloadDigest { lines.insert("\(image): downloaded, sha256 \(downloadDigest)", at: 0) }
                 Console.output(lines.joined(separator: "\n"))
                 return
@@ -50,7 +58,8 @@ struct InspectCommand: ParsableCommand {
                 try ImageSource.extract(base: image, to: scratch)
                 path = scratch
             }
-            Console.output(try report(ImageInspection(path: path)))
+            let inspection = try ImageInspection(path: path)
+            Console.output(json ? try Self.json(inspection, image: image, downloadSHA256: nil) : try report(inspection))
         } catch {
             let text = "\(error)"
             Console.error("fpga-lab: error: " + (text.hasPrefix(image) ? text : "\(image): \(text)"))
@@ -89,8 +98,43 @@ struct InspectCommand: ParsableCommand {
                 lines += group.settings.map { "    \($0)" }
             }
         }
+        if let firstBoot = inspection.firstBoot {
+            lines += ["", "first boot: \(firstBoot.summary)"]
+        }
         lines += ["", inspection.manifest.map { "manifest (/etc/fpga-lab/manifest):\n" + $0 } ?? "manifest: none (not made by fpga-lab)"]
         return lines.joined(separator: "\n")
+    }
+}
+
+extension InspectCommand {
+    /// `inspect --json`.
+    struct Document: Encodable {
+        struct Part: Encodable { var index: Int; var offset: UInt64; var length: UInt64; var partuuid: String; var filesystem: String? }
+        var image: String
+        var downloadSha256: String?
+        var size: UInt64
+        var partitionTable: String
+        var diskIdentifier: String
+        var arch: String?
+        var partitions: [Part]
+        var cmdline: String?
+        var firstBoot: FirstBootSummary?
+        var manifest: String?
+    }
+
+    static func json(_ inspection: ImageInspection, image: String, downloadSHA256: String?) throws -> String {
+        let document = Document(
+            image: image, downloadSha256: downloadSHA256, size: inspection.size, partitionTable: "\(inspection.table.scheme)",
+            diskIdentifier: inspection.table.diskIdentifier, arch: inspection.arch?.debianName,
+            partitions: inspection.table.partitions.map { partition in
+                .init(index: partition.index, offset: partition.range.offset, length: partition.range.length, partuuid: partition.partUUID,
+                      filesystem: inspection.fileSystems.first { $0.partition.index == partition.index }?.description)
+            },
+            cmdline: inspection.cmdline?.trimmingCharacters(in: .whitespacesAndNewlines),
+            firstBoot: inspection.firstBoot.map(FirstBootSummary.init), manifest: inspection.manifest)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(document), as: UTF8.self)
     }
 }
 

@@ -81,13 +81,17 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
 }
 
 public enum CIDRError: Error, Equatable, CustomStringConvertible {
-    case malformed(String)
+    case malformed(String, expected: String? = nil)
     case badPrefix(String, max: Int)
     case hostBitsSet(String)
+    /// An interface address that is its network's own address (`192.168.1.0/24`).
+    case networkAddress(String)
 
     public var description: String {
         switch self {
-        case .malformed(let text): "\"\(text)\" is not an IPv4/IPv6 address or CIDR"
+        case .malformed(let text, let expected?): "\"\(text)\" is not \(expected)"
+        case .malformed(let text, nil): "\"\(text)\" is not an IPv4/IPv6 address or CIDR"
+        case .networkAddress(let text): "\"\(text)\" is the network's own address, not a host on it"
         case .badPrefix(let text, let max): "\"\(text)\" has a prefix length outside 0...\(max)"
         case .hostBitsSet(let text): "\"\(text)\" has host bits set after the prefix"
         }

@@ -101,7 +101,7 @@ extension YAMLReader {
     mutating func server(_ node: Node) -> Server? {
         let field = "server"
         guard let entries = mapping(node, field, keys: [
-            "board", "hostname", "port", "daemon", "allow", "ssh", "blacklist", "dead_peer_timeout",
+            "board", "hostname", "port", "daemon", "allow", "ssh", "blacklist", "dead_peer_timeout", "network",
         ]) else { return nil }
         var ok = true
         var server = Server(board: .auto)
@@ -128,6 +128,9 @@ extension YAMLReader {
         }
         if let sshNode = entries["ssh"] {
             if let ssh = ssh(sshNode) { server.ssh = ssh } else { ok = false }
+        }
+        if let networkNode = entries["network"] {
+            if let network = network(networkNode) { server.network = network } else { ok = false }
         }
         if let blacklistNode = entries["blacklist"] {
             if let modules = moduleNames(blacklistNode, "server.blacklist") { server.blacklist = modules } else { ok = false }
@@ -169,14 +172,68 @@ extension YAMLReader {
             for (index, item) in items.enumerated() {
                 let path = "\(field).authorized_keys[\(index)]"
                 guard let text = string(item, path, limit: .authorizedKey) else { keysOK = false; continue }
-                if SSH.isPublicKeyLine(text) { keys.append(text) } else {
-                    report(item, path, "is not an OpenSSH public key line (\"ssh-ed25519 AAAA... comment\")")
+                if let problem = AuthorizedKey.problem(in: text) {
+                    report(item, path, problem)
                     keysOK = false
-                }
+                } else { keys.append(text) }
             }
         }
         guard let user, keysOK else { return nil }
         return SSH(user: user, authorizedKeys: keys)
+    }
+
+    /// `server.network`: `addresses` (ADDRESS/PREFIX, host bits kept), `gateway` (IPv4, inside an
+    /// IPv4 address's network), `gateway6`, `dns`.
+    mutating func network(_ node: Node) -> Network? {
+        let field = "server.network"
+        guard let entries = mapping(node, field, keys: ["addresses", "gateway", "gateway6", "dns"]) else { return nil }
+        var ok = true
+        var network = Network(addresses: [])
+        func addresses(_ node: Node, _ field: String, prefixed: Bool) -> [InterfaceAddress]? {
+            guard let items = sequence(node, field) else { return nil }
+            var out: [InterfaceAddress] = []
+            for (index, item) in items.enumerated() {
+                guard let text = string(item, "\(field)[\(index)]", limit: .address) else { continue }
+                do { out.append(try InterfaceAddress(parsing: text, prefixed: prefixed)) } catch { report(item, "\(field)[\(index)]", error.description) }
+            }
+            return out.count == items.count ? out : nil
+        }
+        if let addressNode = required(entries, "addresses", in: node, field) {
+            if let list = addresses(addressNode, "\(field).addresses", prefixed: true) {
+                network.addresses = list
+                if list.isEmpty {
+                    report(addressNode, "\(field).addresses", "needs at least one address (192.168.1.50/24)")
+                    ok = false
+                }
+            } else { ok = false }
+        } else { ok = false }
+        for (key, v6) in [("gateway", false), ("gateway6", true)] {
+            guard let gatewayNode = entries[key], let text = string(gatewayNode, "\(field).\(key)", limit: .address) else {
+                if entries[key] != nil { ok = false }
+                continue
+            }
+            do {
+                let gateway = try InterfaceAddress(parsing: text, prefixed: false)
+                let family = network.addresses.filter { $0.isIPv6 == v6 }
+                if gateway.isIPv6 != v6 {
+                    report(gatewayNode, "\(field).\(key)", "\"\(text)\" is an \(gateway.isIPv6 ? "IPv6" : "IPv4") address; \(key) takes \(v6 ? "IPv6" : "IPv4") (\(v6 ? "gateway" : "gateway6") takes the other)")
+                    ok = false
+                } else if !family.isEmpty, !v6, !family.contains(where: { $0.contains(gateway) }) {
+                    report(gatewayNode, "\(field).\(key)", "\(text) is not inside the network of any address in \(field).addresses (\(family.map(\.description).joined(separator: ", ")))")
+                    ok = false
+                } else if family.isEmpty, ok {
+                    report(gatewayNode, "\(field).\(key)", "needs an \(v6 ? "IPv6" : "IPv4") address in \(field).addresses to route through")
+                    ok = false
+                } else if v6 { network.gateway6 = gateway } else { network.gateway = gateway }
+            } catch {
+                report(gatewayNode, "\(field).\(key)", error.description)
+                ok = false
+            }
+        }
+        if let dnsNode = entries["dns"] {
+            if let list = addresses(dnsNode, "\(field).dns", prefixed: false) { network.dns = list } else { ok = false }
+        }
+        return ok ? network : nil
     }
 
     mutating func moduleNames(_ node: Node, _ field: String) -> [String]? {
@@ -226,20 +283,5 @@ extension YAMLReader {
             return nil
         }
         return text
-    }
-}
-
-extension SSH {
-    static let keyTypes: Set<String> = [
-        "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-        "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
-    ]
-
-    /// `TYPE BASE64 [COMMENT]` on one line, with a known key type.
-    static func isPublicKeyLine(_ line: String) -> Bool {
-        guard !line.contains("\n") else { return false }
-        let fields = line.split(separator: " ", maxSplits: 2)
-        guard fields.count >= 2, keyTypes.contains(String(fields[0])) else { return false }
-        return fields[1].count >= 16 && fields[1].allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "+/=".contains($0)) }
     }
 }

@@ -35,6 +35,8 @@ public struct Server: Equatable, Sendable {
     /// Clients allowed to connect; empty means loopback only.
     public var allow: [CIDR]
     public var ssh: SSH?
+    /// A fixed address for the wired port (nil: the image's default, DHCP).
+    public var network: Network?
     /// Kernel modules kept off the boards (`blacklist X` in modprobe.d).
     public var blacklist: [String]
     /// Seconds after which usbip-binder gives up on a client that vanished and frees its board

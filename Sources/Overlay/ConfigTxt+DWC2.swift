@@ -274,3 +274,31 @@ public enum CmdlineTxt {
         String(decoding: try addingModule(module, to: Array(text.utf8)), as: UTF8.self)
     }
 }
+
+extension CmdlineTxt {
+    /// `text` with `name=value`: the first parameter called `name` gets the new value (others of
+    /// that name are left alone, the kernel hands all of them on), else it is appended. Every
+    /// other byte is kept, as in `addingModule`.
+    public static func settingParameter(_ name: String, to value: String, in text: [UInt8]) throws(EditError) -> [UInt8] {
+        var line = text[...]
+        var ending: [UInt8] = []
+        if line.last == 10 {
+            line = line.dropLast()
+            ending = [10]
+            if line.last == 13 {
+                line = line.dropLast()
+                ending = [13, 10]
+            }
+        }
+        let body = Array(line)
+        guard !body.contains(10) else { throw .multipleLines }
+        let (parameters, open) = parameters(of: body)
+        let parameter = Array("\(name)=\(value)".utf8)
+        if let existing = parameters.first(where: { body[$0.name] == Array(name.utf8)[...] }) {
+            return Array(body[..<existing.range.lowerBound]) + parameter + Array(body[existing.range.upperBound...]) + ending
+        }
+        if open { throw .unterminatedQuote }
+        let end = parameters.last?.range.upperBound ?? 0
+        return Array(body[..<end]) + (end == 0 ? [] : [32]) + parameter + Array(body[end...]) + ending
+    }
+}

@@ -28,6 +28,10 @@ public struct OverlayRenderer {
         public var configBytes: [UInt8]
         /// Whether the target image holds Debian's usbip tools (nil: not known, as for render).
         public var imageHasUsbip: Bool?
+        /// How the target image boots the first time, with its /etc/passwd and seed files (nil:
+        /// not known, as for render: `userconf.txt` and a NetworkManager keyfile, which every
+        /// Raspberry Pi OS release reads).
+        public var firstBoot: FirstBoot?
 
         public init(configBytes: [UInt8], bootConfig: BootFile? = nil,
                     bootCmdline: BootFile? = nil, binderExecutable: [UInt8]? = nil) {
@@ -89,15 +93,51 @@ public struct OverlayRenderer {
         }
         try overlay.add(OverlayEntry(symlink: "\(systemd)/multi-user.target.wants/\(server)", target: "/\(systemd)/\(server)"))
 
+        var seed = Seed()
         if let ssh = lab.server.ssh {
             try overlay.addFile("etc/ssh/sshd_config.d/fpga-lab.conf", try store.render("ssh/fpga-lab.conf", context))
             try overlay.addFile("etc/ssh/authorized_keys/\(ssh.user)", try store.render("ssh/authorized_keys", ["keys": ssh.authorizedKeys]))
+            try overlay.add(OverlayEntry(symlink: "\(systemd)/multi-user.target.wants/ssh.service", target: "/lib/systemd/system/ssh.service"))
             try overlay.addFile("\(Overlay.bootPrefix)/ssh", "")
-            try overlay.addFile("\(Overlay.bootPrefix)/userconf.txt", "\(ssh.user):*\n")
+            if inputs.firstBoot?.kind == .cloudInit {
+                seed.userData = try CloudInitSeed.userData(merging: inputs.firstBoot?.userData, ssh: ssh, lab: lab.name)
+            } else {
+                try overlay.addFile("\(Overlay.bootPrefix)/userconf.txt", "\(ssh.user):*\n")
+            }
+            try loginShell(for: ssh, inputs.firstBoot, into: &overlay)
+        }
+        if let network = lab.server.network {
+            switch (inputs.firstBoot?.kind, inputs.firstBoot?.network) {
+            case (.cloudInit?, _):
+                seed.networkConfig = try CloudInitSeed.networkConfig(network, lab: lab.name, existing: inputs.firstBoot?.networkConfig)
+            case (_, .networkd?):
+                try overlay.addFile(WiredNetworkFiles.networkdPath, WiredNetworkFiles.networkdUnit(network, lab: lab.name))
+            case (_, .networkManager?), (nil, nil):
+                try overlay.add(OverlayEntry(path: WiredNetworkFiles.keyfilePath, content: .file(Array(WiredNetworkFiles.keyfile(network, lab: lab.name).utf8)), mode: 0o600))
+            default:
+                throw FirstBootError.noNetworkStack
+            }
+        }
+        if seed.userData != nil || seed.networkConfig != nil {
+            let boot = Overlay.bootPrefix
+            if let userData = seed.userData { try overlay.add(OverlayEntry(path: "\(boot)/user-data", content: .file(userData), mode: 0o644)) }
+            if let networkConfig = seed.networkConfig {
+                try overlay.add(OverlayEntry(path: "\(boot)/network-config", content: .file(networkConfig), mode: 0o644))
+            }
+            seed.instanceID = CloudInitSeed.instanceID(userData: seed.userData, networkConfig: seed.networkConfig)
+            try overlay.add(OverlayEntry(path: "\(boot)/meta-data", content: .file(CloudInitSeed.metaData(inputs.firstBoot?.metaData, instanceID: seed.instanceID!)), mode: 0o644))
         }
         for file in store.staticFiles { try overlay.addFile(file.path, file.text) }
-        try editBootFiles(lab, inputs, into: &overlay, warnings: &warnings)
-        try overlay.addFile(Manifest.path, Manifest.text(for: overlay, lab: lab.name, configBytes: inputs.configBytes))
+        try editBootFiles(lab, inputs, seed: seed, into: &overlay, warnings: &warnings)
+        var firstBootLine: String?
+        if let firstBoot = inputs.firstBoot {
+            var words = [firstBoot.kind.rawValue]
+            if let id = seed.instanceID { words += ["instance-id", id] }
+            if let ssh = lab.server.ssh { words += ["ssh-user", ssh.user] }
+            if lab.server.network != nil { words += ["network", firstBoot.kind == .cloudInit ? "cloud-init" : firstBoot.network.rawValue] }
+            firstBootLine = words.joined(separator: " ")
+        }
+        try overlay.addFile(Manifest.path, Manifest.text(for: overlay, lab: lab.name, configBytes: inputs.configBytes, firstBoot: firstBootLine))
         return Result(overlay: overlay, warnings: warnings)
     }
 
@@ -105,7 +145,7 @@ public struct OverlayRenderer {
     /// host mode (created when the boot partition has none; a dwc2 line in another mode is
     /// overridden, and said so) and cmdline.txt with `modules-load=dwc2` (a boot partition
     /// without one is an error: the change cannot be made).
-    private func editBootFiles(_ lab: Lab, _ inputs: Inputs, into overlay: inout Overlay, warnings: inout [String]) throws {
+    private func editBootFiles(_ lab: Lab, _ inputs: Inputs, seed: Seed, into overlay: inout Overlay, warnings: inout [String]) throws {
         let targets = lab.server.board.dwc2Targets
         let boot = Overlay.bootPrefix
         if let config = inputs.bootConfig {
@@ -122,7 +162,7 @@ public struct OverlayRenderer {
         }
         if let cmdline = inputs.bootCmdline {
             guard var bytes = cmdline.bytes else {
-                if targets.isEmpty { return }
+                if targets.isEmpty, seed.instanceID == nil { return }
                 throw RenderError.bootFile(cmdline.name, "does not exist, so `modules-load=dwc2` cannot be added for \(Self.names(targets)); put the kernel command line there (one line) and run again")
             }
             if !targets.isEmpty {
@@ -130,8 +170,33 @@ public struct OverlayRenderer {
                     throw RenderError.bootFile(cmdline.name, error.description)
                 }
             }
+            // Raspberry Pi Imager's way: the command line's instance-id wins over meta-data's.
+            if let id = seed.instanceID {
+                do { bytes = try CmdlineTxt.settingParameter("ds", to: "nocloud;i=\(id)", in: bytes) } catch {
+                    throw RenderError.bootFile(cmdline.name, error.description)
+                }
+            }
             try overlay.add(OverlayEntry(path: "\(boot)/cmdline.txt", content: .file(bytes), mode: 0o644))
         }
+    }
+
+    /// The cloud-init seed files being written, and the instance-id that makes them run.
+    struct Seed {
+        var userData: [UInt8]?
+        var networkConfig: [UInt8]?
+        var instanceID: String?
+    }
+
+    /// A key-only login needs a shell: trixie's pi-gen gives uid 1000 /usr/sbin/nologin
+    /// (`adduser --disabled-login`), and neither userconf-pi nor cloud-init (for a user that
+    /// exists) changes it. The user is `server.ssh.user` when the image has it, else uid 1000,
+    /// which userconf-pi (and Raspberry Pi OS's cloud-init) rename to it.
+    private func loginShell(for ssh: SSH, _ firstBoot: FirstBoot?, into overlay: inout Overlay) throws {
+        guard let passwd = firstBoot?.passwd else { return }
+        let entries = Passwd.entries(passwd)
+        guard let entry = entries.first(where: { $0.name == ssh.user }) ?? entries.first(where: { $0.uid == 1000 }),
+              Passwd.noLoginShells.contains(entry.shell) else { return }
+        try overlay.add(OverlayEntry(path: "etc/passwd", content: .file(Passwd.settingShell(of: entry, to: Passwd.loginShell, in: passwd)), mode: 0o644))
     }
 
     static func names(_ boards: [Board]) -> String { boards.map(\.rawValue).joined(separator: ", ") }

@@ -74,7 +74,7 @@ import Testing
         // server.ssh adds two new files (ssh, userconf.txt) to bootfs.
         let lab = try String(contentsOfFile: Project.exampleLab, encoding: .utf8).replacingOccurrences(
             of: "  blacklist: [ftdi_sio]\n",
-            with: "  blacklist: [ftdi_sio]\n  ssh: {user: lab, authorized_keys: [\"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq admin@host\"]}\n")
+            with: "  blacklist: [ftdi_sio]\n  ssh: {user: lab, authorized_keys: [\"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICRlMl7iI5RghZjxhdn5zYS67vaIEDw/75msWGUZOuWb admin@host\"]}\n")
         try Data(lab.utf8).write(to: dir.appendingPathComponent("lab.yaml"))
         let result = try Project.fpgaLab(["build-image", "--config", "lab.yaml", "--base", base, "--output", "out/pi.img"], in: dir)
         #expect(result.status == 1)

@@ -3,7 +3,7 @@ import Testing
 
 /// Merge keys, repeated keys and the length of every string field (issue 18, items 16-18).
 @Suite struct LabConfigLimitsTests {
-    static let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq admin@host"
+    static let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICRlMl7iI5RghZjxhdn5zYS67vaIEDw/75msWGUZOuWb admin@host"
 
     /// Shared device fields through an anchor and `<<`: the device's own keys win, an earlier
     /// merged mapping wins over a later one.

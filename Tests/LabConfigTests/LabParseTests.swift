@@ -12,7 +12,7 @@ import Testing
       allow: [192.168.10.0/24, 10.1.2.3]
       ssh:
         user: lab
-        authorized_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq admin@host"]
+        authorized_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICRlMl7iI5RghZjxhdn5zYS67vaIEDw/75msWGUZOuWb admin@host"]
       blacklist: [ftdi_sio]
     devices:
       - name: arty-a7-1

@@ -23,6 +23,9 @@ console=serial0 mapped to ttyS0). The disk is attached with -snapshot: IMAGE is 
                    QEMU id ID, serial number SERIAL, xHCI root port PORT (1-4: busid 1-PORT);
                    repeatable; `qmp.py SOCK unplug ID` removes it
   --disk FILE      attach FILE (raw) as a further virtio disk (/dev/vdb, ...); repeatable
+  --forward HOSTPORT:GUESTADDR:GUESTPORT
+                   also forward 127.0.0.1:HOSTPORT to GUESTADDR:GUESTPORT on user networking
+                   (a guest with a static address in 10.0.2.0/24); repeatable
   --lan LOCAL:REMOTE:MAC
                    a second NIC (virtio-net, id lan0, MAC MAC) on a virtual cable: qemu's dgram
                    netdev between unix datagram sockets LOCAL (this VM's) and REMOTE (the peer
@@ -40,10 +43,10 @@ say() { printf 'boot.sh: %s\n' "$*"; }
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
 image='' timeout=420 port='' hotplug=1 keep=0 workdir=''
-coldplug=() disks=() lan=()
+coldplug=() disks=() lan=() forwards=''
 while (($#)); do
   case $1 in
-    --timeout | --port | --workdir | --usb-serial | --disk | --lan)
+    --timeout | --port | --workdir | --usb-serial | --disk | --lan | --forward)
       [[ $# -ge 2 ]] || die "$1 needs a value"
       case $1 in
         --lan)
@@ -53,6 +56,10 @@ while (($#)); do
             die "--lan $2: expected LOCAL:REMOTE:MAC (two socket paths and a MAC address)"
           lan=(-netdev "dgram,id=lan,local.type=unix,local.path=$lan_local,remote.type=unix,remote.path=$lan_remote"
             -device "virtio-net-pci,netdev=lan,id=lan0,mac=$lan_mac")
+          ;;
+        --forward)
+          [[ $2 =~ ^([0-9]+):([0-9.]+):([0-9]+)$ ]] || die "--forward $2: expected HOSTPORT:GUESTADDR:GUESTPORT"
+          forwards+=",hostfwd=tcp:127.0.0.1:${BASH_REMATCH[1]}-${BASH_REMATCH[2]}:${BASH_REMATCH[3]}"
           ;;
         --timeout) timeout=$2 ;;
         --usb-serial) coldplug+=("$2") ;;
@@ -150,7 +157,7 @@ qemu-system-x86_64 -accel "${E2E_ACCEL:-tcg,thread=multi}" -smp 2 -m 1024 \
   -kernel "$workdir/vmlinuz" -initrd "$workdir/initrd.img" -append "$cmdline" \
   -drive "file=$image,format=raw,if=virtio" ${disks[@]+"${disks[@]}"} -snapshot \
   -device qemu-xhci,id=xhci ${usb_args[@]+"${usb_args[@]}"} \
-  -nic "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$port-:3240" ${lan[@]+"${lan[@]}"} \
+  -nic "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$port-:3240$forwards" ${lan[@]+"${lan[@]}"} \
   -qmp "unix:$qmp_sock,server=on,wait=off" \
   -chardev "socket,id=ser0,path=$serial_sock,server=on,wait=off,logfile=$console_log" \
   -serial chardev:ser0 \

@@ -22,10 +22,12 @@ usage: Tests/e2e/server-lane.sh [options]
   --fpga-lab BIN   the fpga-lab executable (default: $FPGA_LAB, else `swift build --show-bin-path`)
   --lab FILE       lab config (default: $E2E_LAB, else Tests/e2e/lab.yaml)
   --replugs N      unplug/replug cycles for (c) (default 10)
+  --release R      the stand-in to patch: bookworm (default) or trixie
   --keep-running   leave the VM up at the end (stop it with: qmp.py QMP quit)
 environment:
   E2E_ACCEL        qemu accelerator (default tcg,thread=multi), passed to boot.sh
-Outputs go to build/e2e/: server.img and server-lane/ (console.log, lane.log, sockets).
+Outputs go to build/e2e/: server.img and server-lane/ (console.log, lane.log, sockets);
+server-trixie.img and server-lane-trixie/ with --release trixie.
 EOF
 }
 
@@ -33,12 +35,13 @@ die() { printf 'server-lane: error: %s\n' "$*" >&2; exit 1; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="${2:-$(now)}" 'BEGIN { printf "%.2f", b - a }'; }
 
-fpga_lab=${FPGA_LAB:-} lab=${E2E_LAB:-$HERE/lab.yaml} replugs=10 keep=0
+fpga_lab=${FPGA_LAB:-} lab=${E2E_LAB:-$HERE/lab.yaml} replugs=10 keep=0 release=bookworm
 while (($#)); do
   case $1 in
-    --fpga-lab | --lab | --replugs)
+    --fpga-lab | --lab | --replugs | --release)
       [[ $# -ge 2 ]] || die "$1 needs a value"
       case $1 in
+        --release) release=$2 ;;
         --fpga-lab) fpga_lab=$2 ;;
         --lab) lab=$2 ;;
         --replugs) replugs=$2 ;;
@@ -57,6 +60,7 @@ while (($#)); do
   esac
 done
 [[ $replugs =~ ^[0-9]+$ ]] || die "--replugs must be a whole number"
+[[ $release == bookworm || $release == trixie ]] || die "--release must be bookworm or trixie"
 [[ -r $lab ]] || die "cannot read lab config '$lab'"
 # The USB/IP server unit the lab's daemon renders: usbip-binder (binder) or usbipd.
 server=usbipd
@@ -72,9 +76,10 @@ fi
 lane_start=$(now)
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
 out=$REPO_ROOT/build/e2e
-workdir=$out/server-lane
-base=$REPO_ROOT/build/standin/bootable-x86_64.img
-image=$out/server.img
+workdir=$out/server-lane base=$REPO_ROOT/build/standin/bootable-x86_64.img image=$out/server.img
+if [[ $release == trixie ]]; then
+  workdir=$out/server-lane-trixie base=$REPO_ROOT/build/standin/bootable-trixie-x86_64.img image=$out/server-trixie.img
+fi
 rm -rf "$workdir"
 mkdir -p "$workdir"
 transcript=$workdir/lane.log
@@ -158,7 +163,7 @@ remote_busids() { remote_list | awk '$1 ~ /^[0-9]+-[0-9.]+:$/ { sub(":", "", $1)
 # 1. Stand-in base (cached in build/cache/standin) and the patched image.
 t=$(now)
 say "building the bootable stand-in $base"
-"$REPO_ROOT/scripts/make-standin-base.sh" --bootable "$base" >>"$transcript" 2>&1 ||
+"$REPO_ROOT/scripts/make-standin-base.sh" --bootable "$base" --release "$release" >>"$transcript" 2>&1 ||
   fail "scripts/make-standin-base.sh --bootable $base failed"
 standin_seconds=$(elapsed "$t")
 t=$(now)

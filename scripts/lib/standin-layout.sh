@@ -42,7 +42,9 @@ pin_mtimes() {
   find "$1" -exec touch -h -d "@${SOURCE_DATE_EPOCH}" {} +
 }
 
-# Stock Raspberry Pi OS (bookworm) config.txt. usage: stock_config_txt ARCH
+# Stock Raspberry Pi OS config.txt (pi-gen stage1/00-boot-files). trixie drops arm_64bit=1
+# (64-bit is the firmware's default) and adds the [pi5] section.
+# usage: stock_config_txt ARCH [RELEASE]   (RELEASE: bookworm (default) | trixie)
 stock_config_txt() {
   cat <<'EOF'
 # For more options and information see
@@ -78,7 +80,7 @@ max_framebuffers=2
 disable_fw_kms_setup=1
 
 EOF
-  if [[ $1 != armhf ]]; then
+  if [[ $1 != armhf && ${2:-bookworm} == bookworm ]]; then
     printf '# Run in 64-bit mode\narm_64bit=1\n\n'
   fi
   cat <<'EOF'
@@ -97,13 +99,19 @@ otg_mode=1
 [cm5]
 dtoverlay=dwc2,dr_mode=host
 
-[all]
 EOF
+  if [[ ${2:-bookworm} == trixie ]]; then
+    printf '[pi5]\ndtoverlay=nospi10\n\n'
+  fi
+  printf '[all]\n'
 }
 
-# usage: stock_cmdline_txt DISKID   (DISKID: 8 hex digits)
+# One line; trixie's pi-gen adds `resize` (rpi-resize grows the rootfs on first boot).
+# usage: stock_cmdline_txt DISKID [RELEASE]   (DISKID: 8 hex digits)
 stock_cmdline_txt() {
-  printf 'console=serial0,115200 console=tty1 root=PARTUUID=%s-02 rootfstype=ext4 fsck.repair=yes rootwait\n' "$1"
+  local resize=''
+  [[ ${2:-bookworm} == trixie ]] && resize=' resize'
+  printf 'console=serial0,115200 console=tty1 root=PARTUUID=%s-02 rootfstype=ext4 fsck.repair=yes rootwait%s\n' "$1" "$resize"
 }
 
 # /etc/fstab of pi-gen. usage: stock_fstab DISKID
@@ -114,9 +122,10 @@ stock_fstab() {
 }
 
 # Creates a FAT file system image from a directory tree (mtools, no mount).
-# usage: make_fat OUT MIB FATBITS VOLID HIDDEN_SECTORS SRCDIR
+# SPC: sectors per cluster (default 4, bookworm's pi-gen; trixie's uses 1 since 2026-03).
+# usage: make_fat OUT MIB FATBITS VOLID HIDDEN_SECTORS SRCDIR [SPC]
 make_fat() {
-  local out=$1 mib=$2 bits=$3 volid=$4 hidden=$5 src=$6 spc=4 rel
+  local out=$1 mib=$2 bits=$3 volid=$4 hidden=$5 src=$6 spc=${7:-4} rel
   if [[ $bits == 32 ]]; then
     ((mib >= 40)) || die "a FAT32 bootfs needs at least 40 MiB (got $mib)"
     # pi-gen's -s 4 (2 KiB clusters) leaves too few clusters for FAT32 below ~136 MiB.

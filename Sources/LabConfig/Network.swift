@@ -1,0 +1,87 @@
+/// `server.network`: a fixed address for the Pi's wired port (eth0), so clients can reach it.
+/// Without it the image keeps what it does by default (DHCP).
+public struct Network: Equatable, Sendable {
+    /// The wired port's addresses with their prefix (`192.168.1.50/24`, `fd00::50/64`).
+    public var addresses: [InterfaceAddress]
+    /// The IPv4 default route (inside one of the IPv4 addresses' networks).
+    public var gateway: InterfaceAddress?
+    /// The IPv6 default route.
+    public var gateway6: InterfaceAddress?
+    /// Name servers, in order.
+    public var dns: [InterfaceAddress]
+
+    /// The interface every Raspberry Pi OS release names the built-in Ethernet port.
+    public static let wiredInterface = "eth0"
+
+    public init(addresses: [InterfaceAddress], gateway: InterfaceAddress? = nil, gateway6: InterfaceAddress? = nil,
+                dns: [InterfaceAddress] = []) {
+        self.addresses = addresses
+        self.gateway = gateway
+        self.gateway6 = gateway6
+        self.dns = dns
+    }
+}
+
+/// An address of a host on a network, with the network's prefix length: unlike `CIDR`, the host
+/// bits are the point. A bare address has no prefix (gateways, name servers).
+public struct InterfaceAddress: Hashable, Sendable, CustomStringConvertible {
+    public let bytes: [UInt8]
+    public let prefix: Int?
+
+    public var isIPv6: Bool { bytes.count == 16 }
+
+    /// Parses `192.168.1.50/24`, `fd00::50/64`, or (`prefixed: false`) `192.168.1.1`.
+    public init(parsing text: String, prefixed: Bool) throws(CIDRError) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == (prefixed ? 2 : 1), let first = parts.first else {
+            throw .malformed(text, expected: prefixed ? "ADDRESS/PREFIX (192.168.1.50/24)" : "an address without /PREFIX")
+        }
+        let parsed = first.contains(":") ? CIDR.parseIPv6(String(first)) : CIDR.parseIPv4(String(first))
+        guard let bytes = parsed else { throw .malformed(text) }
+        self.bytes = bytes
+        if prefixed {
+            let maxPrefix = bytes.count * 8
+            guard let value = Int(parts[1]), parts[1].allSatisfy(\.isASCII), (1...maxPrefix).contains(value)
+            else { throw .badPrefix(text, max: maxPrefix) }
+            prefix = value
+            if !isIPv6, value < 31, (try? CIDR(parsing: text)) != nil { throw .networkAddress(text) }
+        } else {
+            prefix = nil
+        }
+    }
+
+    /// Whether `other` lies in this address's network.
+    public func contains(_ other: InterfaceAddress) -> Bool {
+        guard let prefix, other.bytes.count == bytes.count else { return false }
+        for bit in 0..<prefix where (bytes[bit / 8] ^ other.bytes[bit / 8]) & (0x80 >> UInt8(bit % 8)) != 0 {
+            return false
+        }
+        return true
+    }
+
+    /// The address (and prefix), IPv6 in its shortest form (RFC 5952).
+    public var description: String {
+        var host: String
+        if isIPv6 {
+            let groups = stride(from: 0, to: 16, by: 2).map { UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]) }
+            var best = (start: -1, length: 0)
+            var index = 0
+            while index < 8 {
+                var end = index
+                while end < 8, groups[end] == 0 { end += 1 }
+                if end - index > best.length, end - index >= 2 { best = (index, end - index) }
+                index = end == index ? index + 1 : end
+            }
+            let text = groups.map { String($0, radix: 16) }
+            if best.start >= 0 {
+                host = text[..<best.start].joined(separator: ":") + "::" + text[(best.start + best.length)...].joined(separator: ":")
+            } else {
+                host = text.joined(separator: ":")
+            }
+        } else {
+            host = bytes.map(String.init).joined(separator: ".")
+        }
+        if let prefix { host += "/\(prefix)" }
+        return host
+    }
+}

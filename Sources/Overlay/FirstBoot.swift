@@ -1,0 +1,250 @@
+import Digests
+import LabConfig
+import Yams
+
+/// How an image sets itself up on its first boot (docs/DESIGN.md, "First boot"), as build-image
+/// and inspect find it, with the files that decide it. Raspberry Pi OS trixie runs cloud-init
+/// with the NoCloud seed on bootfs; bookworm runs userconf-pi (bootfs `userconf.txt`).
+public struct FirstBoot: Equatable, Sendable {
+    public enum Kind: String, Sendable {
+        /// cloud-init with the NoCloud seed read from bootfs (`user-data`, `meta-data`,
+        /// `network-config`).
+        case cloudInit = "cloud-init"
+        /// userconf-pi: bootfs `userconf.txt` (`NAME:CRYPT`) renames uid 1000.
+        case userconf = "userconf-pi"
+        case none
+    }
+
+    /// Who brings the wired port up after first boot.
+    public enum NetworkStack: String, Sendable {
+        case networkManager = "NetworkManager"
+        case networkd = "systemd-networkd"
+        case none
+    }
+
+    public var kind: Kind
+    public var network: NetworkStack
+    /// uid 1000 from /etc/passwd: the user Raspberry Pi OS renames on first boot.
+    public var firstUser: PasswdEntry?
+    /// The image's /etc/passwd and seed files (nil: absent).
+    public var passwd: [UInt8]?
+    public var userData: [UInt8]?
+    public var metaData: [UInt8]?
+    public var networkConfig: [UInt8]?
+
+    public init(kind: Kind, network: NetworkStack, passwd: [UInt8]? = nil, userData: [UInt8]? = nil,
+                metaData: [UInt8]? = nil, networkConfig: [UInt8]? = nil) {
+        self.kind = kind
+        self.network = network
+        self.passwd = passwd
+        self.userData = userData
+        self.metaData = metaData
+        self.networkConfig = networkConfig
+        firstUser = passwd.flatMap { Passwd.entries($0).first { $0.uid == 1000 } }
+    }
+
+    /// One line for inspect and the manifest:
+    /// `cloud-init (NoCloud seed on bootfs); network NetworkManager; uid 1000 pi, shell /usr/sbin/nologin`.
+    public var summary: String {
+        var text = switch kind {
+        case .cloudInit: "cloud-init (NoCloud seed on bootfs)"
+        case .userconf: "userconf-pi (bootfs userconf.txt)"
+        case .none: "none found (neither cloud-init nor userconf-pi)"
+        }
+        text += "; network \(network == .none ? "none found" : network.rawValue)"
+        if let user = firstUser { text += "; uid 1000 \(user.name), shell \(user.shell)" } else { text += "; no uid 1000" }
+        return text
+    }
+}
+
+/// A line of /etc/passwd.
+public struct PasswdEntry: Equatable, Sendable {
+    public var name: String
+    public var uid: Int
+    public var shell: String
+    /// Byte range of the shell field in the file.
+    var shellRange: Range<Int>
+}
+
+/// /etc/passwd, read and edited as bytes (every other byte kept).
+public enum Passwd {
+    /// Shells that refuse a login: a key-only ssh login then says "This account is currently
+    /// not available".
+    public static let noLoginShells: Set<String> = ["/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false", ""]
+    public static let loginShell = "/bin/bash"
+
+    public static func entries(_ bytes: [UInt8]) -> [PasswdEntry] {
+        var out: [PasswdEntry] = []
+        var start = 0
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: 10) ?? bytes.count
+            let line = Array(bytes[start..<end])
+            let colons = line.indices.filter { line[$0] == UInt8(ascii: ":") }
+            if colons.count == 6, let uid = Int(String(decoding: line[(colons[1] + 1)..<colons[2]], as: UTF8.self)) {
+                out.append(PasswdEntry(name: String(decoding: line[..<colons[0]], as: UTF8.self), uid: uid,
+                                       shell: String(decoding: line[(colons[5] + 1)...], as: UTF8.self),
+                                       shellRange: (start + colons[5] + 1)..<end))
+            }
+            start = end + 1
+        }
+        return out
+    }
+
+    /// `bytes` with `entry`'s shell set to `shell`.
+    public static func settingShell(of entry: PasswdEntry, to shell: String, in bytes: [UInt8]) -> [UInt8] {
+        Array(bytes[..<entry.shellRange.lowerBound]) + Array(shell.utf8) + Array(bytes[entry.shellRange.upperBound...])
+    }
+}
+
+public enum FirstBootError: Error, Equatable, CustomStringConvertible {
+    case userData(String)
+    case networkConfig(String)
+    case noNetworkStack
+
+    public var description: String {
+        switch self {
+        case .userData(let reason): "user-data on the boot partition: \(reason)"
+        case .networkConfig(let reason): "network-config on the boot partition: \(reason)"
+        case .noNetworkStack: "server.network: the image has neither NetworkManager nor systemd-networkd (nor cloud-init) to apply the address with"
+        }
+    }
+}
+
+/// The cloud-init NoCloud seed on bootfs (cloud-init's docs: NoCloud; network config v2).
+public enum CloudInitSeed {
+    /// The part of user-data fpga-lab adds for `server.ssh` (Raspberry Pi Imager 2.x writes the
+    /// same `user:` shape): the default user, renamed or created with a login shell, keys only.
+    static func sshPart(_ ssh: SSH, lab: String, withPasswordAuth: Bool) -> String {
+        var text = "# fpga-lab \(lab): key-only ssh login for \(ssh.user) (server.ssh)\n"
+        text += "user:\n  name: \(ssh.user)\n  shell: \(Passwd.loginShell)\n  lock_passwd: true\n  ssh_authorized_keys:\n"
+        for key in ssh.authorizedKeys { text += "    - \(quoted(key))\n" }
+        if withPasswordAuth { text += "ssh_pwauth: false\n" }
+        return text
+    }
+
+    /// `existing` user-data with the `server.ssh` part added; the admin's bytes are kept as they
+    /// are, ours come after them and the result is parsed again to prove both are in it.
+    public static func userData(merging existing: [UInt8]?, ssh: SSH, lab: String) throws(FirstBootError) -> [UInt8] {
+        let header = "#cloud-config\n"
+        guard let existing, !existing.allSatisfy({ $0 == 32 || $0 == 10 || $0 == 13 || $0 == 9 }) else {
+            return Array((header + sshPart(ssh, lab: lab, withPasswordAuth: true)).utf8)
+        }
+        guard let text = String(validating: existing, as: UTF8.self) else { throw .userData("is not UTF-8 text") }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let firstContent = lines.first { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        guard firstContent?.hasPrefix("#cloud-config") == true else {
+            throw .userData("is not #cloud-config (a script, an #include or MIME); fpga-lab can only add server.ssh to #cloud-config: turn it into #cloud-config or remove server.ssh")
+        }
+        let admin: [String: Any]
+        do {
+            guard let loaded = try Yams.load(yaml: text) else { return try merged(text, [:], ssh, lab) }
+            guard let mapping = loaded as? [String: Any] else { throw FirstBootError.userData("is not a mapping of cloud-config keys") }
+            admin = mapping
+        } catch let error as FirstBootError {
+            throw error
+        } catch {
+            throw .userData("is not valid YAML (\(error)); fix it or remove server.ssh")
+        }
+        if let user = admin["user"] {
+            let name = (user as? [String: Any])?["name"] as? String ?? (user as? String) ?? "?"
+            throw .userData("already sets `user:` (\(name)); server.ssh would set it to \(ssh.user): keep one of them")
+        }
+        return try merged(text, admin, ssh, lab)
+    }
+
+    private static func merged(_ text: String, _ admin: [String: Any], _ ssh: SSH, _ lab: String) throws(FirstBootError) -> [UInt8] {
+        let ours = sshPart(ssh, lab: lab, withPasswordAuth: admin["ssh_pwauth"] == nil)
+        let result = (text.hasSuffix("\n") ? text : text + "\n") + ours
+        let reparsed = (try? Yams.load(yaml: result)) as? [String: Any]
+        guard let reparsed, reparsed.count == admin.count + (admin["ssh_pwauth"] == nil ? 2 : 1),
+              admin.keys.allSatisfy({ key in reparsed[key].map { "\($0)" } == admin[key].map { "\($0)" } }),
+              (reparsed["user"] as? [String: Any])?["name"] as? String == ssh.user else {
+            throw .userData("its YAML does not end where fpga-lab can append server.ssh (a flow mapping or a document end marker?): write it as block YAML, or remove server.ssh")
+        }
+        return Array(result.utf8)
+    }
+
+    /// `existing` meta-data with its `instance-id` (or pi-gen's misspelt `instance_id`) replaced
+    /// by `id`, so cloud-init sees a new instance and runs its per-instance modules again.
+    public static func metaData(_ existing: [UInt8]?, instanceID id: String) -> [UInt8] {
+        guard let existing else { return Array("instance-id: \(id)\ndsmode: local\n".utf8) }
+        let lines = String(decoding: existing, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        let kept = lines.filter { line in
+            let trimmed = line.drop { $0 == " " }
+            return !(trimmed.hasPrefix("instance-id:") || trimmed.hasPrefix("instance_id:"))
+        }
+        return Array(("instance-id: \(id)\n" + kept.joined(separator: "\n")).utf8)
+    }
+
+    /// The instance-id for a seed: fixed by what it holds, so the same lab and base give the
+    /// same image, and a different seed is a new instance.
+    public static func instanceID(userData: [UInt8]?, networkConfig: [UInt8]?) -> String {
+        var bytes = userData ?? []
+        bytes += [0] + (networkConfig ?? [])
+        return "fpga-lab-" + Manifest.sha256Hex(bytes).prefix(16)
+    }
+
+    /// network-config (version 2) for `server.network`; refuses to replace one that configures
+    /// anything (pi-gen's holds only comments).
+    public static func networkConfig(_ network: Network, lab: String, existing: [UInt8]?) throws(FirstBootError) -> [UInt8] {
+        if let existing, !existing.isEmpty {
+            let loaded = try? Yams.load(yaml: String(decoding: existing, as: UTF8.self))
+            if loaded != nil {
+                throw .networkConfig("already configures the network; fpga-lab does not merge server.network into it: remove one of them")
+            }
+        }
+        let v4 = network.addresses.filter { !$0.isIPv6 }, v6 = network.addresses.filter(\.isIPv6)
+        var text = "# fpga-lab \(lab): server.network\nnetwork:\n  version: 2\n  ethernets:\n    \(Network.wiredInterface):\n"
+        text += "      dhcp4: \(v4.isEmpty)\n"
+        if !v6.isEmpty { text += "      dhcp6: false\n" }
+        text += "      addresses:\n" + network.addresses.map { "        - \(quoted($0.description))\n" }.joined()
+        let routes = [network.gateway.map { ("0.0.0.0/0", $0) }, network.gateway6.map { ("::/0", $0) }].compactMap { $0 }
+        if !routes.isEmpty {
+            text += "      routes:\n" + routes.map { "        - to: \(quoted($0.0))\n          via: \(quoted($0.1.description))\n" }.joined()
+        }
+        if !network.dns.isEmpty {
+            text += "      nameservers:\n        addresses:\n" + network.dns.map { "          - \(quoted($0.description))\n" }.joined()
+        }
+        return Array(text.utf8)
+    }
+
+    /// A YAML double-quoted scalar.
+    static func quoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+}
+
+/// The wired port's fixed address for images without cloud-init.
+public enum WiredNetworkFiles {
+    /// A NetworkManager keyfile (nm-settings-keyfile(5)); NetworkManager ignores it unless it is
+    /// root's and mode 0600.
+    public static let keyfilePath = "etc/NetworkManager/system-connections/fpga-lab-\(Network.wiredInterface).nmconnection"
+    /// A systemd-networkd unit, sorted before the image's own so it wins for eth0.
+    public static let networkdPath = "etc/systemd/network/05-fpga-lab-\(Network.wiredInterface).network"
+
+    public static func keyfile(_ network: Network, lab: String) -> String {
+        let uuid = Manifest.sha256Hex(Array("fpga-lab \(lab) \(Network.wiredInterface)".utf8))
+        let u = Array(uuid)
+        let uuidText = "\(String(u[0..<8]))-\(String(u[8..<12]))-4\(String(u[13..<16]))-a\(String(u[17..<20]))-\(String(u[20..<32]))"
+        var text = "# fpga-lab \(lab): server.network\n[connection]\nid=fpga-lab-\(Network.wiredInterface)\nuuid=\(uuidText)\n"
+        text += "type=ethernet\ninterface-name=\(Network.wiredInterface)\nautoconnect=true\nautoconnect-priority=100\n\n[ethernet]\n"
+        for v6 in [false, true] {
+            let addresses = network.addresses.filter { $0.isIPv6 == v6 }
+            let dns = network.dns.filter { $0.isIPv6 == v6 }
+            text += "\n[\(v6 ? "ipv6" : "ipv4")]\nmethod=\(addresses.isEmpty ? "auto" : "manual")\n"
+            for (index, address) in addresses.enumerated() { text += "address\(index + 1)=\(address)\n" }
+            if let gateway = v6 ? network.gateway6 : network.gateway { text += "gateway=\(gateway)\n" }
+            if !dns.isEmpty { text += "dns=\(dns.map(\.description).joined(separator: ";"));\n" }
+        }
+        return text
+    }
+
+    public static func networkdUnit(_ network: Network, lab: String) -> String {
+        var text = "# fpga-lab \(lab): server.network\n[Match]\nName=\(Network.wiredInterface)\n\n[Network]\n"
+        if !network.addresses.contains(where: { !$0.isIPv6 }) { text += "DHCP=ipv4\n" }
+        for address in network.addresses { text += "Address=\(address)\n" }
+        for gateway in [network.gateway, network.gateway6].compactMap({ $0 }) { text += "Gateway=\(gateway)\n" }
+        for server in network.dns { text += "DNS=\(server)\n" }
+        return text
+    }
+}
