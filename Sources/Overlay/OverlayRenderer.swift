@@ -97,8 +97,9 @@ public struct OverlayRenderer {
         if let ssh = lab.server.ssh {
             try overlay.addFile("etc/ssh/sshd_config.d/fpga-lab.conf", try store.render("ssh/fpga-lab.conf", context))
             try overlay.addFile("etc/ssh/authorized_keys/\(ssh.user)", try store.render("ssh/authorized_keys", ["keys": ssh.authorizedKeys]))
+            // Enabled offline, not with bootfs `ssh`: sshswitch's `systemctl enable --now` reloads
+            // systemd while ssh.service starts, which aborted systemd 257 (trixie) in the stand-in.
             try overlay.add(OverlayEntry(symlink: "\(systemd)/multi-user.target.wants/ssh.service", target: "/lib/systemd/system/ssh.service"))
-            try overlay.addFile("\(Overlay.bootPrefix)/ssh", "")
             if inputs.firstBoot?.kind == .cloudInit {
                 seed.userData = try CloudInitSeed.userData(merging: inputs.firstBoot?.userData, ssh: ssh, lab: lab.name)
             } else {

@@ -94,7 +94,7 @@ enum Labs {
         }
         #expect(overlay.entries.map(\.path) == overlay.entries.map(\.path).sorted())
         #expect(overlay["boot/firmware/userconf.txt"]?.bytes == Array("lab:*\n".utf8))
-        #expect(overlay.bootEntries.map(\.path) == ["ssh", "userconf.txt"])
+        #expect(overlay.bootEntries.map(\.path) == ["userconf.txt"])
         #expect(!overlay.rootEntries.contains { $0.path.hasPrefix("boot") })
     }
 

@@ -11,9 +11,10 @@
 BOOTABLE_SUITE=bookworm
 BOOTABLE_PACKAGES=systemd,systemd-sysv,udev,kmod,iproute2,usbutils,procps,linux-image-amd64,usbip
 # What Raspberry Pi OS Lite has and its first boot needs: sshd (installed, disabled), sudo, dbus,
+# e2fsprogs (not in trixie's minbase; cloud-init's resizefs fails without resize2fs),
 # adduser; trixie adds NetworkManager (bookworm's stand-in keeps systemd-networkd, which the e2e
 # lanes' virtual cable is configured with) and cloud-init (pi-gen stage2/04-cloud-init).
-FIRSTBOOT_PACKAGES=openssh-server,sudo,adduser,dbus
+FIRSTBOOT_PACKAGES=openssh-server,sudo,adduser,dbus,e2fsprogs
 TRIXIE_PACKAGES=network-manager,cloud-init
 # The mirror the host uses (deb822), so the guest gets the same archive.
 BOOTABLE_SOURCES=/etc/apt/sources.list.d/debian.sources

@@ -18,7 +18,8 @@
 
 # The mmdebstrap customize hook that makes the first user ("$1" is the chroot), and gives the
 # NIC its kernel name (eth0, as on a Pi): udev's 99-default.link masked, in the initramfs too
-# (it names the NIC before the rootfs is mounted).
+# (it names the NIC before the rootfs is mounted). qemu's pc machine has a floppy controller a Pi
+# lacks; probing it (cloud-init's scan for a `cidata` volume) costs seconds of I/O errors.
 # usage: firstboot_user_hook RELEASE
 firstboot_user_hook() {
   local login=--disabled-password
@@ -32,6 +33,7 @@ firstboot_user_hook() {
     'chroot "$1" systemctl disable --quiet ssh.service' \
     'rm -f "$1"/etc/ssh/ssh_host_*' \
     'mkdir -p "$1"/etc/systemd/network && ln -sf /dev/null "$1"/etc/systemd/network/99-default.link' \
+    'printf "blacklist floppy\n" >"$1"/etc/modprobe.d/fpga-lab-standin.conf' \
     'chroot "$1" update-initramfs -u -k all'
 }
 
@@ -40,10 +42,6 @@ firstboot_user_hook() {
 firstboot_shape() {
   local r=$1 b=$2 release=$3 sys=$1/etc/systemd/system
   mkdir -p "$sys/multi-user.target.wants" "$sys/ssh.service.wants" "$r/usr/lib/userconf-pi"
-  # qemu's pc machine has a floppy controller a Pi lacks; probing it (cloud-init's scan for a
-  # `cidata` volume) costs seconds of I/O errors.
-  mkdir -p "$r/etc/modprobe.d"
-  printf 'blacklist floppy\n' >"$r/etc/modprobe.d/fpga-lab-standin.conf"
 
   cat >"$sys/regenerate_ssh_host_keys.service" <<'EOF'
 [Unit]
