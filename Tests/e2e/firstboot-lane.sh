@@ -8,7 +8,10 @@
 #   - the lab's key logs in as the lab's user, with a real shell (`id` runs);
 #   - usbip-binder is active;
 #   - a password login is refused (the server offers publickey only);
-#   - one line per release: `login ok` and the seconds from starting qemu to the first login.
+#   - one line per release: `login ok` and the seconds from starting qemu to the first login;
+#   - the control: the patched trixie image with pi's shell put back to /usr/sbin/nologin (what
+#     fpga-lab left before it set a login shell) boots, and the same key login is refused with
+#     "This account is currently not available" (so the lane can tell the trap from the fix).
 set -Eeuo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -136,6 +139,37 @@ check_image() {
   say "$release: patched image fsck.fat -n and e2fsck -fn clean; cmdline.txt: $cmdline"
 }
 
+# boot_vm RELEASE IMAGE DIR: starts boot.sh in the background (ssh forward to the static address);
+# sets boot_pid, ssh_port, start, and console_log/qmp_sock for the failure report.
+boot_vm() {
+  vm_dir=$3
+  mkdir -p "$vm_dir"
+  ssh_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  console_log=$vm_dir/console.log qmp_sock=$vm_dir/qmp.sock qemu_pid=''
+  start=$(now)
+  "$HERE/boot.sh" "$2" --no-hotplug --keep-running --workdir "$vm_dir" --timeout "$timeout" \
+    --forward "$ssh_port:$STATIC:22" >"$vm_dir/boot.out" 2>&1 &
+  boot_pid=$!
+}
+
+# first_ssh RELEASE: polls `ssh ... id` until sshd answers with a result that is not a
+# connection failure; prints what it said, returns ssh's status.
+first_ssh() {
+  local deadline=$((SECONDS + timeout)) out status
+  while :; do
+    status=0
+    out=$(ssh "${ssh_opts[@]}" -i "$work/id_ed25519" -p "$ssh_port" "$USER_NAME@127.0.0.1" id 2>&1) || status=$?
+    if ((status == 0)) || [[ $out == *"currently not available"* || $out == *"Permission denied"* ]]; then
+      printf '%s\n' "$out"
+      return "$status"
+    fi
+    [[ -z $qemu_pid && -s $vm_dir/qemu.pid ]] && qemu_pid=$(<"$vm_dir/qemu.pid")
+    if [[ -n $qemu_pid ]] && ! kill -0 "$qemu_pid" 2>/dev/null; then fail "$1: qemu exited before sshd answered"; fi
+    ((SECONDS < deadline)) || fail "$1: sshd did not answer a login as $USER_NAME within $timeout s (last: $out)"
+    sleep 1
+  done
+}
+
 results=()
 for release in "${releases[@]}"; do
   base=$REPO_ROOT/build/standin/bootable-x86_64.img
@@ -152,20 +186,9 @@ for release in "${releases[@]}"; do
   say "$release: $(grep -m1 'first boot:' "$vm_dir/build-image.out" | sed 's/^[^:]*: //')"
   check_image "$release" "$image"
 
-  ssh_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  console_log=$vm_dir/console.log qmp_sock=$vm_dir/qmp.sock
-  start=$(now)
-  "$HERE/boot.sh" "$image" --no-hotplug --keep-running --workdir "$vm_dir" --timeout "$timeout" \
-    --forward "$ssh_port:$STATIC:22" >"$vm_dir/boot.out" 2>&1 &
-  boot_pid=$!
+  boot_vm "$release" "$image" "$vm_dir"
   # The first login: poll until the lab's key gets a shell, or the deadline.
-  deadline=$((SECONDS + timeout)) login=''
-  until login=$(ssh "${ssh_opts[@]}" -i "$work/id_ed25519" -p "$ssh_port" "$USER_NAME@127.0.0.1" id 2>&1); do
-    [[ -z $qemu_pid && -s $vm_dir/qemu.pid ]] && qemu_pid=$(<"$vm_dir/qemu.pid")
-    if [[ -n $qemu_pid ]] && ! kill -0 "$qemu_pid" 2>/dev/null; then fail "$release: qemu exited before a login"; fi
-    ((SECONDS < deadline)) || fail "$release: no ssh login as $USER_NAME within $timeout s (last: $login)"
-    sleep 1
-  done
+  login=$(first_ssh "$release") || fail "$release: the key login was refused: $login"
   login_seconds=$(elapsed "$start")
   log "ssh\$ id" "$login"
   wait "$boot_pid" || { cat "$vm_dir/boot.out" >>"$work/lane.log"; fail "$release: boot.sh failed"; }
@@ -197,5 +220,31 @@ for release in "${releases[@]}"; do
   qemu_pid=''
   results+=("$release: login ok after $login_seconds s (ssh $USER_NAME@$STATIC with the lab's key; shell $shell; usbip-binder $active)")
 done
+
+# The control: the trap this lane exists for, on the trixie image with pi's shell put back.
+if [[ " ${releases[*]} " == *" trixie "* ]]; then
+  control=$work/control-trixie.img
+  cp --sparse=always "$work/trixie.img" "$control"
+  rstart=$(sfdisk --dump "$control" | sed -n 's/^.*2 : start= *\([0-9]*\),.*/\1/p')
+  debugfs -R 'cat /etc/passwd' "$control?offset=$((rstart * 512))" 2>/dev/null |
+    sed "s|^$USER_NAME:\(.*\):/bin/bash\$|$USER_NAME:\1:/usr/sbin/nologin|" >"$work/passwd.nologin"
+  grep -q "^$USER_NAME:.*:/usr/sbin/nologin\$" "$work/passwd.nologin" || fail "control: could not put back pi's nologin shell"
+  debugfs -w -R "write $work/passwd.nologin /etc/passwd.control" "$control?offset=$((rstart * 512))" >>"$work/lane.log" 2>&1
+  debugfs -w -f - "$control?offset=$((rstart * 512))" >>"$work/lane.log" 2>&1 <<EOF
+unlink /etc/passwd
+link /etc/passwd.control /etc/passwd
+unlink /etc/passwd.control
+sif /etc/passwd mode 0100644
+EOF
+  say "control: trixie image with $USER_NAME's shell back at /usr/sbin/nologin"
+  boot_vm control "$control" "$work/control"
+  refusal=$(first_ssh control) && fail "control: the key login with shell nologin succeeded: $refusal"
+  wait "$boot_pid" || true
+  qemu_pid=$(<"$vm_dir/qemu.pid")
+  [[ $refusal == *"This account is currently not available"* ]] || fail "control: expected 'This account is currently not available', got: $refusal"
+  vm_stop "$qemu_pid" "$qmp_sock"
+  qemu_pid=''
+  results+=("control: trixie with shell nologin: key login refused after $(elapsed "$start") s: ${refusal//$'\n'/ }")
+fi
 
 for line in "${results[@]}"; do say "$line"; done
