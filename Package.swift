@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "LabConfigTests", dependencies: ["LabConfig"]),
         // Shared by the test targets only: running tools, golden directories.
         .target(name: "TestSupport", dependencies: ["Overlay"], path: "Tests/TestSupport"),
-        .testTarget(name: "OverlayTests", dependencies: ["Overlay", "LabConfig", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "OverlayTests", dependencies: ["Overlay", "LabConfig", "Digests", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "ArchivesTests", dependencies: ["Archives"]),
         .testTarget(name: "ClientRecipeTests", dependencies: ["ClientRecipe", "Overlay", "LabConfig", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "CLITests", dependencies: ["FPGALabCLI", "TestSupport"]),

@@ -32,6 +32,7 @@ extension FirstBoot {
             network = .none
         }
         return FirstBoot(kind: kind, network: network, passwd: try root.readFile("etc/passwd"),
-                         userData: userData, metaData: metaData, networkConfig: networkConfig)
+                         userData: userData, metaData: metaData, networkConfig: networkConfig,
+                         networkManagerState: try root.readFile(FirstBoot.networkManagerStatePath))
     }
 }

@@ -24,6 +24,12 @@ public struct FieldLimit: Sendable {
     public static let moduleName = FieldLimit(bytes: 55, reason: "a kernel module name holds at most 55 characters")
     /// An IPv6 address in full with `/128`.
     public static let address = FieldLimit(bytes: 43, reason: "an address with its prefix is at most 43 characters")
+    /// IEEE 802.11: an SSID is 0 to 32 octets.
+    public static let ssid = FieldLimit(bytes: 32, reason: "an SSID holds at most 32 bytes")
+    /// A WPA passphrase is at most 63 characters, a pre-shared key 64 hex digits.
+    public static let psk = FieldLimit(bytes: 64, reason: "a WPA passphrase holds at most 63 characters, a key 64 hex digits")
+    /// Linux's PATH_MAX.
+    public static let path = FieldLimit(bytes: 4095, reason: "a path holds at most 4095 bytes")
     /// A word from a fixed list (`server.board`, `server.daemon`) or 4 hex digits.
     public static let keyword = FieldLimit(bytes: 16, reason: "it is a short keyword")
 }

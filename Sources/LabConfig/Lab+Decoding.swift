@@ -183,10 +183,10 @@ extension YAMLReader {
     }
 
     /// `server.network`: `addresses` (ADDRESS/PREFIX, host bits kept), `gateway` (IPv4, inside an
-    /// IPv4 address's network), `gateway6`, `dns`.
+    /// IPv4 address's network), `gateway6`, `dns`, `wifi`; `addresses` or `wifi` (or both).
     mutating func network(_ node: Node) -> Network? {
         let field = "server.network"
-        guard let entries = mapping(node, field, keys: ["addresses", "gateway", "gateway6", "dns"]) else { return nil }
+        guard let entries = mapping(node, field, keys: ["addresses", "gateway", "gateway6", "dns", "wifi"]) else { return nil }
         var ok = true
         var network = Network(addresses: [])
         func addresses(_ node: Node, _ field: String, prefixed: Bool) -> [InterfaceAddress]? {
@@ -198,7 +198,12 @@ extension YAMLReader {
             }
             return out.count == items.count ? out : nil
         }
-        if let addressNode = required(entries, "addresses", in: node, field) {
+        if let wifiNode = entries["wifi"] {
+            if let wifi = wifi(wifiNode) { network.wifi = wifi } else { ok = false }
+        }
+        if entries["addresses"] == nil, entries["wifi"] != nil {
+            // Wi-Fi only: eth0 keeps DHCP.
+        } else if let addressNode = required(entries, "addresses", in: node, field) {
             if let list = addresses(addressNode, "\(field).addresses", prefixed: true) {
                 network.addresses = list
                 if list.isEmpty {
@@ -234,6 +239,59 @@ extension YAMLReader {
             if let list = addresses(dnsNode, "\(field).dns", prefixed: false) { network.dns = list } else { ok = false }
         }
         return ok ? network : nil
+    }
+
+    /// `server.network.wifi`: `ssid`, `psk` or `psk_file` (relative to the lab file), `country`.
+    mutating func wifi(_ node: Node) -> WiFi? {
+        let field = "server.network.wifi"
+        guard let entries = mapping(node, field, keys: ["ssid", "psk", "psk_file", "country"]) else { return nil }
+        var ok = true
+        var ssid: String?
+        if let ssidNode = required(entries, "ssid", in: node, field), let text = string(ssidNode, "\(field).ssid", limit: .ssid) {
+            if text.isEmpty || text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+                report(ssidNode, "\(field).ssid", "must be 1 to 32 bytes without control characters")
+                ok = false
+            } else { ssid = text }
+        } else { ok = false }
+        var psk: String?
+        switch (entries["psk"], entries["psk_file"]) {
+        case (let pskNode?, nil):
+            if let text = string(pskNode, "\(field).psk", limit: .psk) {
+                if let problem = WiFi.pskProblem(text) { report(pskNode, "\(field).psk", problem); ok = false } else { psk = text }
+            } else { ok = false }
+        case (nil, let fileNode?):
+            guard let name = string(fileNode, "\(field).psk_file", limit: .path) else { ok = false; break }
+            let path = name.hasPrefix("/") ? name : URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(name).path
+            var info = stat()
+            guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size <= 4096,
+                  let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                report(fileNode, "\(field).psk_file", "\(path): cannot read it as a small text file (the passphrase or key on one line)")
+                ok = false
+                break
+            }
+            var line = text
+            if line.hasSuffix("\n") { line.removeLast() }
+            if line.hasSuffix("\r") { line.removeLast() }
+            if let problem = WiFi.pskProblem(line) {
+                report(fileNode, "\(field).psk_file", "\(path): \(problem)")
+                ok = false
+            } else { psk = line }
+        case (_?, _?):
+            report(entries["psk_file"], "\(field).psk_file", "give psk or psk_file, not both")
+            ok = false
+        case (nil, nil):
+            report(node, "\(field)", "needs psk (the passphrase) or psk_file (a file holding it)")
+            ok = false
+        }
+        var country: String?
+        if let countryNode = required(entries, "country", in: node, field), let text = string(countryNode, "\(field).country", limit: .keyword) {
+            if text.count == 2, text.unicodeScalars.allSatisfy({ ("A"..."Z").contains($0) }) { country = text } else {
+                report(countryNode, "\(field).country", "\"\(text)\" is not a country code (two capital letters, ISO 3166: DE, GB, US)")
+                ok = false
+            }
+        } else { ok = false }
+        guard ok, let ssid, let psk, let country else { return nil }
+        return WiFi(ssid: ssid, psk: psk, country: country)
     }
 
     mutating func moduleNames(_ node: Node, _ field: String) -> [String]? {

@@ -31,15 +31,21 @@ public struct FirstBoot: Equatable, Sendable {
     public var userData: [UInt8]?
     public var metaData: [UInt8]?
     public var networkConfig: [UInt8]?
+    /// /var/lib/NetworkManager/NetworkManager.state: pi-gen writes `WirelessEnabled=false` when
+    /// it was given no Wi-Fi country.
+    public var networkManagerState: [UInt8]?
+
+    public static let networkManagerStatePath = "var/lib/NetworkManager/NetworkManager.state"
 
     public init(kind: Kind, network: NetworkStack, passwd: [UInt8]? = nil, userData: [UInt8]? = nil,
-                metaData: [UInt8]? = nil, networkConfig: [UInt8]? = nil) {
+                metaData: [UInt8]? = nil, networkConfig: [UInt8]? = nil, networkManagerState: [UInt8]? = nil) {
         self.kind = kind
         self.network = network
         self.passwd = passwd
         self.userData = userData
         self.metaData = metaData
         self.networkConfig = networkConfig
+        self.networkManagerState = networkManagerState
         firstUser = passwd.flatMap { Passwd.entries($0).first { $0.uid == 1000 } }
     }
 
@@ -100,9 +106,11 @@ public enum FirstBootError: Error, Equatable, CustomStringConvertible {
     case userData(String)
     case networkConfig(String)
     case noNetworkStack
+    case wifiNeedsNetworkManager
 
     public var description: String {
         switch self {
+        case .wifiNeedsNetworkManager: "server.network.wifi: the image has systemd-networkd but neither NetworkManager nor cloud-init; fpga-lab configures Wi-Fi through those two only"
         case .userData(let reason): "user-data on the boot partition: \(reason)"
         case .networkConfig(let reason): "network-config on the boot partition: \(reason)"
         case .noNetworkStack: "server.network: the image has neither NetworkManager nor systemd-networkd (nor cloud-init) to apply the address with"
@@ -157,11 +165,30 @@ public enum CloudInitSeed {
         let result = (text.hasSuffix("\n") ? text : text + "\n") + ours
         let reparsed = (try? Yams.load(yaml: result)) as? [String: Any]
         guard let reparsed, reparsed.count == admin.count + (admin["ssh_pwauth"] == nil ? 2 : 1),
-              admin.keys.allSatisfy({ key in reparsed[key].map { "\($0)" } == admin[key].map { "\($0)" } }),
+              admin.allSatisfy({ key, value in reparsed[key].map { same($0, value) } ?? false }),
               (reparsed["user"] as? [String: Any])?["name"] as? String == ssh.user else {
             throw .userData("its YAML does not end where fpga-lab can append server.ssh (a flow mapping or a document end marker?): write it as block YAML, or remove server.ssh")
         }
         return Array(result.utf8)
+    }
+
+    /// Whether two values Yams loaded are equal: mappings key by key (their order in memory is
+    /// not fixed), sequences item by item, scalars by their text.
+    static func same(_ a: Any, _ b: Any) -> Bool {
+        func mapping(_ value: Any) -> [String: Any]? {
+            if let dictionary = value as? [String: Any] { return dictionary }
+            if let dictionary = value as? [AnyHashable: Any] {
+                return Dictionary(dictionary.map { ("\($0.key)", $0.value) }, uniquingKeysWith: { first, _ in first })
+            }
+            return nil
+        }
+        if let x = mapping(a), let y = mapping(b) {
+            return x.count == y.count && x.allSatisfy { key, value in y[key].map { same(value, $0) } ?? false }
+        }
+        if let x = a as? [Any], let y = b as? [Any] {
+            return x.count == y.count && zip(x, y).allSatisfy { same($0, $1) }
+        }
+        return "\(type(of: a))" == "\(type(of: b))" && "\(a)" == "\(b)"
     }
 
     /// `existing` meta-data with its `instance-id` (or pi-gen's misspelt `instance_id`) replaced
@@ -194,7 +221,13 @@ public enum CloudInitSeed {
             }
         }
         let v4 = network.addresses.filter { !$0.isIPv6 }, v6 = network.addresses.filter(\.isIPv6)
-        var text = "# fpga-lab \(lab): server.network\nnetwork:\n  version: 2\n  ethernets:\n    \(Network.wiredInterface):\n"
+        var text = "# fpga-lab \(lab): server.network\nnetwork:\n  version: 2\n"
+        if let wifi = network.wifi {
+            text += "  wifis:\n    \(WiFi.interface):\n      dhcp4: true\n      optional: true\n      regulatory-domain: \(quoted(wifi.country))\n"
+            text += "      access-points:\n        \(quoted(wifi.ssid)):\n          password: \(quoted(WiredNetworkFiles.psk(wifi)))\n"
+        }
+        guard !network.addresses.isEmpty else { return Array(text.utf8) }
+        text += "  ethernets:\n    \(Network.wiredInterface):\n"
         text += "      dhcp4: \(v4.isEmpty)\n"
         if !v6.isEmpty { text += "      dhcp6: false\n" }
         text += "      addresses:\n" + network.addresses.map { "        - \(quoted($0.description))\n" }.joined()
@@ -237,6 +270,37 @@ public enum WiredNetworkFiles {
             if !dns.isEmpty { text += "dns=\(dns.map(\.description).joined(separator: ";"));\n" }
         }
         return text
+    }
+
+    /// The Wi-Fi keyfile (type wifi, WPA-PSK, DHCP), root's and 0600 like the wired one.
+    public static let wifiKeyfilePath = "etc/NetworkManager/system-connections/fpga-lab-\(WiFi.interface).nmconnection"
+
+    /// The 64-hex pre-shared key: the passphrase never lands in the image.
+    static func psk(_ wifi: WiFi) -> String {
+        wifi.psk.utf8.count == 64 ? wifi.psk.lowercased() : WPAPassphrase.psk(passphrase: wifi.psk, ssid: Array(wifi.ssid.utf8))
+    }
+
+    public static func wifiKeyfile(_ wifi: WiFi, lab: String) -> String {
+        let u = Array(Manifest.sha256Hex(Array("fpga-lab \(lab) \(WiFi.interface)".utf8)))
+        let uuid = "\(String(u[0..<8]))-\(String(u[8..<12]))-4\(String(u[13..<16]))-a\(String(u[17..<20]))-\(String(u[20..<32]))"
+        // A keyfile value is a string unless it reads as a list: an SSID with anything but these
+        // characters is written as its bytes (`ssid=104;105;`), which NetworkManager also reads.
+        let plain = wifi.ssid.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || " _.-".unicodeScalars.contains($0)) }
+            && !wifi.ssid.hasPrefix(" ") && !wifi.ssid.hasSuffix(" ")
+        let ssid = plain ? wifi.ssid : wifi.ssid.utf8.map { "\($0);" }.joined()
+        var text = "# fpga-lab \(lab): server.network.wifi\n[connection]\nid=fpga-lab-\(WiFi.interface)\nuuid=\(uuid)\n"
+        text += "type=wifi\ninterface-name=\(WiFi.interface)\nautoconnect=true\n\n[wifi]\nmode=infrastructure\nssid=\(ssid)\n\n"
+        text += "[wifi-security]\nkey-mgmt=wpa-psk\npsk=\(psk(wifi))\n\n[ipv4]\nmethod=auto\n\n[ipv6]\nmethod=auto\n"
+        return text
+    }
+
+    /// pi-gen's NetworkManager.state with the radio allowed on (`WirelessEnabled=true`); nil when
+    /// there is nothing to change.
+    public static func enablingWireless(_ state: [UInt8]?) -> [UInt8]? {
+        guard let state else { return nil }
+        let text = String(decoding: state, as: UTF8.self)
+        guard text.contains("WirelessEnabled=false") else { return nil }
+        return Array(text.replacingOccurrences(of: "WirelessEnabled=false", with: "WirelessEnabled=true").utf8)
     }
 
     public static func networkdUnit(_ network: Network, lab: String) -> String {

@@ -108,15 +108,25 @@ public struct OverlayRenderer {
             try loginShell(for: ssh, inputs.firstBoot, into: &overlay)
         }
         if let network = lab.server.network {
+            let wired = !network.addresses.isEmpty
             switch (inputs.firstBoot?.kind, inputs.firstBoot?.network) {
             case (.cloudInit?, _):
                 seed.networkConfig = try CloudInitSeed.networkConfig(network, lab: lab.name, existing: inputs.firstBoot?.networkConfig)
             case (_, .networkd?):
+                if network.wifi != nil { throw FirstBootError.wifiNeedsNetworkManager }
                 try overlay.addFile(WiredNetworkFiles.networkdPath, WiredNetworkFiles.networkdUnit(network, lab: lab.name))
             case (_, .networkManager?), (nil, nil):
-                try overlay.add(OverlayEntry(path: WiredNetworkFiles.keyfilePath, content: .file(Array(WiredNetworkFiles.keyfile(network, lab: lab.name).utf8)), mode: 0o600))
+                if wired {
+                    try overlay.add(OverlayEntry(path: WiredNetworkFiles.keyfilePath, content: .file(Array(WiredNetworkFiles.keyfile(network, lab: lab.name).utf8)), mode: 0o600))
+                }
+                if let wifi = network.wifi {
+                    try overlay.add(OverlayEntry(path: WiredNetworkFiles.wifiKeyfilePath, content: .file(Array(WiredNetworkFiles.wifiKeyfile(wifi, lab: lab.name).utf8)), mode: 0o600))
+                }
             default:
                 throw FirstBootError.noNetworkStack
+            }
+            if network.wifi != nil, let state = WiredNetworkFiles.enablingWireless(inputs.firstBoot?.networkManagerState) {
+                try overlay.add(OverlayEntry(path: FirstBoot.networkManagerStatePath, content: .file(state), mode: 0o644))
             }
         }
         if seed.userData != nil || seed.networkConfig != nil {
@@ -163,7 +173,7 @@ public struct OverlayRenderer {
         }
         if let cmdline = inputs.bootCmdline {
             guard var bytes = cmdline.bytes else {
-                if targets.isEmpty, seed.instanceID == nil { return }
+                if targets.isEmpty, seed.instanceID == nil, lab.server.network?.wifi == nil { return }
                 throw RenderError.bootFile(cmdline.name, "does not exist, so `modules-load=dwc2` cannot be added for \(Self.names(targets)); put the kernel command line there (one line) and run again")
             }
             if !targets.isEmpty {
@@ -171,9 +181,13 @@ public struct OverlayRenderer {
                     throw RenderError.bootFile(cmdline.name, error.description)
                 }
             }
-            // Raspberry Pi Imager's way: the command line's instance-id wins over meta-data's.
-            if let id = seed.instanceID {
-                do { bytes = try CmdlineTxt.settingParameter("ds", to: "nocloud;i=\(id)", in: bytes) } catch {
+            // Raspberry Pi Imager's way: the command line's instance-id wins over meta-data's, and
+            // the Wi-Fi country is the kernel's regulatory domain from the start.
+            var parameters: [(String, String)] = []
+            if let id = seed.instanceID { parameters.append(("ds", "nocloud;i=\(id)")) }
+            if let country = lab.server.network?.wifi?.country { parameters.append(("cfg80211.ieee80211_regdom", country)) }
+            for (name, value) in parameters {
+                do { bytes = try CmdlineTxt.settingParameter(name, to: value, in: bytes) } catch {
                     throw RenderError.bootFile(cmdline.name, error.description)
                 }
             }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import LabConfig
 
@@ -32,7 +33,7 @@ import Testing
         ("    addresses: [192.168.1.50/24]\n    gateway: \"fd00::1\"", "lab.yaml:7:14: server.network.gateway: \"fd00::1\" is an IPv6 address; gateway takes IPv4 (gateway6 takes the other)"),
         ("    addresses: [\"fd00::5/64\"]\n    gateway: 10.0.0.1", "lab.yaml:7:14: server.network.gateway: needs an IPv4 address in server.network.addresses to route through"),
         ("    addresses: [192.168.1.50/24]\n    dns: [1.1.1.1/32]", "lab.yaml:7:11: server.network.dns[0]: \"1.1.1.1/32\" is not an address without /PREFIX"),
-        ("    addresses: [192.168.1.50/24]\n    wifi: {ssid: x}", "lab.yaml:7:5: server.network.wifi: unknown key \"wifi\""),
+        ("    addresses: [192.168.1.50/24]\n    vlan: 5", "lab.yaml:7:5: server.network.vlan: unknown key \"vlan\""),
     ])
     func refusesBadNetworks(network: String, message: String) {
         let (lab, diagnostics) = Lab.parse(Self.lab(network: network), file: "lab.yaml")
@@ -63,5 +64,47 @@ import Testing
     func refusesBadKeys(line: String, problem: String) {
         let found = AuthorizedKey.problem(in: line) ?? "accepted"
         #expect(found.hasPrefix(problem), "\(found)")
+    }
+}
+
+/// server.network.wifi.
+@Suite struct WiFiConfigTests {
+    static func lab(_ wifi: String) -> String {
+        "lab: l\nserver:\n  board: pi4\n  allow: [10.0.0.0/8]\n  network:\n    wifi: \(wifi)\ndevices: [{name: a, vendor: \"0403\", product: \"6010\"}]\n"
+    }
+
+    @Test func wifiAloneLeavesEthernetOnDHCP() throws {
+        let (lab, diagnostics) = Lab.parse(Self.lab("{ssid: lab-net, psk: \"correct horse\", country: DE}"), file: "lab.yaml")
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        let network = try #require(lab?.server.network)
+        #expect(network.addresses.isEmpty)
+        #expect(network.wifi == WiFi(ssid: "lab-net", psk: "correct horse", country: "DE"))
+    }
+
+    @Test func pskFileIsReadBesideTheLabFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wifi-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data("s3cret-passphrase\n".utf8).write(to: dir.appendingPathComponent("wifi.psk"))
+        let labPath = dir.appendingPathComponent("lab.yaml").path
+        let (lab, diagnostics) = Lab.parse(Self.lab("{ssid: x, psk_file: wifi.psk, country: GB}"), file: labPath)
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        #expect(lab?.server.network?.wifi?.psk == "s3cret-passphrase")
+        let (_, missing) = Lab.parse(Self.lab("{ssid: x, psk_file: nope.psk, country: GB}"), file: labPath)
+        #expect(missing.map(\.description) == ["\(labPath):6:31: server.network.wifi.psk_file: \(dir.path)/nope.psk: cannot read it as a small text file (the passphrase or key on one line)"])
+    }
+
+    @Test(arguments: [
+        ("{ssid: x, psk: short, country: DE}", "lab.yaml:6:26: server.network.wifi.psk: is not a WPA passphrase (8 to 63 printable ASCII characters) or pre-shared key (64 hex digits); it has 5 bytes"),
+        ("{ssid: x, country: DE}", "lab.yaml:6:11: server.network.wifi: needs psk (the passphrase) or psk_file (a file holding it)"),
+        ("{ssid: x, psk: 12345678, psk_file: f, country: DE}", "lab.yaml:6:46: server.network.wifi.psk_file: give psk or psk_file, not both"),
+        ("{ssid: x, psk: 12345678, country: de}", "lab.yaml:6:45: server.network.wifi.country: \"de\" is not a country code (two capital letters, ISO 3166: DE, GB, US)"),
+        ("{ssid: \"\", psk: 12345678, country: DE}", "lab.yaml:6:18: server.network.wifi.ssid: must be 1 to 32 bytes without control characters"),
+        ("{ssid: \"0123456789abcdef0123456789abcdefX\", psk: 12345678, country: DE}", "lab.yaml:6:18: server.network.wifi.ssid: is 33 bytes long, over the limit of 32: an SSID holds at most 32 bytes"),
+    ])
+    func refusesBadWiFi(wifi: String, message: String) {
+        let (lab, diagnostics) = Lab.parse(Self.lab(wifi), file: "lab.yaml")
+        #expect(lab == nil)
+        #expect(diagnostics.map(\.description) == [message])
     }
 }

@@ -1,3 +1,4 @@
+import Digests
 import Foundation
 import LabConfig
 import Testing
@@ -149,6 +150,56 @@ import TestSupport
         #expect(paths.contains("etc/passwd") == (firstBoot.kind != .userconf))
         let keyfile = result.overlay.entries.first { $0.path == WiredNetworkFiles.keyfilePath }
         #expect(keyfile == nil || keyfile?.mode == 0o600)
+    }
+
+    static let wifi = WiFi(ssid: "IEEE", psk: "password", country: "DE")
+
+    /// IEEE 802.11i-2004 H.4.3's first test vector: "password", SSID "IEEE".
+    @Test func wpaPreSharedKeyVector() {
+        #expect(WPAPassphrase.psk(passphrase: "password", ssid: Array("IEEE".utf8)) == "f42c6fc52df0ebef9ebb4b90b38a5f902e83fe1b135a70e23aed762e9710a12e")
+        let hex = String(repeating: "ab", count: 32)
+        #expect(WiredNetworkFiles.psk(WiFi(ssid: "x", psk: hex.uppercased(), country: "DE")) == hex, "a 64-hex key is used as it is")
+    }
+
+    @Test func wifiInNetworkConfigAndKeyfile() throws {
+        var network = Self.network
+        network.wifi = Self.wifi
+        let config = String(decoding: try CloudInitSeed.networkConfig(network, lab: "l", existing: nil), as: UTF8.self)
+        #expect(config.hasPrefix("""
+        # fpga-lab l: server.network
+        network:
+          version: 2
+          wifis:
+            wlan0:
+              dhcp4: true
+              optional: true
+              regulatory-domain: "DE"
+              access-points:
+                "IEEE":
+                  password: "f42c6fc52df0ebef9ebb4b90b38a5f902e83fe1b135a70e23aed762e9710a12e"
+          ethernets:
+
+        """))
+        #expect(!config.contains("password\n") && !config.contains(": \"password\""), "the passphrase itself is not written")
+        let keyfile = WiredNetworkFiles.wifiKeyfile(Self.wifi, lab: "l")
+        #expect(keyfile.contains("\n[wifi]\nmode=infrastructure\nssid=IEEE\n\n[wifi-security]\nkey-mgmt=wpa-psk\npsk=f42c6fc52df0ebef9ebb4b90b38a5f902e83fe1b135a70e23aed762e9710a12e\n"))
+        let odd = WiredNetworkFiles.wifiKeyfile(WiFi(ssid: "a;b", psk: "password", country: "DE"), lab: "l")
+        #expect(odd.contains("\nssid=97;59;98;\n"), "an SSID with ; is written as its bytes")
+    }
+
+    @Test func wifiTurnsTheRadioOnAndSetsTheRegulatoryDomain() throws {
+        var lab = Labs.lab(daemon: .binder, board: .pi4)
+        lab.server.network = Network(addresses: [], wifi: Self.wifi)
+        var inputs = OverlayRenderer.Inputs(configBytes: [], bootCmdline: .init(name: "cmdline.txt", bytes: Array("root=x rootwait\n".utf8)))
+        inputs.firstBoot = FirstBoot(kind: .userconf, network: .networkManager,
+                                     networkManagerState: Array("[main]\nNetworkingEnabled=true\nWirelessEnabled=false\n".utf8))
+        let overlay = try Labs.render(lab, inputs).overlay
+        #expect(overlay["boot/firmware/cmdline.txt"]?.bytes == Array("root=x rootwait cfg80211.ieee80211_regdom=DE\n".utf8))
+        #expect(overlay[FirstBoot.networkManagerStatePath]?.bytes == Array("[main]\nNetworkingEnabled=true\nWirelessEnabled=true\n".utf8))
+        #expect(overlay.entries.first { $0.path == WiredNetworkFiles.wifiKeyfilePath }?.mode == 0o600)
+        #expect(overlay[WiredNetworkFiles.keyfilePath] == nil, "no eth0 keyfile without addresses")
+        inputs.firstBoot = FirstBoot(kind: .userconf, network: .networkd)
+        #expect(throws: FirstBootError.wifiNeedsNetworkManager) { _ = try Labs.render(lab, inputs) }
     }
 
     @Test func noNetworkStackIsAnError() {
