@@ -262,9 +262,7 @@ extension YAMLReader {
         case (nil, let fileNode?):
             guard let name = string(fileNode, "\(field).psk_file", limit: .path) else { ok = false; break }
             let path = name.hasPrefix("/") ? name : URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(name).path
-            var info = stat()
-            guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size <= 4096,
-                  let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            guard let bytes = Self.smallRegularFile(path), let text = String(validating: bytes, as: UTF8.self) else {
                 report(fileNode, "\(field).psk_file", "\(path): cannot read it as a small text file (the passphrase or key on one line)")
                 ok = false
                 break
@@ -292,6 +290,21 @@ extension YAMLReader {
         } else { ok = false }
         guard ok, let ssid, let psk, let country else { return nil }
         return WiFi(ssid: ssid, psk: psk, country: country)
+    }
+
+    /// The bytes of `path` when it is a regular file of at most 4 KiB, else nil. Opened
+    /// non-blocking and checked on the descriptor, so a pipe or a device put there is refused
+    /// instead of read (or waited on).
+    static func smallRegularFile(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size <= 4096 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size) + 1)
+        let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard count >= 0, count <= 4096 else { return nil }
+        return Array(bytes.prefix(count))
     }
 
     mutating func moduleNames(_ node: Node, _ field: String) -> [String]? {

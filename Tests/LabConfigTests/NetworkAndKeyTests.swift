@@ -92,6 +92,12 @@ import Testing
         #expect(lab?.server.network?.wifi?.psk == "s3cret-passphrase")
         let (_, missing) = Lab.parse(Self.lab("{ssid: x, psk_file: nope.psk, country: GB}"), file: labPath)
         #expect(missing.map(\.description) == ["\(labPath):6:31: server.network.wifi.psk_file: \(dir.path)/nope.psk: cannot read it as a small text file (the passphrase or key on one line)"])
+        // A pipe (or a directory) where the file should be is refused, never read or waited on.
+        #expect(mkfifo(dir.appendingPathComponent("fifo.psk").path, 0o600) == 0)
+        let (_, fifo) = Lab.parse(Self.lab("{ssid: x, psk_file: fifo.psk, country: GB}"), file: labPath)
+        #expect(fifo.map(\.description) == ["\(labPath):6:31: server.network.wifi.psk_file: \(dir.path)/fifo.psk: cannot read it as a small text file (the passphrase or key on one line)"])
+        let (_, directory) = Lab.parse(Self.lab("{ssid: x, psk_file: ., country: GB}"), file: labPath)
+        #expect(directory.count == 1)
     }
 
     @Test(arguments: [
