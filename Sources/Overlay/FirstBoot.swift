@@ -138,10 +138,9 @@ public enum CloudInitSeed {
             return Array((header + sshPart(ssh, lab: lab, withPasswordAuth: true)).utf8)
         }
         guard let text = String(validating: existing, as: UTF8.self) else { throw .userData("is not UTF-8 text") }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        let firstContent = lines.first { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-        guard firstContent?.hasPrefix("#cloud-config") == true else {
-            throw .userData("is not #cloud-config (a script, an #include or MIME); fpga-lab can only add server.ssh to #cloud-config: turn it into #cloud-config or remove server.ssh")
+        // cloud-init reads the file as cloud-config only when it starts with this line.
+        guard text.hasPrefix("#cloud-config") else {
+            throw .userData("does not start with #cloud-config (a script, an #include, MIME, or a blank line first); fpga-lab can only add server.ssh to #cloud-config: make that its first line or remove server.ssh")
         }
         let admin: [String: Any]
         do {

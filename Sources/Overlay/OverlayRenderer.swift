@@ -173,8 +173,12 @@ public struct OverlayRenderer {
         }
         if let cmdline = inputs.bootCmdline {
             guard var bytes = cmdline.bytes else {
-                if targets.isEmpty, seed.instanceID == nil, lab.server.network?.wifi == nil { return }
-                throw RenderError.bootFile(cmdline.name, "does not exist, so `modules-load=dwc2` cannot be added for \(Self.names(targets)); put the kernel command line there (one line) and run again")
+                var needed: [String] = []
+                if !targets.isEmpty { needed.append("`modules-load=dwc2` (for \(Self.names(targets)))") }
+                if seed.instanceID != nil { needed.append("cloud-init's `ds=nocloud;i=` (for the new seed)") }
+                if lab.server.network?.wifi != nil { needed.append("`cfg80211.ieee80211_regdom=` (for Wi-Fi)") }
+                if needed.isEmpty { return }
+                throw RenderError.bootFile(cmdline.name, "does not exist, so \(needed.joined(separator: " and ")) cannot be added; put the kernel command line there (one line) and run again")
             }
             if !targets.isEmpty {
                 do { bytes = try CmdlineTxt.addingModule("dwc2", to: bytes) } catch {

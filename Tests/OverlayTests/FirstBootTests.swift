@@ -49,7 +49,8 @@ import TestSupport
 
     @Test(arguments: [
         ("#cloud-config\nuser: {name: bob}\n", "user-data on the boot partition: already sets `user:` (bob); server.ssh would set it to pi: keep one of them"),
-        ("#!/bin/sh\necho hi\n", "user-data on the boot partition: is not #cloud-config"),
+        ("#!/bin/sh\necho hi\n", "user-data on the boot partition: does not start with #cloud-config"),
+        ("\n#cloud-config\nhostname: x\n", "user-data on the boot partition: does not start with #cloud-config"),
         ("#cloud-config\n{hostname: x}\n", "user-data on the boot partition: its YAML does not end where fpga-lab can append"),
         ("#cloud-config\nhostname: [\n", "user-data on the boot partition: is not valid YAML"),
         ("#cloud-config\n- a\n", "user-data on the boot partition: is not a mapping of cloud-config keys"),

@@ -163,7 +163,7 @@ enum Labs {
 
         let noCmdline = OverlayRenderer.Inputs(configBytes: [], bootConfig: .init(name: "config.txt in base.img", bytes: Array(StockConfig.endsInAll.utf8)),
                                                bootCmdline: .init(name: "cmdline.txt in base.img", bytes: nil))
-        #expect(throws: RenderError.bootFile("cmdline.txt in base.img", "does not exist, so `modules-load=dwc2` cannot be added for pi0, pi0w, pi02, pi1, pi2, pi3, pi3+, cm3; put the kernel command line there (one line) and run again")) {
+        #expect(throws: RenderError.bootFile("cmdline.txt in base.img", "does not exist, so `modules-load=dwc2` (for pi0, pi0w, pi02, pi1, pi2, pi3, pi3+, cm3) cannot be added; put the kernel command line there (one line) and run again")) {
             try Labs.render(Labs.lab(daemon: .usbipd, board: .auto), noCmdline)
         }
         #expect(try Labs.render(Labs.lab(daemon: .usbipd, board: .pi5), noCmdline).overlay["boot/firmware/cmdline.txt"] == nil)
