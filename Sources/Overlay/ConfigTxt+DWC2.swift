@@ -237,18 +237,7 @@ public enum CmdlineTxt {
     /// quoted value is not one. Every other byte is kept (spacing, other parameters, the final
     /// line ending, bytes that are not UTF-8); nothing changes when the module is already listed.
     public static func addingModule(_ module: String, to text: [UInt8]) throws(EditError) -> [UInt8] {
-        var line = text[...]
-        var ending: [UInt8] = []
-        if line.last == 10 {
-            line = line.dropLast()
-            ending = [10]
-            if line.last == 13 {
-                line = line.dropLast()
-                ending = [13, 10]
-            }
-        }
-        let body = Array(line)
-        guard !body.contains(10) else { throw .multipleLines }
+        let (body, ending) = try splitLine(text)
         let (parameters, open) = parameters(of: body)
         // The values of the module lists, in order.
         let lists: [Range<Int>] = parameters.compactMap { parameter in
@@ -269,6 +258,22 @@ public enum CmdlineTxt {
         return Array(body[..<value.upperBound]) + comma + wanted + Array(body[value.upperBound...]) + ending
     }
 
+    /// The one line of `text` and its ending (LF, CRLF or none); more than one line is refused.
+    static func splitLine(_ text: [UInt8]) throws(EditError) -> (body: [UInt8], ending: [UInt8]) {
+        var line = text[...]
+        var ending: [UInt8] = []
+        if line.last == 10 {
+            line = line.dropLast()
+            ending = [10]
+            if line.last == 13 {
+                line = line.dropLast()
+                ending = [13, 10]
+            }
+        }
+        guard !line.contains(10) else { throw .multipleLines }
+        return (Array(line), ending)
+    }
+
     /// `addingModule` for UTF-8 text (tests and literals).
     public static func addingModule(_ module: String, to text: String) throws(EditError) -> String {
         String(decoding: try addingModule(module, to: Array(text.utf8)), as: UTF8.self)
@@ -280,18 +285,7 @@ extension CmdlineTxt {
     /// that name are left alone, the kernel hands all of them on), else it is appended. Every
     /// other byte is kept, as in `addingModule`.
     public static func settingParameter(_ name: String, to value: String, in text: [UInt8]) throws(EditError) -> [UInt8] {
-        var line = text[...]
-        var ending: [UInt8] = []
-        if line.last == 10 {
-            line = line.dropLast()
-            ending = [10]
-            if line.last == 13 {
-                line = line.dropLast()
-                ending = [13, 10]
-            }
-        }
-        let body = Array(line)
-        guard !body.contains(10) else { throw .multipleLines }
+        let (body, ending) = try splitLine(text)
         let (parameters, open) = parameters(of: body)
         let parameter = Array("\(name)=\(value)".utf8)
         if let existing = parameters.first(where: { body[$0.name] == Array(name.utf8)[...] }) {

@@ -254,11 +254,14 @@ public enum WiredNetworkFiles {
     /// A systemd-networkd unit, sorted before the image's own so it wins for eth0.
     public static let networkdPath = "etc/systemd/network/05-fpga-lab-\(Network.wiredInterface).network"
 
+    /// A connection's UUID, fixed by the lab and the interface (the same lab, the same image).
+    static func uuid(_ lab: String, _ interface: String) -> String {
+        let u = Array(Manifest.sha256Hex(Array("fpga-lab \(lab) \(interface)".utf8)))
+        return "\(String(u[0..<8]))-\(String(u[8..<12]))-4\(String(u[13..<16]))-a\(String(u[17..<20]))-\(String(u[20..<32]))"
+    }
+
     public static func keyfile(_ network: Network, lab: String) -> String {
-        let uuid = Manifest.sha256Hex(Array("fpga-lab \(lab) \(Network.wiredInterface)".utf8))
-        let u = Array(uuid)
-        let uuidText = "\(String(u[0..<8]))-\(String(u[8..<12]))-4\(String(u[13..<16]))-a\(String(u[17..<20]))-\(String(u[20..<32]))"
-        var text = "# fpga-lab \(lab): server.network\n[connection]\nid=fpga-lab-\(Network.wiredInterface)\nuuid=\(uuidText)\n"
+        var text = "# fpga-lab \(lab): server.network\n[connection]\nid=fpga-lab-\(Network.wiredInterface)\nuuid=\(uuid(lab, Network.wiredInterface))\n"
         text += "type=ethernet\ninterface-name=\(Network.wiredInterface)\nautoconnect=true\nautoconnect-priority=100\n\n[ethernet]\n"
         for v6 in [false, true] {
             let addresses = network.addresses.filter { $0.isIPv6 == v6 }
@@ -280,14 +283,12 @@ public enum WiredNetworkFiles {
     }
 
     public static func wifiKeyfile(_ wifi: WiFi, lab: String) -> String {
-        let u = Array(Manifest.sha256Hex(Array("fpga-lab \(lab) \(WiFi.interface)".utf8)))
-        let uuid = "\(String(u[0..<8]))-\(String(u[8..<12]))-4\(String(u[13..<16]))-a\(String(u[17..<20]))-\(String(u[20..<32]))"
         // A keyfile value is a string unless it reads as a list: an SSID with anything but these
         // characters is written as its bytes (`ssid=104;105;`), which NetworkManager also reads.
         let plain = wifi.ssid.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || " _.-".unicodeScalars.contains($0)) }
             && !wifi.ssid.hasPrefix(" ") && !wifi.ssid.hasSuffix(" ")
         let ssid = plain ? wifi.ssid : wifi.ssid.utf8.map { "\($0);" }.joined()
-        var text = "# fpga-lab \(lab): server.network.wifi\n[connection]\nid=fpga-lab-\(WiFi.interface)\nuuid=\(uuid)\n"
+        var text = "# fpga-lab \(lab): server.network.wifi\n[connection]\nid=fpga-lab-\(WiFi.interface)\nuuid=\(uuid(lab, WiFi.interface))\n"
         text += "type=wifi\ninterface-name=\(WiFi.interface)\nautoconnect=true\n\n[wifi]\nmode=infrastructure\nssid=\(ssid)\n\n"
         text += "[wifi-security]\nkey-mgmt=wpa-psk\npsk=\(psk(wifi))\n\n[ipv4]\nmethod=auto\n\n[ipv6]\nmethod=auto\n"
         return text
