@@ -18,7 +18,7 @@ let package = Package(
         .target(
             name: "FPGALabCLI",
             dependencies: [
-                "LabConfig", "Overlay", "Archives", "Artifacts", "DiskImage", "ClientRecipe", "Flash", "USBIPClient", "USBIPWire",
+                "LabConfig", "Overlay", "Archives", "Artifacts", "DiskFormats", "ImageBuild", "ClientRecipe", "Flash", "USBIPClient", "USBIPWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -37,7 +37,7 @@ let package = Package(
             name: "ClientRecipe",
             dependencies: ["LabConfig", "Overlay", .product(name: "Mustache", package: "swift-mustache")]
         ),
-        .target(name: "Archives", dependencies: ["CArchive", "CLzma"]),
+        .target(name: "Archives", dependencies: ["CArchive", "CLzma", "SystemIO"]),
         // The artifact layer build-image, inspect and flash share: container sniffing, the zip
         // member policy, downloads. Free of Yams, mustache and libext2fs.
         .target(name: "Artifacts", dependencies: ["Archives", "Digests"]),
@@ -45,18 +45,28 @@ let package = Package(
         // USB/IP codec. No Foundation: the same sources are compiled into the
         // Embedded Swift usbip-binder (see mk/binder.mk).
         .target(name: "USBIPWire"),
+        // System calls with errno as a typed value: read/write-all at offsets, EINTR handled once,
+        // sparse-file extents. No Foundation.
+        .target(name: "SystemIO"),
+        // The on-disk formats, over (ImageFile, ByteRange): MBR, GPT, FAT, the ext4 superblock
+        // preflight, bmap. No app dependencies, no libext2fs: flash and the fuzz targets use it.
+        .target(name: "DiskFormats", dependencies: ["SystemIO", "Digests"]),
+        // An ext4 partition read and written through libext2fs, bounded to its byte range.
+        .target(name: "Ext4FS", dependencies: ["DiskFormats", "CExt2fs", "Ext2fsImageIO"]),
+        // build-image's pipeline (base -> render -> write into the image's volumes -> bmap,
+        // compress, checksums, publish) and inspect.
         .target(
-            name: "DiskImage",
-            dependencies: ["CExt2fs", "CLinux", "Ext2fsImageIO", "Archives", "Artifacts", "Overlay", "LabConfig", "Digests"]
+            name: "ImageBuild",
+            dependencies: ["DiskFormats", "Ext4FS", "SystemIO", "Archives", "Artifacts", "Overlay", "LabConfig", "Digests", "CLinux"]
         ),
         .target(
             name: "Flash",
-            dependencies: ["DiskImage", "Archives", "Artifacts", "Digests", "CLinux"]
+            dependencies: ["DiskFormats", "SystemIO", "Archives", "Artifacts", "Digests", "CLinux"]
         ),
         // SHA-256 / SHA-1 from the system's libcrypto: swift-crypto's BoringSSL took most of a cold
         // release build (about 400 C files), for two digests.
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
-        .target(name: "Digests", dependencies: ["CCrypto"]),
+        .target(name: "Digests", dependencies: ["CCrypto", "SystemIO"]),
         .systemLibrary(name: "CExt2fs", pkgConfig: "ext2fs", providers: [.apt(["libext2fs-dev"])]),
         .target(name: "Ext2fsImageIO", dependencies: ["CExt2fs"]),
         // Linux calls glibc declares only under _GNU_SOURCE (sync_file_range).
@@ -81,13 +91,15 @@ let package = Package(
         .testTarget(name: "ClientRecipeTests", dependencies: ["ClientRecipe", "Overlay", "LabConfig", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "CLITests", dependencies: ["FPGALabCLI", "TestSupport"]),
         .testTarget(name: "USBIPWireTests", dependencies: ["USBIPWire"]),
-        .testTarget(name: "FlashTests", dependencies: ["Flash", "Artifacts", "DiskImage", "Digests"]),
+        .testTarget(name: "FlashTests", dependencies: ["Flash", "Artifacts", "DiskFormats", "Digests"]),
         .testTarget(name: "DigestsTests", dependencies: ["Digests"]),
-        .testTarget(name: "DiskImageTests", dependencies: ["DiskImage"], exclude: ["Fixtures"]),
+        .testTarget(name: "DiskFormatsTests", dependencies: ["DiskFormats", "SystemIO"], exclude: ["Fixtures"]),
+        .testTarget(name: "Ext4FSTests", dependencies: ["Ext4FS"]),
+        .testTarget(name: "ImageBuildTests", dependencies: ["ImageBuild", "DiskFormats", "Ext4FS", "SystemIO"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Overlay", "LabConfig", "Archives", "Artifacts", "DiskImage", "ClientRecipe", "Flash", "USBIPClient", "USBIPWire", "TestSupport",
+                "Overlay", "LabConfig", "Archives", "Artifacts", "DiskFormats", "Ext4FS", "ImageBuild", "ClientRecipe", "Flash", "USBIPClient", "USBIPWire", "TestSupport",
                 "Digests",
             ]
         ),
@@ -101,13 +113,13 @@ let package = Package(
 // as they are.
 if Context.environment["FPGA_LAB_FUZZ"] == "1" {
     let sanitize: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
-    for target in package.targets where ["DiskImage", "USBIPWire", "Overlay", "LabConfig"].contains(target.name) {
+    for target in package.targets where ["DiskFormats", "USBIPWire", "Overlay", "LabConfig"].contains(target.name) {
         target.swiftSettings = (target.swiftSettings ?? []) + sanitize
     }
     let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
-        ("fuzz-mbr", ["DiskImage"]),
-        ("fuzz-fat", ["DiskImage"]),
-        ("fuzz-ext4", ["DiskImage"]),
+        ("fuzz-mbr", ["DiskFormats"]),
+        ("fuzz-fat", ["DiskFormats"]),
+        ("fuzz-ext4", ["DiskFormats"]),
         ("fuzz-usbip", ["USBIPWire"]),
         ("fuzz-configtxt", ["Overlay", "LabConfig"]),
         ("fuzz-labconfig", ["LabConfig"]),

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import SystemIO
 #endif
 
 /// Where compressed or raw bytes come from: a file, or a download the flash command streams.
@@ -36,16 +37,16 @@ public final class FileByteSource: ByteSource {
     public init(path: String) throws(ArchiveError) {
         name = path
         fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .libarchive(path, String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw .system(path, .current) }
     }
 
     deinit { close(fd) }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        while true {
-            let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
-            if count >= 0 { return count }
-            if errno != EINTR { throw ArchiveError.libarchive(name, String(cString: strerror(errno))) }
+        do {
+            return try FileIO.readSome(fd, into: buffer)
+        } catch let failure as IOFailure {
+            throw ArchiveError.system(name, failure.errno)
         }
     }
 }

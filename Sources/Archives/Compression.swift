@@ -1,3 +1,4 @@
+import SystemIO
 /// The compression of a file, chosen by its name as users expect (`overlay.tar.gz`, `pi.img.xz`).
 public enum Compression: String, CaseIterable, Sendable {
     case none, gzip, xz, zstd, bzip2
@@ -20,11 +21,33 @@ public enum Compression: String, CaseIterable, Sendable {
 }
 
 public enum ArchiveError: Error, Equatable, CustomStringConvertible {
-    case libarchive(String, String)
+    /// libarchive (or liblzma) failed on the file at the path: its message, and the system's
+    /// errno when the failure was a system call's ("Write error" alone would not tell a full
+    /// disk from a broken one).
+    case libarchive(String, String, errno: Errno? = nil)
+    /// A system call on the file failed.
+    case system(String, Errno)
+
+    /// The errno behind the failure, if a system call failed.
+    public var errno: Errno? {
+        switch self {
+        case .libarchive(_, _, let errno): errno
+        case .system(_, let errno): errno
+        }
+    }
+
+    /// What failed, without the path.
+    public var reason: String {
+        switch self {
+        case .libarchive(_, let message, nil): message
+        case .libarchive(_, let message, let errno?): message.contains(errno.description) ? message : "\(message): \(errno)"
+        case .system(_, let errno): errno.description
+        }
+    }
 
     public var description: String {
         switch self {
-        case .libarchive(let path, let message): "\(path): \(message)"
+        case .libarchive(let path, _, _), .system(let path, _): "\(path): \(reason)"
         }
     }
 }

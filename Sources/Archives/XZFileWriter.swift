@@ -1,6 +1,7 @@
 import CLzma
 #if canImport(Glibc)
 import Glibc
+import SystemIO
 #endif
 
 /// Writes one stream of bytes to a `.xz` file with liblzma's multi-threaded encoder, with a block
@@ -43,8 +44,9 @@ public final class XZFileWriter {
         guard status == LZMA_OK else { throw .libarchive(path, "xz encoder: \(Self.describe(status))") }
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
+            let failure = Errno.current
             lzma_end(&stream)
-            throw .libarchive(path, String(cString: strerror(errno)))
+            throw .system(path, failure)
         }
         output = .allocate(byteCount: 1 << 20, alignment: 4096)
     }
@@ -88,14 +90,12 @@ public final class XZFileWriter {
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(ArchiveError) {
-        var done = 0
-        while done < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .libarchive(path, String(cString: strerror(errno)))
-            }
-            done += n
+        do {
+            try FileIO.write(fd, bytes)
+        } catch let failure as IOFailure {
+            throw .system(path, failure.errno)
+        } catch {
+            throw .system(path, Errno(EIO))
         }
     }
 

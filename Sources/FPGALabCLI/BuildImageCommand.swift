@@ -1,6 +1,7 @@
 import ArgumentParser
 import Artifacts
-import DiskImage
+import DiskFormats
+import ImageBuild
 import Foundation
 import Overlay
 

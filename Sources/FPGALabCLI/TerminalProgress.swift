@@ -1,4 +1,5 @@
-import DiskImage
+import DiskFormats
+import ImageBuild
 import Foundation
 
 /// A one-line progress bar on stderr when it is a terminal: phase, bytes, percentage, rate.

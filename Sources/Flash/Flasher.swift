@@ -1,6 +1,6 @@
 import Artifacts
 import Archives
-import DiskImage
+import DiskFormats
 import Foundation
 
 /// `fpga-lab flash`: stream SOURCE onto TARGET, writing only the mapped ranges, then read

@@ -1,4 +1,4 @@
-import DiskImage
+import DiskFormats
 
 /// A run of blocks written to the target and the sha256 of its bytes (the last block cut
 /// at the end of the image), as streamed; the read-back compares against it.

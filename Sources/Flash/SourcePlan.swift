@@ -1,6 +1,7 @@
+import Digests
 import Archives
 import Artifacts
-import DiskImage
+import DiskFormats
 import Foundation
 
 /// SOURCE resolved: where the image bytes come from, the bmap and SHA256SUMS found with it.
@@ -89,7 +90,7 @@ public final class SourcePlan {
             if let zipSHA256 {
                 let digest: String
                 switch source {
-                case .file(let file): digest = try DiskImage.Checksums.sha256(ofFile: file)
+                case .file(let file): digest = try FileDigest.sha256(ofFile: file)
                 case .url: digest = opened.digest.hex()
                 }
                 guard digest == zipSHA256.lowercased() else {

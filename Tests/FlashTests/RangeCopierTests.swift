@@ -1,5 +1,5 @@
 import Digests
-import DiskImage
+import DiskFormats
 import Foundation
 import Testing
 @testable import Flash

@@ -3,7 +3,9 @@ import Testing
 import TestSupport
 import Artifacts
 import Digests
-import DiskImage
+import DiskFormats
+import Ext4FS
+import ImageBuild
 
 /// `build-image --base URL` and `inspect URL` against a local server that serves the stand-in
 /// base as downloads.raspberrypi.com does: `/raspios_lite_arm64_latest` is a 302 to a dated

@@ -1,4 +1,6 @@
-import DiskImage
+import DiskFormats
+import Ext4FS
+import ImageBuild
 import Foundation
 import Testing
 

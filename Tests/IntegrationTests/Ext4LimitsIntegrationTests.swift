@@ -1,4 +1,6 @@
-@testable import DiskImage
+@testable import DiskFormats
+@testable import Ext4FS
+@testable import ImageBuild
 import Foundation
 import Testing
 
