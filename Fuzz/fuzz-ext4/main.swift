@@ -1,4 +1,4 @@
-import DiskImage
+import DiskFormats
 import FuzzSupport
 
 /// Fuzz target: the ext4 preflight `Ext4Volume` runs on the superblock (1024 bytes at byte 1024

@@ -1,4 +1,4 @@
-import DiskImage
+import DiskFormats
 import FuzzSupport
 
 /// Fuzz target: the FAT reader and writer as `build-image` and `inspect` use them on a base

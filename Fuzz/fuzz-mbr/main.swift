@@ -1,4 +1,4 @@
-import DiskImage
+import DiskFormats
 import FuzzSupport
 
 /// Fuzz target: the partition table readers as `build-image` and `inspect` run them on a base
