@@ -225,5 +225,5 @@ client: {server: 10.1.2.3, ports: 300}
 EOF
 
 # --- inputs that once trapped (the regression tests' fixtures) stay in the corpora ------------
-cp Tests/DiskImageTests/Fixtures/fuzz/gpt-* "$out/mbr/"
-cp Tests/DiskImageTests/Fixtures/fuzz/fat-* "$out/fat/"
+cp Tests/DiskFormatsTests/Fixtures/fuzz/gpt-* "$out/mbr/"
+cp Tests/DiskFormatsTests/Fixtures/fuzz/fat-* "$out/fat/"
