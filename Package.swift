@@ -27,7 +27,7 @@ let package = Package(
         .target(
             name: "Overlay",
             dependencies: [
-                "LabConfig", "Archives", .product(name: "Yams", package: "Yams"),
+                "LabConfig", "Archives", "SystemIO", .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 "Digests",
             ],
@@ -80,7 +80,7 @@ let package = Package(
         .executableTarget(name: "EmbedGen"),
         .plugin(name: "EmbedResources", capability: .buildTool(), dependencies: ["EmbedGen"]),
 
-        .target(name: "USBIPClient", dependencies: ["USBIPWire", "LabConfig", "CLinux"]),
+        .target(name: "USBIPClient", dependencies: ["USBIPWire", "LabConfig", "CLinux", "SystemIO"]),
         .testTarget(name: "USBIPClientTests", dependencies: ["USBIPClient", "USBIPWire", "LabConfig"]),
 
         .testTarget(name: "LabConfigTests", dependencies: ["LabConfig"]),

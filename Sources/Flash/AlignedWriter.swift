@@ -1,5 +1,6 @@
 import CLinux
 import Foundation
+import SystemIO
 
 /// Gathers the bytes bound for the target into one aligned buffer and writes it with a single
 /// `pwrite` when it is full or the next bytes are not contiguous, so the device sees large
@@ -67,15 +68,10 @@ final class AlignedWriter {
     }
 
     func flush() throws {
-        var done = 0
-        while done < count {
-            let n = pwrite(fd, buffer.baseAddress! + done, count - done, off_t(start) + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FlashError.errno(path, "write at byte \(start + UInt64(done))")
-            }
-            if n == 0 { throw FlashError.io(path, "write at byte \(start + UInt64(done))", ENOSPC) }
-            done += n
+        do {
+            try FileIO.write(fd, UnsafeRawBufferPointer(rebasing: buffer[..<count]), at: start)
+        } catch let failure as IOFailure {
+            throw FlashError.io(path, "write at byte \(failure.offset)", failure.errno)
         }
         written += UInt64(count)
         if count > 0 { try startWriteback(start, count) }

@@ -1,11 +1,12 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SystemIO
 
 /// Why a flash stopped. Every case names the file, URL or device concerned.
 public enum FlashError: Error, Equatable, CustomStringConvertible {
     /// A system call on `path` failed.
-    case io(String, String, Int32)
+    case io(String, String, Errno)
     /// A range's sha256 from the bmap differs from the bytes streamed.
     case rangeChecksum(first: UInt64, last: UInt64, expected: String, actual: String)
     /// A file's sha256 differs from its line in SHA256SUMS.
@@ -25,7 +26,7 @@ public enum FlashError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .io(path, what, code): "\(path): cannot \(what): \(String(cString: strerror(code)))"
+        case let .io(path, what, errno): "\(path): cannot \(what): \(errno)"
         case let .rangeChecksum(first, last, expected, actual):
             "blocks \(first)-\(last): sha256 \(actual) but the bmap says \(expected): the download is corrupted or the bmap belongs to another image"
         case let .fileChecksum(name, expected, actual):
@@ -41,5 +42,6 @@ public enum FlashError: Error, Equatable, CustomStringConvertible {
         }
     }
 
-    static func errno(_ path: String, _ what: String) -> FlashError { .io(path, what, Glibc.errno) }
+    /// A system call on `path` just failed: the thread's errno now.
+    static func errno(_ path: String, _ what: String) -> FlashError { .io(path, what, .current) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SystemIO
 
 /// Reads every written range back from the target, bypassing the page cache, and compares
 /// its sha256 with the digest taken while streaming. The hashing runs on a thread of its own
@@ -51,7 +52,7 @@ enum Readback {
                 let aligned = (want + 4095) / 4096 * 4096
                 let got = try readFully(fd, buffer, count: Int(aligned), at: at, target: target)
                 guard UInt64(got) >= want else {
-                    throw FlashError.io(target, "read back byte \(at + UInt64(got))", EIO)
+                    throw FlashError.io(target, "read back byte \(at + UInt64(got))", Errno(EIO))
                 }
                 digests.update(UnsafeRawBufferPointer(rebasing: buffer[..<Int(want)]))
                 at += want
@@ -68,16 +69,10 @@ enum Readback {
     /// Reads up to `count` bytes at `offset`, stopping early only at the end of the target.
     private static func readFully(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, count: Int,
                                   at offset: UInt64, target: String) throws -> Int {
-        var done = 0
-        while done < count {
-            let n = pread(fd, buffer.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FlashError.errno(target, "read back byte \(offset + UInt64(done))")
-            }
-            if n == 0 { break }
-            done += n
+        do {
+            return try FileIO.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<count]), at: offset)
+        } catch let failure as IOFailure {
+            throw FlashError.io(target, "read back byte \(failure.offset)", failure.errno)
         }
-        return done
     }
 }

@@ -1,5 +1,6 @@
 import Archives
 import Foundation
+import SystemIO
 
 extension Overlay {
     /// Writes the overlay as a tarball (compressed by the suffix of `path`), entries in path
@@ -65,7 +66,7 @@ extension Overlay {
                     try FileManager.default.createSymbolicLink(atPath: target, withDestinationPath: link)
                 }
                 if asRoot, lchown(target, entry.uid, entry.gid) != 0 {
-                    throw OverlayWriteError.create(target, String(cString: strerror(errno)))
+                    throw OverlayWriteError.create(target, .current)
                 }
             }
             // Modes and times last, deepest first, so a read-only directory is still filled.
@@ -73,7 +74,7 @@ extension Overlay {
                 let target = temporary + "/" + entry.path
                 if case .symlink = entry.content { continue }
                 guard chmod(target, mode_t(entry.mode)) == 0 else {
-                    throw OverlayWriteError.create(target, String(cString: strerror(errno)))
+                    throw OverlayWriteError.create(target, .current)
                 }
                 var times = [timespec(tv_sec: Int(mtime), tv_nsec: 0), timespec(tv_sec: Int(mtime), tv_nsec: 0)]
                 utimensat(AT_FDCWD, target, &times, AT_SYMLINK_NOFOLLOW)
@@ -86,20 +87,18 @@ extension Overlay {
     /// Creates a new file (never an existing one, never through a symlink) holding `bytes`.
     static func createFile(_ path: String, _ bytes: [UInt8]) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw OverlayWriteError.create(path, String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw OverlayWriteError.create(path, .current) }
         defer { close(fd) }
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
-            if n < 0, errno == EINTR { continue }
-            guard n > 0 else { throw OverlayWriteError.create(path, String(cString: strerror(errno))) }
-            done += n
+        do {
+            try FileIO.write(fd, bytes)
+        } catch let failure as IOFailure {
+            throw OverlayWriteError.create(path, failure.errno)
         }
     }
 }
 
 public enum OverlayWriteError: Error, CustomStringConvertible {
-    case create(String, String)
+    case create(String, Errno)
     /// The output directory given is a symlink (to `target`).
     case symlinkOutput(String, String)
     /// Writing the output (first) would destroy an input of the run (second).
@@ -110,7 +109,7 @@ public enum OverlayWriteError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .create(let path, let reason): "\(path): \(reason)"
+        case .create(let path, let errno): "\(path): \(errno)"
         case .symlinkOutput(let path, let target):
             "\(path): is a symlink (-> \(target)); give the directory itself: fpga-lab replaces it and never writes through a symlink"
         case .inputInOutput(let path, let input):

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import SystemIO
 
 /// The seam between the client and sysfs: reads, writes and listings, so tests can run the
 /// client over a fake tree and make chosen writes fail the way the kernel does (EBUSY).
@@ -25,11 +26,7 @@ public struct FileSysfs: SysfsAccess {
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
+            guard let count = try? buffer.withUnsafeMutableBytes({ try FileIO.readSome(fd, into: $0) }) else { return nil }
             if count == 0 { break }
             bytes += buffer[..<count]
         }
