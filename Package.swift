@@ -100,6 +100,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "Overlay", "LabConfig", "Archives", "Artifacts", "DiskFormats", "Ext4FS", "ImageBuild", "ClientRecipe", "Flash", "USBIPClient", "USBIPWire", "TestSupport",
+                "CExt2fs", "Ext2fsImageIO",
                 "Digests",
             ]
         ),

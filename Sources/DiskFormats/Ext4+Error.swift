@@ -4,6 +4,9 @@ public enum Ext4Error: Error, Equatable, CustomStringConvertible {
     case notExt4(path: String, offset: UInt64)
     /// The filesystem uses a feature this patcher does not know how to keep consistent.
     case unsupportedFeature(name: String, kind: String, mask: UInt32, action: String)
+    /// The superblock describes a file system larger than the partition holding it (or a block
+    /// size beyond 64 KiB): patching it would write outside the partition.
+    case largerThanPartition(path: String, offset: UInt64, fileSystemBytes: UInt64?, partitionBytes: UInt64)
     /// The journal holds transactions that were never replayed.
     case needsRecovery
     /// The superblock says the filesystem was not cleanly unmounted or the kernel found errors
@@ -41,6 +44,9 @@ public enum Ext4Error: Error, Equatable, CustomStringConvertible {
         case .unsupportedFeature(let name, let kind, let mask, let action):
             let hex = "0x" + String(mask, radix: 16)
             return "rootfs: ext4 feature '\(name)' (\(kind) \(hex)) is not supported; refusing to \(action)"
+        case .largerThanPartition(let path, let offset, let size, let partition):
+            let what = size.map { "\($0) bytes" } ?? "an unsupported block size"
+            return "rootfs: the ext4 file system at byte offset \(offset) of '\(path)' says it has \(what), but its partition holds \(partition) bytes; refusing to open it (fsck or resize the file system, or fix the partition table)"
         case .needsRecovery:
             return "rootfs: the ext4 journal needs recovery (filesystem not cleanly unmounted); run e2fsck first"
         case .notClean(let state):

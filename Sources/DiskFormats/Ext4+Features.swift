@@ -3,11 +3,14 @@
 ///
 /// ```
 /// superblock (1024 bytes at byte 1024 of the partition), little-endian
+///   0x04  u32  s_blocks_count_lo
+///   0x18  u32  s_log_block_size     block size = 1024 << s_log_block_size
 ///   0x38  u16  s_magic              0xEF53
 ///   0x3A  u16  s_state              1 EXT2_VALID_FS (cleanly unmounted), 2 EXT2_ERROR_FS
 ///   0x5C  u32  s_feature_compat
 ///   0x60  u32  s_feature_incompat
 ///   0x64  u32  s_feature_ro_compat
+///   0x150 u32  s_blocks_count_hi    with the 64bit incompat feature (0x80)
 /// ```
 public struct Ext4Superblock: Equatable, Sendable {
     /// Byte offset of the primary superblock inside the filesystem.
@@ -21,6 +24,9 @@ public struct Ext4Superblock: Equatable, Sendable {
     public var compat: UInt32
     public var incompat: UInt32
     public var roCompat: UInt32
+    /// The file system's size in bytes (blocks times block size); nil when the block size
+    /// field is out of range (more than 64 KiB blocks).
+    public var byteSize: UInt64?
 
     /// Decodes the superblock record; nil when the magic number is absent or input is short.
     public init?(bytes: [UInt8]) {
@@ -33,6 +39,10 @@ public struct Ext4Superblock: Equatable, Sendable {
         compat = u32(0x5C)
         incompat = u32(0x60)
         roCompat = u32(0x64)
+        let logBlockSize = u32(0x18)
+        var blocks = UInt64(u32(0x04))
+        if incompat & 0x80 != 0, bytes.count >= 0x154 { blocks |= UInt64(u32(0x150)) << 32 }
+        byteSize = logBlockSize <= 6 ? blocks * (1024 << UInt64(logBlockSize)) : nil
     }
 
     /// Incompatible features whose on-disk rules this patcher (through libext2fs) keeps.

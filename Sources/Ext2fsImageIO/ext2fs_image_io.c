@@ -8,10 +8,13 @@
 
 /* ---------------------------------------------------------------------------------------------
  * The image I/O manager: libext2fs's reads and writes as plain pread/pwrite on an image file,
- * at "offset=N" (the partition's first byte) plus block * block size.
+ * at "offset=N" (the partition's first byte) plus block * block size, bounded to the partition
+ * by "length=M": an access that would reach past offset + length fails with
+ * EXT2_ET_BAD_BLOCK_NUM and touches nothing, so a corrupt or oversized file system can never
+ * read or write the bytes of another partition (or grow the image).
  *
- *     image file: | MBR | bootfs | rootfs ........................................ |
- *                                ^ offset (set_option "offset")
+ *     image file: | MBR | bootfs | rootfs ................................. | next ... |
+ *                                ^ offset (set_option "offset")            ^ offset + length
  *                                  block b lives at offset + b * block_size
  *
  * Why not unix_io_manager: it fsyncs the file when it opens it read-write and on every flush.
@@ -25,6 +28,8 @@
 struct cext2fs_image_data {
     int fd;
     unsigned long long offset;
+    /* The partition's length in bytes; 0 until set_option "length" (then no bound). */
+    unsigned long long length;
 };
 
 static struct struct_io_manager cext2fs_image_manager;
@@ -33,6 +38,9 @@ static struct struct_io_manager cext2fs_image_manager;
 static errcode_t cext2fs_image_io(io_channel channel, unsigned long long position, size_t size, void *data,
                                          int writing) {
     struct cext2fs_image_data *image = (struct cext2fs_image_data *)channel->private_data;
+    if (image->length != 0 &&
+        (position < image->offset || size > image->length || position - image->offset > image->length - size))
+        return EXT2_ET_BAD_BLOCK_NUM;
     size_t done = 0;
     while (done < size) {
         ssize_t n = writing ? pwrite(image->fd, (const char *)data + done, size - done, (off_t)(position + done))
@@ -126,12 +134,14 @@ static errcode_t cext2fs_image_flush(io_channel channel) {
 
 static errcode_t cext2fs_image_set_option(io_channel channel, const char *option, const char *arg) {
     struct cext2fs_image_data *image = (struct cext2fs_image_data *)channel->private_data;
-    if (strcmp(option, "offset") != 0 || arg == NULL) return EXT2_ET_INVALID_ARGUMENT;
+    if (arg == NULL) return EXT2_ET_INVALID_ARGUMENT;
     char *end = NULL;
     errno = 0;
     unsigned long long value = strtoull(arg, &end, 0);
     if (errno != 0 || end == arg || *end != '\0') return EXT2_ET_INVALID_ARGUMENT;
-    image->offset = value;
+    if (strcmp(option, "offset") == 0) image->offset = value;
+    else if (strcmp(option, "length") == 0) image->length = value;
+    else return EXT2_ET_INVALID_ARGUMENT;
     return 0;
 }
 

@@ -37,14 +37,17 @@ public final class Ext4Volume {
     /// inside the image; build-image refuses).
     public var writeSymlinks: Ext4WriteSymlinks = .followInside
 
-    /// Opens the filesystem at `offset` bytes into `imagePath`.
+    /// Opens the filesystem in `range` of `imagePath` (its partition): libext2fs's I/O manager
+    /// refuses any read or write outside it, and a superblock that claims more bytes than the
+    /// range holds is refused before libext2fs opens anything.
     ///
     /// The superblock is read and checked first: an incompatible feature outside
     /// ``Ext4Superblock/supportedIncompat`` (or, when writable, a read-only-compatible
     /// one outside ``Ext4Superblock/supportedROCompat``) is refused before libext2fs
     /// opens anything. `now` defaults to the superblock's last write time, so writing
     /// the same changes into the same image always gives the same bytes.
-    public init(imagePath: String, offset: UInt64, writable: Bool, now: Int64? = nil) throws {
+    public init(imagePath: String, range: ByteRange, writable: Bool, now: Int64? = nil) throws {
+        let offset = range.offset
         self.imagePath = imagePath
         self.offset = offset
         self.writable = writable
@@ -52,11 +55,15 @@ public final class Ext4Volume {
         guard let superblock = Ext4Superblock(bytes: raw) else {
             throw Ext4Error.notExt4(path: imagePath, offset: offset)
         }
+        guard let size = superblock.byteSize, size <= range.length else {
+            throw Ext4Error.largerThanPartition(path: imagePath, offset: offset, fileSystemBytes: superblock.byteSize,
+                                                partitionBytes: range.length)
+        }
         try superblock.preflight(writable: writable)
 
         var handle: ext2_filsys?
         let flags = EXT2_FLAG_64BITS | (writable ? EXT2_FLAG_RW : 0)
-        let code = ext2fs_open2(imagePath, "offset=\(offset)", Int32(flags), 0, 0,
+        let code = ext2fs_open2(imagePath, "offset=\(offset)&length=\(range.length)", Int32(flags), 0, 0,
                                 cext2fs_image_io_manager(), &handle)
         try Ext4Error.check(code, "ext2fs_open2", imagePath)
         guard let handle else { throw Ext4Error.notExt4(path: imagePath, offset: offset) }
@@ -109,6 +116,19 @@ public final class Ext4Volume {
         let fs = try handle()
         guard writable else { throw Ext4Error.readOnly }
         return fs
+    }
+
+    /// Opens the file system that starts at `offset` and runs to the end of the file (a bare
+    /// file system image, or the last partition of a test's image).
+    public convenience init(imagePath: String, offset: UInt64, writable: Bool, now: Int64? = nil) throws {
+        var info = stat()
+        guard stat(imagePath, &info) == 0 else {
+            try Ext4Error.check(errcode_t(errno), "stat", imagePath)
+            throw Ext4Error.notExt4(path: imagePath, offset: offset)
+        }
+        let size = UInt64(info.st_size)
+        try self.init(imagePath: imagePath, range: ByteRange(offset: offset, length: size > offset ? size - offset : 0),
+                      writable: writable, now: now)
     }
 
     static func readSuperblock(imagePath: String, offset: UInt64) throws -> [UInt8] {

@@ -40,7 +40,7 @@ public struct ImageInspection {
                 throw Ext4Error.notExt4(path: path, offset: root.range.offset)
             }
             fileSystems.append(FileSystem(partition: root, description: "ext4, features: \(superblock.featureNames.joined(separator: " "))"))
-            let volume = try Ext4Volume(imagePath: path, offset: root.range.offset, writable: false)
+            let volume = try Ext4Volume(imagePath: path, range: root.range, writable: false)
             arch = try? ELFArch.detect(in: volume)
             manifest = try volume.readFile(Manifest.path).map { String(decoding: $0, as: UTF8.self) }
             if let boot = table.bootPartition {

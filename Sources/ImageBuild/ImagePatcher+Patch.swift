@@ -29,7 +29,7 @@ extension ImagePatcher {
         let bootPartition = try table.boot()
         let rootPartition = try table.root()
         let boot = try FATVolume(image: file, range: bootPartition.range)
-        let root = try Ext4Volume(imagePath: path, offset: rootPartition.range.offset, writable: true, now: request.epoch)
+        let root = try Ext4Volume(imagePath: path, range: rootPartition.range, writable: true, now: request.epoch)
         // A base whose /etc/udev/rules.d or /etc/systemd/system is a symlink (to /tmp, to
         // /boot/firmware, ...) would get the overlay somewhere the Pi never reads it: refused.
         root.writeSymlinks = .refuse
@@ -132,7 +132,7 @@ extension ImagePatcher {
         }
         guard partition.range.length >= 2048,
               (try? file.read(at: partition.range.offset + 1080, count: 2)) == [0x53, 0xEF],
-              let ext4 = try? Ext4Volume(imagePath: path, offset: partition.range.offset, writable: false) else { return nil }
+              let ext4 = try? Ext4Volume(imagePath: path, range: partition.range, writable: false) else { return nil }
         defer { try? ext4.close() }
         return (try? ext4.allocatedRanges())?.map { ByteRange(offset: $0.offset, length: $0.length) }
     }
