@@ -23,8 +23,9 @@ deps:
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS)
 
-## unit: Swift Testing unit tests, seconds
+## unit: Swift Testing unit tests, seconds; and the module graph's rules (scripts/module-graph.py)
 unit: build
+	python3 scripts/module-graph.py --check
 	$(SWIFT) test $(BUILD_FLAGS) --skip IntegrationTests
 
 ## integration: tests against real tools (tar, systemd-analyze, mkfs, fsck, usbip...), and the

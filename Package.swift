@@ -18,16 +18,20 @@ let package = Package(
         .target(
             name: "FPGALabCLI",
             dependencies: [
-                "LabConfig", "Overlay", "Archives", "Artifacts", "DiskFormats", "ImageBuild", "ClientRecipe", "Flash", "USBIPClient", "USBIPWire",
+                "LabConfig", "BootFiles", "Overlay", "Archives", "Artifacts", "DiskFormats", "ImageInspect", "ImageBuild", "ClientRecipe", "Flash", "USBIPClient", "USBIPWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "LabConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // What a Raspberry Pi's boot files mean: the board models, config.txt as each model reads it,
+        // cmdline.txt, the image manifest, the first-boot facts. Foundation only: inspect reads
+        // them without the lab config's YAML.
+        .target(name: "BootFiles", dependencies: ["Digests"]),
+        .target(name: "LabConfig", dependencies: ["BootFiles", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "Overlay",
             dependencies: [
-                "LabConfig", "Archives", "SystemIO", .product(name: "Yams", package: "Yams"),
+                "LabConfig", "BootFiles", "Archives", "SystemIO", .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 "Digests",
             ],
@@ -40,8 +44,8 @@ let package = Package(
         .target(name: "Archives", dependencies: ["CArchive", "CLzma", "SystemIO"]),
         // The artifact layer build-image, inspect and flash share: container sniffing, the zip
         // member policy, downloads. Free of Yams, mustache and libext2fs.
-        .target(name: "Artifacts", dependencies: ["Archives", "Digests"]),
-        .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "Archives", "Digests"]),
+        .target(name: "Artifacts", dependencies: ["Archives", "Digests", "DiskFormats", "SystemIO"]),
+        .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "Archives", "Digests", "SystemIO"]),
         // USB/IP codec. No Foundation: the same sources are compiled into the
         // Embedded Swift usbip-binder (see mk/binder.mk).
         .target(name: "USBIPWire"),
@@ -53,11 +57,15 @@ let package = Package(
         .target(name: "DiskFormats", dependencies: ["SystemIO", "Digests"]),
         // An ext4 partition read and written through libext2fs, bounded to its byte range.
         .target(name: "Ext4FS", dependencies: ["DiskFormats", "CExt2fs", "Ext2fsImageIO"]),
-        // build-image's pipeline (base -> render -> write into the image's volumes -> bmap,
-        // compress, checksums, publish) and inspect.
+        // What an image holds, read-only: partitions, file systems, config.txt per board, the
+        // architecture, the manifest, how it boots the first time (inspect, and build-image's
+        // first step). No YAML, no templates.
+        .target(name: "ImageInspect", dependencies: ["DiskFormats", "Ext4FS", "BootFiles"]),
+        // build-image's pipeline: the base's facts (ImageInspect) -> render -> write the overlay
+        // into the image's volumes -> bmap, compress, checksums, publish.
         .target(
             name: "ImageBuild",
-            dependencies: ["DiskFormats", "Ext4FS", "SystemIO", "Archives", "Artifacts", "Overlay", "LabConfig", "Digests", "CLinux"]
+            dependencies: ["DiskFormats", "Ext4FS", "ImageInspect", "BootFiles", "SystemIO", "Archives", "Artifacts", "Overlay", "LabConfig", "Digests", "CLinux"]
         ),
         .target(
             name: "Flash",
@@ -83,10 +91,10 @@ let package = Package(
         .target(name: "USBIPClient", dependencies: ["USBIPWire", "LabConfig", "CLinux", "SystemIO"]),
         .testTarget(name: "USBIPClientTests", dependencies: ["USBIPClient", "USBIPWire", "LabConfig"]),
 
-        .testTarget(name: "LabConfigTests", dependencies: ["LabConfig"]),
+        .testTarget(name: "LabConfigTests", dependencies: ["LabConfig", "BootFiles"]),
         // Shared by the test targets only: running tools, golden directories.
         .target(name: "TestSupport", dependencies: ["Overlay"], path: "Tests/TestSupport"),
-        .testTarget(name: "OverlayTests", dependencies: ["Overlay", "LabConfig", "Digests", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "OverlayTests", dependencies: ["Overlay", "BootFiles", "LabConfig", "Digests", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "ArchivesTests", dependencies: ["Archives"]),
         .testTarget(name: "ClientRecipeTests", dependencies: ["ClientRecipe", "Overlay", "LabConfig", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "CLITests", dependencies: ["FPGALabCLI", "TestSupport"]),
@@ -95,11 +103,12 @@ let package = Package(
         .testTarget(name: "DigestsTests", dependencies: ["Digests"]),
         .testTarget(name: "DiskFormatsTests", dependencies: ["DiskFormats", "SystemIO"], exclude: ["Fixtures"]),
         .testTarget(name: "Ext4FSTests", dependencies: ["Ext4FS"]),
+        .testTarget(name: "ImageInspectTests", dependencies: ["ImageInspect", "Ext4FS", "DiskFormats"]),
         .testTarget(name: "ImageBuildTests", dependencies: ["ImageBuild", "DiskFormats", "Ext4FS", "SystemIO"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Overlay", "LabConfig", "Archives", "Artifacts", "DiskFormats", "Ext4FS", "ImageBuild", "ClientRecipe", "Flash", "USBIPClient", "USBIPWire", "TestSupport",
+                "Overlay", "LabConfig", "BootFiles", "Archives", "Artifacts", "DiskFormats", "Ext4FS", "ImageInspect", "ImageBuild", "ClientRecipe", "Flash", "USBIPClient", "USBIPWire", "TestSupport",
                 "CExt2fs", "Ext2fsImageIO",
                 "Digests",
             ]
@@ -114,7 +123,7 @@ let package = Package(
 // as they are.
 if Context.environment["FPGA_LAB_FUZZ"] == "1" {
     let sanitize: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
-    for target in package.targets where ["DiskFormats", "USBIPWire", "Overlay", "LabConfig"].contains(target.name) {
+    for target in package.targets where ["DiskFormats", "USBIPWire", "BootFiles", "LabConfig"].contains(target.name) {
         target.swiftSettings = (target.swiftSettings ?? []) + sanitize
     }
     let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
@@ -122,7 +131,7 @@ if Context.environment["FPGA_LAB_FUZZ"] == "1" {
         ("fuzz-fat", ["DiskFormats"]),
         ("fuzz-ext4", ["DiskFormats"]),
         ("fuzz-usbip", ["USBIPWire"]),
-        ("fuzz-configtxt", ["Overlay", "LabConfig"]),
+        ("fuzz-configtxt", ["BootFiles"]),
         ("fuzz-labconfig", ["LabConfig"]),
     ]
     package.targets += [

@@ -1,6 +1,5 @@
 import FuzzSupport
-import LabConfig
-import Overlay
+import BootFiles
 
 /// Fuzz target: config.txt (and cmdline.txt) as `build-image` reads them from a base image's
 /// boot partition: parse, evaluate for every board, add the dwc2 overlay for the boards of a

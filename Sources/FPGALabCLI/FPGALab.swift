@@ -1,3 +1,4 @@
+import BootFiles
 import ArgumentParser
 import Foundation
 import Overlay

@@ -1,3 +1,4 @@
+import BootFiles
 import Overlay
 
 /// How an image boots the first time, in `build-image --json` and `inspect --json`.

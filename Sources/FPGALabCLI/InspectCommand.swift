@@ -1,3 +1,4 @@
+import ImageInspect
 import ArgumentParser
 import Artifacts
 import DiskFormats

@@ -1,3 +1,4 @@
+import Artifacts
 import DiskFormats
 import Ext4FS
 import Archives

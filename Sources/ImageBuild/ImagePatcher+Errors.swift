@@ -1,3 +1,4 @@
+import Artifacts
 import DiskFormats
 import Archives
 import SystemIO

@@ -1,3 +1,6 @@
+import ImageInspect
+import Artifacts
+import BootFiles
 import DiskFormats
 import Ext4FS
 import Foundation

@@ -1,3 +1,5 @@
+import ImageInspect
+import BootFiles
 import DiskFormats
 import Ext4FS
 import Archives

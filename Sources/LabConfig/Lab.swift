@@ -1,3 +1,4 @@
+import BootFiles
 /// A decoded and validated lab config (`lab.yaml`, DESIGN.md section 3).
 public struct Lab: Equatable, Sendable {
     public var name: String

@@ -1,3 +1,4 @@
+import BootFiles
 import LabConfig
 
 /// Turns a lab config into the overlay of DESIGN.md section 4.

@@ -1,3 +1,4 @@
+import ImageInspect
 import DiskFormats
 import Ext4FS
 import ImageBuild

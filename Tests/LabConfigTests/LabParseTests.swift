@@ -1,3 +1,4 @@
+import BootFiles
 import Testing
 @testable import LabConfig
 

@@ -1,3 +1,4 @@
+@testable import BootFiles
 import LabConfig
 import Testing
 

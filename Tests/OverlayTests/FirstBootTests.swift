@@ -1,3 +1,4 @@
+import BootFiles
 import Digests
 import Foundation
 import LabConfig

@@ -1,3 +1,4 @@
+import BootFiles
 import Foundation
 import LabConfig
 import Testing

@@ -1,8 +1,7 @@
 import DiskFormats
 import Ext4FS
 import Foundation
-import LabConfig
-import Overlay
+import BootFiles
 
 /// What `fpga-lab inspect` shows of an image: partitions, filesystems and their features,
 /// config.txt as each board sees it, and the fpga-lab manifest if the image has one.

@@ -1,6 +1,6 @@
 import DiskFormats
 import Ext4FS
-import Overlay
+import BootFiles
 
 extension FirstBoot {
     /// What the image's first boot will run (docs/DESIGN.md, "First boot"):
@@ -11,7 +11,7 @@ extension FirstBoot {
     /// - else none.
     /// The network stack: NetworkManager when `/usr/sbin/NetworkManager` is there, else
     /// systemd-networkd when it is enabled.
-    static func detect(boot: FATVolume, root: Ext4Volume) throws -> FirstBoot {
+    public static func detect(boot: FATVolume, root: Ext4Volume) throws -> FirstBoot {
         let userData = try boot.readFile("user-data")
         let metaData = try boot.readFile("meta-data")
         let networkConfig = try boot.readFile("network-config")

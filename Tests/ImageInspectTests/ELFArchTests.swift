@@ -2,7 +2,7 @@ import Testing
 
 import DiskFormats
 import Ext4FS
-@testable import ImageBuild
+@testable import ImageInspect
 
 /// The first 52 bytes of an ELF header with the given class, data, machine and flags.
 private func header(is64: Bool, little: Bool = true, machine: UInt16, flags: UInt32 = 0) -> [UInt8] {

@@ -1,7 +1,7 @@
+import Digests
 import DiskFormats
 import SystemIO
 import Archives
-import Artifacts
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -48,7 +48,7 @@ public enum ImageSource {
         guard case .url(let url) = location else {
             var extraction = try extract(base: location.description, to: destination, progress: progress)
             if let pin {
-                let digest = try Checksums.sha256(ofFile: location.description)
+                let digest = try FileDigest.sha256(ofFile: location.description)
                 guard digest == pin.lowercased() else {
                     throw DownloadError.checksum(location.description, expected: pin.lowercased(), actual: digest)
                 }

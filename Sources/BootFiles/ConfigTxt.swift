@@ -1,5 +1,3 @@
-import LabConfig
-
 /// Raspberry Pi `config.txt`, parsed line by line so it can be evaluated the way the firmware
 /// reads it and edited without touching the user's text.
 ///

@@ -1,6 +1,4 @@
-import DiskFormats
-import Ext4FS
-@testable import ImageBuild
+@testable import Artifacts
 import SystemIO
 import Foundation
 import Testing

@@ -1,5 +1,3 @@
-import LabConfig
-
 extension ConfigTxt {
     /// The overlay line that swaps the crash-prone `dwc_otg` driver for `dwc2` in host mode.
     public static let dwc2Line = "dtoverlay=dwc2,dr_mode=host"
