@@ -23,11 +23,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "LabConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "LabConfig", dependencies: ["BinderConf", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "Overlay",
             dependencies: [
-                "LabConfig", "Archives", .product(name: "Yams", package: "Yams"),
+                "LabConfig", "BinderConf", "Archives", .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 "Digests",
             ],
@@ -45,6 +45,10 @@ let package = Package(
         // USB/IP codec. No Foundation: the same sources are compiled into the
         // Embedded Swift usbip-binder (see mk/binder.mk).
         .target(name: "USBIPWire"),
+        // binder.conf (the renderer writes it, usbip-binder reads it) and the one CIDR. No
+        // Foundation either: compiled into usbip-binder with USBIPWire (mk/binder.mk).
+        .target(name: "BinderConf", dependencies: ["USBIPWire"]),
+        .testTarget(name: "BinderConfTests", dependencies: ["BinderConf", "Overlay", "LabConfig"]),
         .target(
             name: "DiskImage",
             dependencies: ["CExt2fs", "CLinux", "Ext2fsImageIO", "Archives", "Artifacts", "Overlay", "LabConfig", "Digests"]
