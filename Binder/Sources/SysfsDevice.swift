@@ -98,7 +98,9 @@ private func lastComponentAfterDot(_ s: String) -> String {
 }
 
 /// Unsigned number in `radix`, leading blanks allowed (`%2d` prints " 1"); nil if not a number.
-/// (`ASCIINumber` is BinderConf's, compiled into the binder.)
+/// (`ASCIIBytes` is BinderConf's, compiled into the binder.)
 func parseNumber(_ text: String, radix: UInt32) -> UInt32? {
-    ASCIINumber.parse(text.utf8.drop(while: { $0 == 0x20 }), radix: radix)
+    let bytes = ASCIIBytes.bytes(text)
+    guard let first = bytes.firstIndex(where: { $0 != 0x20 }) else { return nil }
+    return ASCIIBytes.number(bytes[first...], radix: radix)
 }

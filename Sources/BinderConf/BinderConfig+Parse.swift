@@ -5,28 +5,28 @@ extension BinderConfig {
         var portLine = 0
         var deadPeerLine = 0
         var lineNumber = 0
-        for line in bytes.split(separator: 0x0a, omittingEmptySubsequences: false) {
+        for line in ASCIIBytes.pieces(bytes[...], 0x0a) {
             lineNumber += 1
             func fail(_ problem: BinderConfigError.Problem) -> BinderConfigError { BinderConfigError(line: lineNumber, problem: problem) }
             guard line.count <= maxLineBytes else { throw fail(.lineTooLong) }
             // Decoding replaces every ill-formed sequence with U+FFFD, so the bytes change.
-            guard String(decoding: line, as: UTF8.self).utf8.elementsEqual(line) else { throw fail(.notUTF8) }
+            guard Array(String(decoding: line, as: UTF8.self).utf8) == Array(line) else { throw fail(.notUTF8) }
             let words = tokens(line)
             guard let directive = words.first else { continue }
             let args = Array(words.dropFirst())
+            /// The one argument of a directive allowed once; `seenOn` is the line it was first on.
+            func once<T>(_ seenOn: inout Int, _ value: (String) -> T?, _ bad: (String) -> BinderConfigError.Problem) throws(BinderConfigError) -> T {
+                guard args.count == 1 else { throw fail(.arguments(directive)) }
+                guard seenOn == 0 else { throw fail(.repeated(directive, firstLine: seenOn)) }
+                guard let v = value(args[0]) else { throw fail(bad(args[0])) }
+                seenOn = lineNumber
+                return v
+            }
             switch directive {
             case "port":
-                guard args.count == 1 else { throw fail(.arguments(directive)) }
-                guard portLine == 0 else { throw fail(.repeated(directive, firstLine: portLine)) }
-                guard let p = port(parsing: args[0]) else { throw fail(.badPort(args[0])) }
-                config.port = p
-                portLine = lineNumber
+                config.port = try once(&portLine, port(parsing:), BinderConfigError.Problem.badPort)
             case "dead_peer_timeout":
-                guard args.count == 1 else { throw fail(.arguments(directive)) }
-                guard deadPeerLine == 0 else { throw fail(.repeated(directive, firstLine: deadPeerLine)) }
-                guard let t = deadPeerTimeout(parsing: args[0]) else { throw fail(.badDeadPeerTimeout(args[0])) }
-                config.deadPeerTimeout = t
-                deadPeerLine = lineNumber
+                config.deadPeerTimeout = try once(&deadPeerLine, deadPeerTimeout(parsing:), BinderConfigError.Problem.badDeadPeerTimeout)
             case "allow":
                 guard args.count == 1 else { throw fail(.arguments(directive)) }
                 do { config.allow.append(try CIDR(parsing: args[0])) } catch { throw fail(.badCIDR(args[0], error)) }
@@ -68,7 +68,7 @@ extension BinderConfig.Device {
         let id = Array(args[1].utf8)
         guard id.count == 9, id[4] == 0x3a,
               id.allSatisfy({ $0 == 0x3a || ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }),
-              let vendor = ASCIINumber.parse(id[0..<4], radix: 16), let product = ASCIINumber.parse(id[5...], radix: 16)
+              let vendor = ASCIIBytes.number(id[0..<4], radix: 16), let product = ASCIIBytes.number(id[5...], radix: 16)
         else { throw .badDeviceID(args[1]) }
         var serial: String?
         var port: String?

@@ -65,7 +65,7 @@ public struct BinderConfig: Equatable, Sendable {
     public func encode(comment: String? = nil) -> String {
         var out = ""
         if let comment {
-            for line in comment.utf8.split(separator: 0x0a, omittingEmptySubsequences: false) {
+            for line in ASCIIBytes.pieces(ASCIIBytes.bytes(comment), 0x0a) {
                 out += "# " + String(decoding: line, as: UTF8.self) + "\n"
             }
         }
@@ -83,19 +83,18 @@ public struct BinderConfig: Equatable, Sendable {
 
     /// A TCP port, 1-65535 (binder.conf `port`, usbip-binder `--port`).
     public static func port(parsing text: String) -> UInt16? {
-        guard let n = ASCIINumber.parse(text.utf8, radix: 10, maxDigits: 5), n >= 1, n <= 65535 else { return nil }
+        guard let n = ASCIIBytes.number(ASCIIBytes.bytes(text), radix: 10, maxDigits: 5), n >= 1, n <= 65535 else { return nil }
         return UInt16(n)
     }
 
     /// Seconds within `deadPeerTimeoutRange` (binder.conf `dead_peer_timeout`, usbip-binder
     /// `--dead-peer-timeout`).
     public static func deadPeerTimeout(parsing text: String) -> Int32? {
-        guard let n = ASCIINumber.parse(text.utf8, radix: 10, maxDigits: 4), deadPeerTimeoutRange.contains(Int32(n)) else { return nil }
+        guard let n = ASCIIBytes.number(ASCIIBytes.bytes(text), radix: 10, maxDigits: 4), deadPeerTimeoutRange.contains(Int32(n)) else { return nil }
         return Int32(n)
     }
 
-    /// `deadPeerTimeoutRange` as messages write it: `5-3600`.
-    public static var deadPeerTimeoutRangeText: String {
-        "\(deadPeerTimeoutRange.lowerBound)-\(deadPeerTimeoutRange.upperBound)"
-    }
+    /// `deadPeerTimeoutRange` as messages write it (a literal: interpolating the bounds costs
+    /// the binder more code than the text; BinderConfTests checks that they agree).
+    public static let deadPeerTimeoutRangeText = "5-3600"
 }

@@ -29,12 +29,12 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `192.168.10.0/24`, `10.1.2.3`, `fd00::/8`, `::1`, `::ffff:10.0.0.0/104`.
     public init(parsing text: String) throws(CIDRError) {
-        let parts = text.utf8.split(separator: 0x2f, omittingEmptySubsequences: false)
+        let parts = ASCIIBytes.pieces(ASCIIBytes.bytes(text), 0x2f)
         guard parts.count <= 2, let bytes = IPAddress.parse(parts[0]) else { throw .malformed(text) }
         let maxPrefix = bytes.count * 8
         var prefix = maxPrefix
         if parts.count == 2 {
-            guard let value = ASCIINumber.parse(parts[1], radix: 10, maxDigits: 3), value <= maxPrefix
+            guard let value = ASCIIBytes.number(parts[1], radix: 10, maxDigits: 3), value <= maxPrefix
             else { throw .badPrefix(text, max: maxPrefix) }
             prefix = Int(value)
         }

@@ -7,12 +7,12 @@ import USBIPWire
 /// `allow` lines and the peers usbip-binder logs all go through it.
 public enum IPAddress {
     /// `a.b.c.d`, each part 1 to 3 decimal digits up to 255.
-    public static func parseIPv4(_ text: some Collection<UInt8>) -> [UInt8]? {
-        let parts = text.split(separator: 0x2e, omittingEmptySubsequences: false)
+    static func parseIPv4(_ text: ArraySlice<UInt8>) -> [UInt8]? {
+        let parts = ASCIIBytes.pieces(text, 0x2e)
         guard parts.count == 4 else { return nil }
         var out: [UInt8] = []
         for part in parts {
-            guard let n = ASCIINumber.parse(part, radix: 10, maxDigits: 3), n <= 255 else { return nil }
+            guard let n = ASCIIBytes.number(part, radix: 10, maxDigits: 3), n <= 255 else { return nil }
             out.append(UInt8(n))
         }
         return out
@@ -20,7 +20,7 @@ public enum IPAddress {
 
     /// RFC 4291 text form: eight groups of up to four hex digits, one `::` standing for a run
     /// of zero groups, optionally a dotted IPv4 tail (`::ffff:10.1.2.3`).
-    public static func parseIPv6(_ text: some Collection<UInt8>) -> [UInt8]? {
+    static func parseIPv6(_ text: ArraySlice<UInt8>) -> [UInt8]? {
         let b = Array(text)
         var gap = -1
         var i = 0
@@ -33,8 +33,8 @@ public enum IPAddress {
                 i += 1
             }
         }
-        let left = gap < 0 ? b : Array(b[..<gap])
-        let right = gap < 0 ? [] : Array(b[(gap + 2)...])
+        let left = gap < 0 ? b[...] : b[..<gap]
+        let right = gap < 0 ? [] : b[(gap + 2)...]
         guard let head = groups(left, last: gap < 0), let tail = groups(right, last: true) else { return nil }
         let total = head.count + tail.count
         guard gap >= 0 ? total < 8 : total == 8 else { return nil }
@@ -46,15 +46,18 @@ public enum IPAddress {
         return out
     }
 
-    /// An IPv6 address if the text has a `:`, else an IPv4 one.
-    public static func parse(_ text: some Collection<UInt8>) -> [UInt8]? {
+    /// An IPv6 address (4 or 16 bytes) if the text has a `:`, else an IPv4 one; nil when it
+    /// is neither.
+    public static func parse(_ text: String) -> [UInt8]? { parse(ASCIIBytes.bytes(text)) }
+
+    static func parse(_ text: ArraySlice<UInt8>) -> [UInt8]? {
         text.contains(0x3a) ? parseIPv6(text) : parseIPv4(text)
     }
 
     /// Colon-separated hex groups; when `last`, the final group may be dotted IPv4.
-    private static func groups(_ bytes: [UInt8], last: Bool) -> [UInt16]? {
+    private static func groups(_ bytes: ArraySlice<UInt8>, last: Bool) -> [UInt16]? {
         if bytes.isEmpty { return [] }
-        let pieces = bytes.split(separator: 0x3a, omittingEmptySubsequences: false)
+        let pieces = ASCIIBytes.pieces(bytes, 0x3a)
         var out: [UInt16] = []
         for (n, piece) in pieces.enumerated() {
             if last && n == pieces.count - 1 && piece.contains(0x2e) {
@@ -63,7 +66,7 @@ public enum IPAddress {
                 out.append(UInt16(v4[2]) << 8 | UInt16(v4[3]))
                 continue
             }
-            guard let v = ASCIINumber.parse(piece, radix: 16, maxDigits: 4) else { return nil }
+            guard let v = ASCIIBytes.number(piece, radix: 16, maxDigits: 4) else { return nil }
             out.append(UInt16(v))
         }
         return out

@@ -69,7 +69,7 @@ public struct InterfaceAddress: Hashable, Sendable, CustomStringConvertible {
         guard parts.count == (prefixed ? 2 : 1), let first = parts.first else {
             throw .malformed(text, expected: prefixed ? "ADDRESS/PREFIX (192.168.1.50/24)" : "an address without /PREFIX")
         }
-        guard let bytes = IPAddress.parse(first.utf8) else { throw .malformed(text) }
+        guard let bytes = IPAddress.parse(String(first)) else { throw .malformed(text) }
         self.bytes = bytes
         if prefixed {
             let maxPrefix = bytes.count * 8

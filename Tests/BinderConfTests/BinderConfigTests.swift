@@ -107,6 +107,7 @@ import Testing
         #expect(BinderConfig.port(parsing: "003240") == nil)
         #expect(BinderConfig.deadPeerTimeout(parsing: "3600") == 3600)
         #expect(BinderConfig.deadPeerTimeout(parsing: "3601") == nil)
-        #expect(BinderConfig.deadPeerTimeoutRangeText == "5-3600")
+        let range = BinderConfig.deadPeerTimeoutRange
+        #expect(BinderConfig.deadPeerTimeoutRangeText == "\(range.lowerBound)-\(range.upperBound)")
     }
 }
