@@ -105,7 +105,7 @@ let package = Package(
 // as they are.
 if Context.environment["FPGA_LAB_FUZZ"] == "1" {
     let sanitize: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
-    for target in package.targets where ["DiskImage", "USBIPWire", "Overlay", "LabConfig"].contains(target.name) {
+    for target in package.targets where ["DiskImage", "USBIPWire", "BinderConf", "Overlay", "LabConfig"].contains(target.name) {
         target.swiftSettings = (target.swiftSettings ?? []) + sanitize
     }
     let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
