@@ -27,11 +27,11 @@ let package = Package(
         // cmdline.txt, the image manifest, the first-boot facts. Foundation only: inspect reads
         // them without the lab config's YAML.
         .target(name: "BootFiles", dependencies: ["Digests"]),
-        .target(name: "LabConfig", dependencies: ["BootFiles", .product(name: "Yams", package: "Yams")]),
+        .target(name: "LabConfig", dependencies: ["BootFiles", "BinderConf", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "Overlay",
             dependencies: [
-                "LabConfig", "BootFiles", "Archives", "SystemIO", .product(name: "Yams", package: "Yams"),
+                "LabConfig", "BootFiles", "BinderConf", "Archives", "SystemIO", .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 "Digests",
             ],
@@ -49,6 +49,10 @@ let package = Package(
         // USB/IP codec. No Foundation: the same sources are compiled into the
         // Embedded Swift usbip-binder (see mk/binder.mk).
         .target(name: "USBIPWire"),
+        // binder.conf (the renderer writes it, usbip-binder reads it) and the one CIDR. No
+        // Foundation either: compiled into usbip-binder with USBIPWire (mk/binder.mk).
+        .target(name: "BinderConf", dependencies: ["USBIPWire"]),
+        .testTarget(name: "BinderConfTests", dependencies: ["BinderConf", "Overlay", "LabConfig"]),
         // System calls with errno as a typed value: read/write-all at offsets, EINTR handled once,
         // sparse-file extents. No Foundation.
         .target(name: "SystemIO"),
@@ -123,7 +127,7 @@ let package = Package(
 // as they are.
 if Context.environment["FPGA_LAB_FUZZ"] == "1" {
     let sanitize: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
-    for target in package.targets where ["DiskFormats", "USBIPWire", "BootFiles", "LabConfig"].contains(target.name) {
+    for target in package.targets where ["DiskFormats", "USBIPWire", "BinderConf", "BootFiles", "LabConfig"].contains(target.name) {
         target.swiftSettings = (target.swiftSettings ?? []) + sanitize
     }
     let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [

@@ -16,7 +16,8 @@ BINDER_ARCHS := x86_64 aarch64 armv6
 BINDER_OUT := build/binder
 BINDER_EMBEDDED_LIB := $(abspath $(dir $(SWIFTC))../lib/swift/embedded)
 BINDER_ZIG_LIBC = $(shell $(PYTHON) -c 'import ziglang, os; print(os.path.dirname(ziglang.__file__))')/lib/libc/include
-BINDER_SOURCES := $(sort $(wildcard Sources/USBIPWire/*.swift)) $(sort $(wildcard Binder/Sources/*.swift))
+BINDER_SOURCES := $(sort $(wildcard Sources/USBIPWire/*.swift)) $(sort $(wildcard Sources/BinderConf/*.swift)) \
+  $(sort $(wildcard Binder/Sources/*.swift))
 BINDER_C := Binder/CBinder/cbinder.h Binder/CBinder/module.modulemap Binder/stubs.c Sources/CLinux/usbip_socket.h
 
 # Per architecture: Swift target, zig (musl) target, musl header directory, extra flags.

@@ -41,8 +41,7 @@ enum HolderQuery {
     /// "ADDRESS:PORT since 2026-12-05T22:40:01Z" for a board someone holds, else nil.
     static func describe(_ board: USBIPBoardHolder) -> String? {
         guard board.state == .inUse, board.hasHolder else { return nil }
-        let text = formatIPv6(board.peerAddress)
-        let address = text.has(0x3a) ? "[" + text + "]" : text
+        let address = formatPeer(board.peerAddress)
         var buffer = [CChar](repeating: 0, count: 32)
         binder_format_utc(Int64(board.since), &buffer, buffer.count)
         let since = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }

@@ -71,11 +71,11 @@ struct Invocation {
                 configExplicit = true
             case "--port":
                 let v = try value(a)
-                guard let p = parsePort(v) else { throw .usage("bad --port '\(v)' (1-65535)") }
+                guard let p = BinderConfig.port(parsing: v) else { throw .usage("bad --port '\(v)' (1-65535)") }
                 port = p
             case "--allow":
                 let v = try value(a)
-                guard let c = CIDR(parsing: v) else { throw .usage("bad --allow '\(v)' (CIDR, e.g. 192.168.10.0/24)") }
+                guard let c = try? CIDR(parsing: v) else { throw .usage("bad --allow '\(v)' (CIDR, e.g. 192.168.10.0/24)") }
                 allow.append(c)
             case "--timeout":
                 let v = try value(a)
@@ -85,7 +85,7 @@ struct Invocation {
                 timeoutSeconds = Int64(t)
             case "--dead-peer-timeout":
                 let v = try value(a)
-                guard let t = parseDeadPeerTimeout(v) else { throw .usage("bad --dead-peer-timeout '\(v)' (seconds, \(BinderConfig.deadPeerRange))") }
+                guard let t = BinderConfig.deadPeerTimeout(parsing: v) else { throw .usage("bad --dead-peer-timeout '\(v)' (seconds, \(BinderConfig.deadPeerTimeoutRangeText))") }
                 deadPeerSeconds = t
             case "--uevents": ueventSocket = try value(a)
             case "--version", "-V": try set(&command, .version)

@@ -40,7 +40,7 @@ private func run(_ inv: Invocation) throws(BinderError) -> Int32 {
             port: inv.port ?? config.port,
             allow: inv.allow.isEmpty ? config.allow : inv.allow,
             timeoutMilliseconds: inv.timeoutSeconds * 1000,
-            deadPeerSeconds: inv.deadPeerSeconds ?? config.deadPeerSeconds)
+            deadPeerSeconds: inv.deadPeerSeconds ?? config.deadPeerTimeout)
         try Server(sysfs: sysfs, options: options, hotplug: try hotplug(inv, sysfs, config)).run()
     }
     return 0

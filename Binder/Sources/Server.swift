@@ -96,7 +96,7 @@ final class Server {
     /// Listens, tells systemd READY=1, and serves until killed.
     func run() throws(BinderError) -> Never {
         let family = try listen()
-        let allowText = options.allow.isEmpty ? "loopback only" : options.allow.map { $0.text }.joined(separator: " ")
+        let allowText = options.allow.isEmpty ? "loopback only" : options.allow.map { $0.description }.joined(separator: " ")
         Output.log("listening on port \(options.port) (\(family)); allow \(allowText); timeout \(options.timeoutMilliseconds / 1000) s; dead peers given up after \(options.deadPeerSeconds) s")
         if let hotplug {
             Output.log("hotplug: binding the lab's boards as they are plugged")
@@ -415,8 +415,9 @@ private func peerAddress(_ storage: sockaddr_storage) -> ([UInt8], UInt16) {
     }
 }
 
-private func formatPeer(_ address: [UInt8]) -> String {
-    let text = formatIPv6(address)
+/// A peer's address for the log: IPv4 (also when mapped) as `a.b.c.d`, IPv6 as `[...]`.
+func formatPeer(_ address: [UInt8]) -> String {
+    let text = IPAddress.format(IPAddress.unmapped(address))
     return text.has(0x3a) ? "[" + text + "]" : text
 }
 

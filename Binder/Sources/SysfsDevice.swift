@@ -98,24 +98,9 @@ private func lastComponentAfterDot(_ s: String) -> String {
 }
 
 /// Unsigned number in `radix`, leading blanks allowed (`%2d` prints " 1"); nil if not a number.
+/// (`ASCIIBytes` is BinderConf's, compiled into the binder.)
 func parseNumber(_ text: String, radix: UInt32) -> UInt32? {
-    var value: UInt32 = 0
-    var digits = 0
-    for b in text.utf8 {
-        if b == 0x20 && digits == 0 { continue }
-        let d: UInt32
-        switch b {
-        case 0x30...0x39: d = UInt32(b - 0x30)
-        case 0x61...0x66: d = UInt32(b - 0x61 + 10)
-        case 0x41...0x46: d = UInt32(b - 0x41 + 10)
-        default: return nil
-        }
-        guard d < radix else { return nil }
-        let (m, o1) = value.multipliedReportingOverflow(by: radix)
-        let (s, o2) = m.addingReportingOverflow(d)
-        guard !o1 && !o2 else { return nil }
-        value = s
-        digits += 1
-    }
-    return digits > 0 ? value : nil
+    let bytes = ASCIIBytes.bytes(text)
+    guard let first = bytes.firstIndex(where: { $0 != 0x20 }) else { return nil }
+    return ASCIIBytes.number(bytes[first...], radix: radix)
 }

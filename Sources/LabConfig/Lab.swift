@@ -1,4 +1,6 @@
+import BinderConf
 import BootFiles
+
 /// A decoded and validated lab config (`lab.yaml`, DESIGN.md section 3).
 public struct Lab: Equatable, Sendable {
     public var name: String
@@ -44,8 +46,8 @@ public struct Server: Equatable, Sendable {
     /// (keepalive and TCP_USER_TIMEOUT on the handed-over socket; binder.conf
     /// `dead_peer_timeout`). usbipd has no such setting.
     public var deadPeerTimeout: Int
-    public static let defaultDeadPeerTimeout = 30
-    public static let deadPeerTimeoutRange = 5...3600
+    public static let defaultDeadPeerTimeout = Int(BinderConfig.defaultDeadPeerTimeout)
+    public static let deadPeerTimeoutRange = Int(BinderConfig.deadPeerTimeoutRange.lowerBound)...Int(BinderConfig.deadPeerTimeoutRange.upperBound)
 
     public init(board: Board, hostname: String? = nil, port: Int = 3240, daemon: Daemon = .default,
                 allow: [CIDR] = [], ssh: SSH? = nil, blacklist: [String] = [], deadPeerTimeout: Int = Server.defaultDeadPeerTimeout) {

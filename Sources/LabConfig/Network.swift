@@ -1,3 +1,5 @@
+import BinderConf
+
 /// `server.network`: a fixed address for the Pi's wired port (eth0), so clients can reach it,
 /// and/or Wi-Fi. Without it the image keeps what it does by default (DHCP on eth0).
 public struct Network: Equatable, Sendable {
@@ -67,8 +69,7 @@ public struct InterfaceAddress: Hashable, Sendable, CustomStringConvertible {
         guard parts.count == (prefixed ? 2 : 1), let first = parts.first else {
             throw .malformed(text, expected: prefixed ? "ADDRESS/PREFIX (192.168.1.50/24)" : "an address without /PREFIX")
         }
-        let parsed = first.contains(":") ? CIDR.parseIPv6(String(first)) : CIDR.parseIPv4(String(first))
-        guard let bytes = parsed else { throw .malformed(text) }
+        guard let bytes = IPAddress.parse(String(first)) else { throw .malformed(text) }
         self.bytes = bytes
         if prefixed {
             let maxPrefix = bytes.count * 8
@@ -83,36 +84,12 @@ public struct InterfaceAddress: Hashable, Sendable, CustomStringConvertible {
 
     /// Whether `other` lies in this address's network.
     public func contains(_ other: InterfaceAddress) -> Bool {
-        guard let prefix, other.bytes.count == bytes.count else { return false }
-        for bit in 0..<prefix where (bytes[bit / 8] ^ other.bytes[bit / 8]) & (0x80 >> UInt8(bit % 8)) != 0 {
-            return false
-        }
-        return true
+        guard let prefix else { return false }
+        return IPAddress.samePrefix(bytes, other.bytes, bits: prefix)
     }
 
     /// The address (and prefix), IPv6 in its shortest form (RFC 5952).
     public var description: String {
-        var host: String
-        if isIPv6 {
-            let groups = stride(from: 0, to: 16, by: 2).map { UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]) }
-            var best = (start: -1, length: 0)
-            var index = 0
-            while index < 8 {
-                var end = index
-                while end < 8, groups[end] == 0 { end += 1 }
-                if end - index > best.length, end - index >= 2 { best = (index, end - index) }
-                index = end == index ? index + 1 : end
-            }
-            let text = groups.map { String($0, radix: 16) }
-            if best.start >= 0 {
-                host = text[..<best.start].joined(separator: ":") + "::" + text[(best.start + best.length)...].joined(separator: ":")
-            } else {
-                host = text.joined(separator: ":")
-            }
-        } else {
-            host = bytes.map(String.init).joined(separator: ".")
-        }
-        if let prefix { host += "/\(prefix)" }
-        return host
+        IPAddress.format(bytes) + (prefix.map { "/\($0)" } ?? "")
     }
 }

@@ -1,3 +1,4 @@
+import BinderConf
 import BootFiles
 import LabConfig
 
@@ -85,7 +86,7 @@ public struct OverlayRenderer {
             server = "usbip-binder.service"
             try overlay.addFile("\(systemd)/usbip-binder.service", try store.render("systemd/binder/usbip-binder.service", context))
             try overlay.addFile("\(systemd)/usbip-bind@.service", try store.render("systemd/binder/usbip-bind@.service", context))
-            try overlay.addFile("etc/fpga-lab/binder.conf", try store.render("binder/binder.conf", context))
+            try overlay.addFile("etc/fpga-lab/binder.conf", BinderConfig.text(for: lab))
             if let binary = inputs.binderExecutable {
                 try overlay.add(OverlayEntry(path: Self.binderPath, content: .file(binary), mode: 0o755))
             } else {
@@ -224,7 +225,6 @@ public struct OverlayRenderer {
     /// The values the templates see.
     static func context(for lab: Lab) -> [String: Any] {
         var rules: [[String: Any]] = []
-        var binderDevices: [[String: Any]] = []
         for device in lab.devices {
             for (index, id) in device.ids.enumerated() {
                 var rule: [String: Any] = ["name": device.name, "vendor": id.vendor, "product": id.product]
@@ -232,22 +232,15 @@ public struct OverlayRenderer {
                 if let serial = device.serial { rule["serial"] = serial }
                 if let port = device.port { rule["kernelName"] = port }
                 rules.append(rule)
-                var line: [String: Any] = ["name": device.name, "id": id.description]
-                if let serial = device.serial { line["serial"] = serial }
-                if let port = device.port { line["portPath"] = port }
-                binderDevices.append(line)
             }
         }
         let allow = lab.server.allow.map(\.description)
         return [
             "lab": lab.name,
             "port": lab.server.port,
-            "deadPeerTimeout": lab.server.deadPeerTimeout,
-            "allow": allow,
             "ipAddressAllow": (["localhost"] + allow).joined(separator: " "),
             "blacklist": lab.server.blacklist,
             "rules": rules,
-            "binderDevices": binderDevices,
         ]
     }
 }
