@@ -68,7 +68,7 @@ public struct ImagePatcher {
     let request: Request
     let progress: PhaseTimer
 
-    public init(_ request: Request, progress: BuildProgress = SilentProgress()) {
+    public init(_ request: Request, progress: ProgressReporter = SilentProgress()) {
         self.request = request
         self.progress = PhaseTimer(progress)
     }
