@@ -8,11 +8,14 @@ import Foundation
 ///
 /// Each phase's line starts with `\r ESC[K NAME` and is drawn as soon as the phase starts (the
 /// build-image fault tests read the phase a killed run was in from that); a phase's line is
+/// redrawn with its last count (100% for a finished phase, not the last throttled draw) and
 /// ended with a newline by the next phase or by `finish()`.
 public final class ProgressBar: ProgressReporter {
     private let enabled: Bool
     private var label = ""
     private var total: UInt64?
+    private var done: UInt64 = 0
+    private var drawnDone: UInt64 = 0
     private var started = Date()
     private var lastDraw = Date.distantPast
     private var drawn = false
@@ -27,13 +30,16 @@ public final class ProgressBar: ProgressReporter {
         endLine()
         label = name
         self.total = total
+        done = 0
         started = Date()
-        draw(0)
+        draw()
     }
 
     public func advance(to done: UInt64) {
-        guard enabled, Date().timeIntervalSince(lastDraw) >= 0.2 else { return }
-        draw(done)
+        guard enabled else { return }
+        self.done = done
+        guard Date().timeIntervalSince(lastDraw) >= 0.2 else { return }
+        draw()
     }
 
     /// Ends the current phase's line.
@@ -44,13 +50,15 @@ public final class ProgressBar: ProgressReporter {
 
     private func endLine() {
         guard drawn else { return }
+        if done != drawnDone { draw() }
         FileHandle.standardError.write(Data("\n".utf8))
         drawn = false
     }
 
-    private func draw(_ done: UInt64) {
+    private func draw() {
         let now = Date()
         lastDraw = now
+        drawnDone = done
         let line = Self.line(label: label, done: done, total: total, elapsed: now.timeIntervalSince(started))
         FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
         drawn = true
