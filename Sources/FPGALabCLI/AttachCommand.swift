@@ -20,8 +20,7 @@ struct AttachCommand: ParsableCommand {
 
     @OptionGroup var config: ConfigOptions
 
-    @Option(name: .long, help: ArgumentHelp("The USB/IP server (default: the lab's client.server or server.hostname).", valueName: "host[:port]"))
-    var server: String?
+    @OptionGroup var server: ServerOptions
 
     @OptionGroup var client: ClientOptions
 
@@ -32,15 +31,10 @@ struct AttachCommand: ParsableCommand {
     func run() throws {
         let lab = try config.load().lab
         let boards = try selectBoards(names, all: all, in: lab)
-        let address = try resolveServer(server, lab: lab)
-        let usbip = client.client(lab: lab)
-        do { try usbip.vhci.ensureLoaded() } catch { throw clientFailure(error) }
-        let attached: [USBIPClient.Attached]
-        let exported: [USBIPExportedDevice]
-        do {
-            attached = try usbip.attached()
-            exported = try USBIPRequests.devlist(address, timeout: client.timeout)
-        } catch { throw clientFailure(error) }
+        let address = try server.address(lab: lab)
+        let usbip = try client.loadedClient(lab: lab)
+        let attached = try usbip.attached()
+        let exported = try USBIPRequests.devlist(address, timeout: client.timeout)
         var failures = 0
         var taken = Set(attached.compactMap { $0.record?.host == address.host ? $0.record?.busID : nil })
         for board in boards {
@@ -49,7 +43,7 @@ struct AttachCommand: ParsableCommand {
                 continue
             }
             guard let match = exported.first(where: { board.matches($0.device) && !taken.contains($0.device.busID) }) else {
-                Console.error("fpga-lab: error: \(board.name): not exported by \(address) (no \(board.ids.map(\.description).joined(separator: " or "))\(board.port.map { " on \($0)" } ?? ""))")
+                Console.failure("\(board.name): not exported by \(address) (no \(board.ids.map(\.description).joined(separator: " or "))\(board.port.map { " on \($0)" } ?? ""))")
                 failures += 1
                 continue
             }
@@ -61,10 +55,10 @@ struct AttachCommand: ParsableCommand {
                 // Who holds it, when the server tells (usbip-binder's holders request).
                 let holder = ((try? USBIPRequests.holders(address, timeout: client.timeout)) ?? nil)?.first { $0.busID == match.device.busID }
                 let who = holder.map(holderText) ?? "in use (the server does not say by whom)"
-                Console.error("fpga-lab: error: \(board.name): \(match.device.busID) on \(address) is \(who); detach it there first")
+                Console.failure("\(board.name): \(match.device.busID) on \(address) is \(who); detach it there first")
                 failures += 1
             } catch {
-                Console.error("fpga-lab: error: \(board.name): \(error)")
+                Console.failure("\(board.name): \(error)")
                 failures += 1
             }
         }

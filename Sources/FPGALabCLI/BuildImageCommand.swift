@@ -4,6 +4,7 @@ import DiskFormats
 import ImageBuild
 import Foundation
 import Overlay
+import Progress
 
 /// `fpga-lab build-image`: patch a stock Raspberry Pi OS image with a lab's overlay.
 struct BuildImageCommand: ParsableCommand {
@@ -29,22 +30,17 @@ struct BuildImageCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The sha256 BASE must have; anything else fails before an output is written.", valueName: "hex"))
     var baseSha256: String?
 
-    @Option(name: .long, help: ArgumentHelp("Give up downloading BASE when no byte has arrived for this many seconds.", valueName: "seconds"))
-    var timeout = HTTPByteSource.defaultTimeout
-
-    @OptionGroup var auth: DownloadAuthOptions
+    @OptionGroup var download: DownloadOptions
 
     @Option(name: .long, help: ArgumentHelp("The image to write (.img, .img.xz, ...), one per --config; missing parent directories are created.", valueName: "out.img"))
     var output: [String]
 
-    @Option(name: .long, help: ArgumentHelp("The usbip-binder executable to bake in (default: <binder-dir>/<arch>/usbip-binder).", valueName: "path"))
-    var binder: String?
+    @OptionGroup var binder: BinderOptions
 
-    @Option(name: .long, help: ArgumentHelp("Where `make binder` put the usbip-binder builds (default: ./build/binder, else the one of the source tree fpga-lab was built in).", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("Where `make binder` put the usbip-binder builds; without --binder, <dir>/<arch>/usbip-binder is baked in (default: ./build/binder, else the one of the source tree fpga-lab was built in).", valueName: "dir"))
     var binderDir: String?
 
-    @Option(name: .long, help: ArgumentHelp("Use the .mustache templates in this directory instead of the built-in ones.", valueName: "dir"))
-    var templates: String?
+    @OptionGroup var templates: TemplateOptions
 
     @Flag(name: .long, help: "Print a JSON summary on stdout.")
     var json = false
@@ -53,7 +49,6 @@ struct BuildImageCommand: ParsableCommand {
         if let baseSha256, baseSha256.count != 64 || !baseSha256.allSatisfy(\.isHexDigit) {
             throw ValidationError("--base-sha256 \(baseSha256): expected 64 hex digits.")
         }
-        if timeout < 1 { throw ValidationError("--timeout \(timeout): expected a whole number of seconds, at least 1.") }
         guard !config.isEmpty else { throw ValidationError("Missing expected argument '--config <lab.yaml>'") }
         guard !output.isEmpty else { throw ValidationError("Missing expected argument '--output <out.img>'") }
         guard config.count == output.count else {
@@ -68,40 +63,33 @@ struct BuildImageCommand: ParsableCommand {
 
     func run() throws {
         let files = try config.map { try ConfigOptions.load($0) }
-        do {
-            let store = try TemplateStore(templatesDirectory: templates)
-            let binderDirectory = binderDir ?? defaultBinderDirectory()
-            let epoch = try sourceDateEpoch()
-            let resolved = try auth.resolve(base, timeout: timeout)
-            if let note = resolved.note { Console.error(note) }
-            let requests = zip(files, output).map { file, output in
-                var request = ImagePatcher.Request(base: resolved.argument, output: output, lab: file, store: store, binderDirectory: binderDirectory,
-                                                   binderExecutable: binder, epoch: epoch)
-                request.baseSHA256 = baseSha256 ?? resolved.sha256
-                request.timeout = timeout
-                request.credentials = resolved.credentials
-                return request
+        let store = try templates.store()
+        let binderDirectory = binderDir ?? defaultBinderDirectory()
+        let epoch = try sourceDateEpoch()
+        let resolved = try download.resolve(base)
+        if let note = resolved.note { Console.error(note) }
+        let requests = zip(files, output).map { file, output in
+            var request = ImagePatcher.Request(base: resolved.argument, output: output, lab: file, store: store, binderDirectory: binderDirectory,
+                                               binderExecutable: binder.binder, epoch: epoch)
+            request.baseSHA256 = baseSha256 ?? resolved.sha256
+            request.timeout = download.timeout
+            request.credentials = resolved.credentials
+            return request
+        }
+        let reports = try ImageBatch(requests, progress: ProgressBar()).run()
+        for report in reports {
+            for warning in report.warnings { Console.warning(warning) }
+        }
+        if json {
+            let summaries = zip(output, reports).map { Self.summary(output: $0, $1) }
+            Console.output(try Self.encode(summaries.count == 1 ? AnyEncodable(summaries[0]) : AnyEncodable(summaries)))
+        } else {
+            if let digest = reports.first?.baseSHA256 { Console.output("\(base): base sha256 \(digest)") }
+            for (output, report) in zip(output, reports) {
+                Console.output("\(output): \(report.arch.debianName) image, \(wholeMiB(report.imageSize)), \(wholeMiB(report.mappedBytes)) mapped, bootfs \(report.bootKind), \(report.overlayEntries) overlay entries")
+                Console.output("\(output): first boot: \(report.firstBoot.summary)")
+                for (path, sum) in report.outputs { Console.output("\(sum)  \(path)") }
             }
-            let reports = try ImageBatch(requests, progress: TerminalProgress()).run()
-            for report in reports {
-                for warning in report.warnings { Console.warning(warning) }
-            }
-            if json {
-                let summaries = zip(output, reports).map { Self.summary(output: $0, $1) }
-                Console.output(try Self.encode(summaries.count == 1 ? AnyEncodable(summaries[0]) : AnyEncodable(summaries)))
-            } else {
-                if let digest = reports.first?.baseSHA256 { Console.output("\(base): base sha256 \(digest)") }
-                for (output, report) in zip(output, reports) {
-                    Console.output("\(output): \(report.arch.debianName) image, \(TerminalProgress.mib(report.imageSize)), \(TerminalProgress.mib(report.mappedBytes)) mapped, bootfs \(report.bootKind), \(report.overlayEntries) overlay entries")
-                    Console.output("\(output): first boot: \(report.firstBoot.summary)")
-                    for (path, sum) in report.outputs { Console.output("\(sum)  \(path)") }
-                }
-            }
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            Console.error("fpga-lab: error: \(error)")
-            throw ExitCode.failure
         }
     }
 

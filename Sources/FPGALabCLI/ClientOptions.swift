@@ -13,10 +13,10 @@ struct ClientOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Where attachments are recorded, one portN file per vhci port (shared with usbip).", valueName: "dir"))
     var stateDir: String = "/var/run/vhci_hcd"
 
-    @Option(name: .long, help: ArgumentHelp("Seconds for connecting and for each reply.", valueName: "s"))
+    @Option(name: .long, help: ArgumentHelp("Seconds for connecting and for each reply.", valueName: "seconds"))
     var timeout: Double = 5
 
-    @Option(name: .long, help: ArgumentHelp("Seconds after which an attached board's server that stopped answering is given up and the vhci port freed (keepalive, TCP_USER_TIMEOUT), so `watch` can attach it again (default: the lab's server.dead_peer_timeout, else 30).", valueName: "s"))
+    @Option(name: .long, help: ArgumentHelp("Seconds after which an attached board's server that stopped answering is given up and the vhci port freed (keepalive, TCP_USER_TIMEOUT), so `watch` can attach it again (default: the lab's server.dead_peer_timeout, else 30).", valueName: "seconds"))
     var deadPeerTimeout: Int?
 
     func validate() throws {
@@ -31,32 +31,37 @@ struct ClientOptions: ParsableArguments {
         USBIPClient(vhci: VHCIDriver(sysfsRoot: sysfsRoot), records: PortRecords(directory: stateDir), timeout: timeout,
                     deadPeerTimeout: deadPeerTimeout ?? lab?.server.deadPeerTimeout ?? USBIPRequests.defaultDeadPeerTimeout)
     }
+
+    /// The client of the verbs that attach (attach, watch): vhci-hcd loaded when it is not.
+    func loadedClient(lab: Lab) throws -> USBIPClient {
+        let usbip = client(lab: lab)
+        try usbip.vhci.ensureLoaded()
+        return usbip
+    }
 }
 
-/// Loads an optional `--config` the way ConfigOptions does (diagnostics on stderr, exit 1).
-func loadOptionalLab(_ path: String?) throws -> Lab? {
-    guard let path else { return nil }
-    var options = ConfigOptions()
-    options.config = path
-    return try options.load().lab
-}
+/// `--server HOST[:PORT]`, for the client verbs that talk to a server (list, attach, watch).
+struct ServerOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The USB/IP server (default: the lab's client.server or server.hostname).", valueName: "host[:port]"))
+    var server: String?
 
-/// The server of a client verb: `--server HOST[:PORT]`, else the lab's `client.server`, else
-/// its `server.hostname` (or lab name); the port from `server.port` unless `--server` names one.
-func resolveServer(_ option: String?, lab: Lab?) throws -> USBIPServerAddress {
-    let defaultPort = lab.map { UInt16(clamping: $0.server.port) } ?? USBIP.defaultPort
-    if let option {
-        guard let address = USBIPServerAddress(parsing: option, defaultPort: defaultPort) else {
-            throw CLIError("--server \(option): expected HOST or HOST:PORT (IPv6: [ADDR]:PORT)")
+    /// `--server`, else the lab's `client.server`, else its `server.hostname` (or lab name);
+    /// the port from `server.port` unless `--server` names one.
+    func address(lab: Lab?) throws -> USBIPServerAddress {
+        let defaultPort = lab.map { UInt16(clamping: $0.server.port) } ?? USBIP.defaultPort
+        if let server {
+            guard let address = USBIPServerAddress(parsing: server, defaultPort: defaultPort) else {
+                throw CLIError("--server \(server): expected HOST or HOST:PORT (IPv6: [ADDR]:PORT)")
+            }
+            return address
+        }
+        guard let lab else { throw CLIError("no server: give --server HOST[:PORT] or --config lab.yaml") }
+        let host = lab.client?.server ?? lab.hostname
+        guard let address = USBIPServerAddress(parsing: host, defaultPort: defaultPort) else {
+            throw CLIError("the lab's server '\(host)' is not HOST or HOST:PORT")
         }
         return address
     }
-    guard let lab else { throw CLIError("no server: give --server HOST[:PORT] or --config lab.yaml") }
-    let host = lab.client?.server ?? lab.hostname
-    guard let address = USBIPServerAddress(parsing: host, defaultPort: defaultPort) else {
-        throw CLIError("the lab's server '\(host)' is not HOST or HOST:PORT")
-    }
-    return address
 }
 
 /// USB speed as `lsusb -t` says it: `enum usb_device_speed` to Mbit/s.
@@ -81,9 +86,6 @@ func printJSON<T: Encodable>(_ value: T) throws {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     Console.output(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
-
-/// A client-library error as the user sees it.
-func clientFailure(_ error: USBIPClientError) -> CLIError { CLIError(error.description) }
 
 /// A board's state as `list` and `attach` say it: `available`, `in use by ADDRESS:PORT since
 /// 2026-12-05T22:40:01Z` (who the server handed it to), `in use`, `error`.

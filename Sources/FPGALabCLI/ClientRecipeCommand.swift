@@ -27,8 +27,7 @@ struct ClientRecipeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Take the vhci sources from linux-source-X.Y (default: X.Y of the kernel being built for).", valueName: "X.Y"))
     var kernelSourceVersion: String?
 
-    @Option(name: .long, help: ArgumentHelp("Use the .mustache templates in this directory instead of the built-in ones.", valueName: "dir"))
-    var templates: String?
+    @OptionGroup var templates: TemplateOptions
 
     func validate() throws {
         if let kernelSourceVersion, kernelSourceVersion.wholeMatch(of: /[0-9]+\.[0-9]+(\.[0-9]+)?/) == nil {
@@ -38,22 +37,15 @@ struct ClientRecipeCommand: ParsableCommand {
 
     func run() throws {
         let file = try options.load()
-        do {
-            guard let client = file.lab.client else {
-                throw CLIError("\(options.config): no client: section; add one (client: {ports: N}) to say how many vhci ports the client needs")
-            }
-            let epoch = try sourceDateEpoch()
-            let recipe = ClientRecipe(store: try TemplateStore(templatesDirectory: templates))
-            let overlay = try recipe.render(file.lab, kernelSourceVersion: kernelSourceVersion)
-            try overlay.writeDirectory(to: output, mtime: epoch, marker: "dkms.conf",
-                                       inputs: [options.config, templates].compactMap { $0 })
-            let ports = try VHCIPorts.covering(client.ports)
-            Console.output("\(output): \(ClientRecipe.packageName) \(ClientRecipe.packageVersion(ports)), \(ports.total) vhci ports for client.ports \(client.ports)")
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            Console.error("fpga-lab: error: \(error)")
-            throw ExitCode.failure
+        guard let client = file.lab.client else {
+            throw CLIError("\(options.config): no client: section; add one (client: {ports: N}) to say how many vhci ports the client needs")
         }
+        let epoch = try sourceDateEpoch()
+        let recipe = ClientRecipe(store: try templates.store())
+        let overlay = try recipe.render(file.lab, kernelSourceVersion: kernelSourceVersion)
+        try overlay.writeDirectory(to: output, mtime: epoch, marker: "dkms.conf",
+                                   inputs: [options.config, templates.templates].compactMap { $0 })
+        let ports = try VHCIPorts.covering(client.ports)
+        Console.output("\(output): \(ClientRecipe.packageName) \(ClientRecipe.packageVersion(ports)), \(ports.total) vhci ports for client.ports \(client.ports)")
     }
 }

@@ -16,28 +16,26 @@ struct DetachCommand: ParsableCommand {
     @Flag(name: .long, help: "Every attached board (of the lab, with --config).")
     var all = false
 
-    @Option(name: .long, help: ArgumentHelp("The lab config.", valueName: "lab.yaml"))
-    var config: String?
+    @OptionGroup var config: OptionalConfigOptions
 
     @OptionGroup var client: ClientOptions
 
     func validate() throws {
         if all == !names.isEmpty { throw ValidationError("give board names or --all (not both)") }
-        if !names.isEmpty && config == nil { throw ValidationError("board names need --config lab.yaml") }
+        if !names.isEmpty && config.config == nil { throw ValidationError("board names need --config lab.yaml") }
     }
 
     func run() throws {
-        let lab = try loadOptionalLab(config)
+        let lab = try config.load()
         let usbip = client.client()
-        let attached: [USBIPClient.Attached]
-        do { attached = try usbip.attached() } catch { throw clientFailure(error) }
+        let attached = try usbip.attached()
         var targets: [(String, Int)] = []
         var failures = 0
         if let lab {
             for board in try selectBoards(names, all: all, in: lab) {
                 let ports = attached.filter { $0.record.map { board.matches($0) } == true }.map(\.port.port)
                 if ports.isEmpty && !all {
-                    Console.error("fpga-lab: error: \(board.name): not attached")
+                    Console.failure("\(board.name): not attached")
                     failures += 1
                 }
                 targets += ports.map { (board.name, $0) }
@@ -50,7 +48,7 @@ struct DetachCommand: ParsableCommand {
                 try usbip.detach(port: port)
                 Console.output("\(name): detached from vhci port \(port)")
             } catch {
-                Console.error("fpga-lab: error: \(name): \(error)")
+                Console.failure("\(name): \(error)")
                 failures += 1
             }
         }

@@ -24,17 +24,39 @@ public struct FPGALab: ParsableCommand {
 
     public init() {}
 
-    /// ArgumentParser's main, except that a `CLIError` a verb throws is printed the way every
-    /// other failure is (`fpga-lab: error: MESSAGE`, exit 1) instead of as `Error: MESSAGE`.
+    /// ArgumentParser's main, with the CLI's one error funnel: verbs only throw, and what they
+    /// throw is turned into the message and exit status here (see `exit(after:)`).
     public static func main() {
+        var command: ParsableCommand
         do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch let error as CLIError {
-            Console.error("fpga-lab: error: \(error)")
-            Foundation.exit(1)
+            command = try parseAsRoot()
         } catch {
             exit(withError: error)
+        }
+        // What parseAsRoot returns for `--help` or `help VERB` is ArgumentParser's own command,
+        // which "fails" with the help text: only the verbs' errors are ours to print.
+        let isVerb = configuration.subcommands.contains { $0 == type(of: command) }
+        do {
+            try command.run()
+        } catch where isVerb {
+            exit(withError: reported(error))
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    /// The one place a verb's failure becomes what the user sees; returns what ArgumentParser
+    /// ends the run with. `ExitCode` (the verb printed its own diagnostics, as `check` does),
+    /// `CleanExit` and `ValidationError` (a usage error, status 64) are left to ArgumentParser as
+    /// they always were; anything else is printed here as `fpga-lab: error: MESSAGE` (its
+    /// description) and ends with status 1, instead of ArgumentParser's `Error: MESSAGE`.
+    static func reported(_ error: any Error) -> any Error {
+        switch error {
+        case is ExitCode, is CleanExit, is ValidationError:
+            return error
+        default:
+            Console.failure("\(error)")
+            return ExitCode.failure
         }
     }
 }

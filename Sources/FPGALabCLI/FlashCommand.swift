@@ -2,6 +2,7 @@ import Artifacts
 import ArgumentParser
 import Flash
 import Foundation
+import Progress
 
 /// `fpga-lab flash SOURCE TARGET`: stream an image (path, URL or CI zip) onto a card.
 struct FlashCommand: ParsableCommand {
@@ -36,10 +37,7 @@ struct FlashCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The block map to use instead of the one found beside SOURCE.", valueName: "file"))
     var bmap: String?
 
-    @Option(name: .long, help: ArgumentHelp("Give up a download when no byte has arrived for this many seconds.", valueName: "seconds"))
-    var timeout = HTTPByteSource.defaultTimeout
-
-    @OptionGroup var auth: DownloadAuthOptions
+    @OptionGroup var download: DownloadOptions
 
     @Flag(name: .long, help: "Do not read the written ranges back.")
     var noVerify = false
@@ -63,41 +61,31 @@ struct FlashCommand: ParsableCommand {
     var rootDevice: String?
 
     func validate() throws {
-        if timeout < 1 {
-            throw ValidationError("--timeout \(timeout): expected a whole number of seconds, at least 1.")
-        }
         if let rootDevice, DeviceNumber(rootDevice) == nil {
             throw ValidationError("--root-device \(rootDevice): expected MAJOR:MINOR, e.g. 8:2.")
         }
     }
 
     func run() throws {
-        do {
-            let resolved = try auth.resolve(source, timeout: timeout)
-            if let note = resolved.note { Console.error(note) }
-            var options = Flasher.Options(source: resolved.argument, target: target, bmap: bmap)
-            options.verify = !noVerify
-            options.force = force
-            options.timeout = timeout
-            options.credentials = resolved.credentials
-            options.zipSHA256 = resolved.sha256
-            options.system = SystemView(sysfsRoot: sysfsRoot, mountInfo: mountinfo, swaps: swaps,
-                                        rootDevice: rootDevice.flatMap { DeviceNumber($0) } ?? SystemView.deviceOfRoot())
-            let flasher = Flasher(options: options)
-            let plan = try flasher.plan()
-            for line in plan.description { Console.error(line) }
-            if dryRun {
-                Console.output(dryRunSummary(plan))
-                return
-            }
-            let report = try flasher.run(plan)
-            Console.output(summary(report))
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            Console.error("fpga-lab: error: \(error)")
-            throw ExitCode.failure
+        let resolved = try download.resolve(source)
+        if let note = resolved.note { Console.error(note) }
+        var options = Flasher.Options(source: resolved.argument, target: target, bmap: bmap)
+        options.verify = !noVerify
+        options.force = force
+        options.timeout = download.timeout
+        options.credentials = resolved.credentials
+        options.zipSHA256 = resolved.sha256
+        options.system = SystemView(sysfsRoot: sysfsRoot, mountInfo: mountinfo, swaps: swaps,
+                                    rootDevice: rootDevice.flatMap { DeviceNumber($0) } ?? SystemView.deviceOfRoot())
+        let flasher = Flasher(options: options, progress: ProgressBar())
+        let plan = try flasher.plan()
+        for line in plan.description { Console.error(line) }
+        if dryRun {
+            Console.output(dryRunSummary(plan))
+            return
         }
+        let report = try flasher.run(plan)
+        Console.output(summary(report))
     }
 
     private func dryRunSummary(_ plan: Flasher.Plan) -> String {

@@ -17,17 +17,14 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The image to inspect: a path, an http(s) URL or gh:OWNER/REPO[#RUN_ID|@ARTIFACT_ID] (see flash).", valueName: "image"))
     var image: String
 
-    @Option(name: .long, help: ArgumentHelp("Give up a download when no byte has arrived for this many seconds.", valueName: "seconds"))
-    var timeout = HTTPByteSource.defaultTimeout
-
-    @OptionGroup var auth: DownloadAuthOptions
+    @OptionGroup var download: DownloadOptions
 
     @Flag(name: .long, help: "Print one JSON object (partitions, architecture, cmdline, first boot, manifest) instead of text.")
     var json = false
 
     func run() throws {
         do {
-            let resolved = try auth.resolve(image, timeout: timeout)
+            let resolved = try download.resolve(image)
             if let note = resolved.note { Console.error(note) }
             let image = resolved.argument
             var path = image
@@ -37,7 +34,7 @@ struct InspectCommand: ParsableCommand {
             if case .url = Location(image) {
                 let scratch = NSTemporaryDirectory() + "fpga-lab-inspect-\(getpid()).img"
                 temporary = scratch
-                downloadDigest = try ImageSource.extract(location: Location(image), sha256: resolved.sha256, to: scratch, timeout: timeout,
+                downloadDigest = try ImageSource.extract(location: Location(image), sha256: resolved.sha256, to: scratch, timeout: download.timeout,
                                                         credentials: resolved.credentials).sha256
                 let inspection = try ImageInspection(path: scratch)
                 if json {
@@ -63,9 +60,9 @@ struct InspectCommand: ParsableCommand {
             let inspection = try ImageInspection(path: path)
             Console.output(json ? try Self.json(inspection, image: image, downloadSHA256: nil) : try report(inspection))
         } catch {
+            // Every failure names IMAGE, once; the root command prints it.
             let text = "\(error)"
-            Console.error("fpga-lab: error: " + (text.hasPrefix(image) ? text : "\(image): \(text)"))
-            throw ExitCode.failure
+            throw CLIError(text.hasPrefix(image) ? text : "\(image): \(text)")
         }
     }
 
@@ -81,13 +78,13 @@ struct InspectCommand: ParsableCommand {
     }
 
     private func report(_ inspection: ImageInspection) throws -> String {
-        var lines = ["\(image): \(TerminalProgress.mib(inspection.size)), \(inspection.table.scheme) partition table, disk \(inspection.table.diskIdentifier)"]
+        var lines = ["\(image): \(wholeMiB(inspection.size)), \(inspection.table.scheme) partition table, disk \(inspection.table.diskIdentifier)"]
         if let arch = inspection.arch { lines.append("architecture: \(arch.debianName)") }
         lines.append("")
         lines.append("partitions:")
         for partition in inspection.table.partitions {
             let fs = inspection.fileSystems.first { $0.partition.index == partition.index }?.description ?? "not read"
-            lines.append("  \(partition.index): offset \(partition.range.offset), \(TerminalProgress.mib(partition.range.length)), PARTUUID \(partition.partUUID): \(fs)")
+            lines.append("  \(partition.index): offset \(partition.range.offset), \(wholeMiB(partition.range.length)), PARTUUID \(partition.partUUID): \(fs)")
         }
         if let cmdline = inspection.cmdline {
             lines += ["", "cmdline.txt: \(cmdline.trimmingCharacters(in: .whitespacesAndNewlines))"]

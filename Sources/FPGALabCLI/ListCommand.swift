@@ -11,11 +11,9 @@ struct ListCommand: ParsableCommand {
         discussion: "With --config, each device is named after the lab board it matches (vendor:product or an also: ID, and port: against the busid). STATE comes from usbip-binder's holders request: available, or in use by ADDRESS:PORT since TIME (UTC); against a stock usbipd, which does not answer it, the state is unknown."
     )
 
-    @Option(name: .long, help: ArgumentHelp("The USB/IP server (default: the lab's client.server or server.hostname).", valueName: "host[:port]"))
-    var server: String?
+    @OptionGroup var server: ServerOptions
 
-    @Option(name: .long, help: ArgumentHelp("A lab config, to name the boards.", valueName: "lab.yaml"))
-    var config: String?
+    @OptionGroup var config: OptionalConfigOptions
 
     @Flag(name: .long, help: "Print a JSON array.")
     var json = false
@@ -54,10 +52,9 @@ struct ListCommand: ParsableCommand {
     }
 
     func run() throws {
-        let lab = try loadOptionalLab(config)
-        let address = try resolveServer(server, lab: lab)
-        let devices: [USBIPExportedDevice]
-        do { devices = try USBIPRequests.devlist(address, timeout: client.timeout) } catch { throw clientFailure(error) }
+        let lab = try config.load()
+        let address = try server.address(lab: lab)
+        let devices = try USBIPRequests.devlist(address, timeout: client.timeout)
         // The state is asked for on its own connection; a server that does not answer it (stock
         // usbipd closes the connection) leaves every state unknown rather than guessed.
         let holders = (try? USBIPRequests.holders(address, timeout: client.timeout)) ?? nil

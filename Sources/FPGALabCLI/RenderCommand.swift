@@ -30,11 +30,9 @@ struct RenderCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The Pi's cmdline.txt to edit (modules-load=dwc2).", valueName: "cmdline.txt"))
     var bootCmdline: String?
 
-    @Option(name: .long, help: ArgumentHelp("The usbip-binder executable to bake in (daemon: binder).", valueName: "path"))
-    var binder: String?
+    @OptionGroup var binder: BinderOptions
 
-    @Option(name: .long, help: ArgumentHelp("Use the .mustache templates in this directory instead of the built-in ones.", valueName: "dir"))
-    var templates: String?
+    @OptionGroup var templates: TemplateOptions
 
     func validate() throws {
         guard (outputDir == nil) != (output == nil) else {
@@ -47,32 +45,20 @@ struct RenderCommand: ParsableCommand {
 
     func run() throws {
         let file = try options.load()
-        do {
-            let epoch = try sourceDateEpoch()
-            var inputs = OverlayRenderer.Inputs(configBytes: file.bytes)
-            if let bootConfig { inputs.bootConfig = .init(name: bootConfig, bytes: try readBytes(bootConfig, what: "config.txt")) }
-            if let bootCmdline { inputs.bootCmdline = .init(name: bootCmdline, bytes: try readBytes(bootCmdline, what: "cmdline.txt")) }
-            if let binder {
-                guard let data = FileManager.default.contents(atPath: binder) else {
-                    throw CLIError("\(binder): cannot read the usbip-binder executable")
-                }
-                inputs.binderExecutable = Array(data)
-            }
-            let result = try OverlayRenderer(store: TemplateStore(templatesDirectory: templates)).render(file.lab, inputs)
-            for warning in result.warnings { Console.warning(warning) }
-            let read = [options.config, templates, binder, bootConfig, bootCmdline].compactMap { $0 }
-            if let output {
-                try result.overlay.writeTarball(to: output, mtime: epoch, inputs: read)
-                Console.output("\(output): \(result.overlay.entries.count) entries")
-            } else if let outputDir {
-                try result.overlay.writeDirectory(to: outputDir, mtime: epoch, marker: Manifest.path, inputs: read)
-                Console.output("\(outputDir): \(result.overlay.entries.count) entries")
-            }
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            Console.error("fpga-lab: error: \(error)")
-            throw ExitCode.failure
+        let epoch = try sourceDateEpoch()
+        var inputs = OverlayRenderer.Inputs(configBytes: file.bytes)
+        if let bootConfig { inputs.bootConfig = .init(name: bootConfig, bytes: try readBytes(bootConfig, what: "config.txt")) }
+        if let bootCmdline { inputs.bootCmdline = .init(name: bootCmdline, bytes: try readBytes(bootCmdline, what: "cmdline.txt")) }
+        inputs.binderExecutable = try binder.executable()
+        let result = try OverlayRenderer(store: templates.store()).render(file.lab, inputs)
+        for warning in result.warnings { Console.warning(warning) }
+        let read = [options.config, templates.templates, binder.binder, bootConfig, bootCmdline].compactMap { $0 }
+        if let output {
+            try result.overlay.writeTarball(to: output, mtime: epoch, inputs: read)
+            Console.output("\(output): \(result.overlay.entries.count) entries")
+        } else if let outputDir {
+            try result.overlay.writeDirectory(to: outputDir, mtime: epoch, marker: Manifest.path, inputs: read)
+            Console.output("\(outputDir): \(result.overlay.entries.count) entries")
         }
     }
 }

@@ -11,8 +11,7 @@ struct StatusCommand: ParsableCommand {
         discussion: "Reads every vhci_hcd controller's status files; free ports are summed up per hub."
     )
 
-    @Option(name: .long, help: ArgumentHelp("A lab config, to name the boards.", valueName: "lab.yaml"))
-    var config: String?
+    @OptionGroup var config: OptionalConfigOptions
 
     @Flag(name: .long, help: "Print a JSON array of the ports in use.")
     var json = false
@@ -36,14 +35,10 @@ struct StatusCommand: ParsableCommand {
     }
 
     func run() throws {
-        let lab = try loadOptionalLab(config)
+        let lab = try config.load()
         let usbip = client.client()
-        let ports: [VHCIPort]
-        let attached: [USBIPClient.Attached]
-        do {
-            ports = try usbip.vhci.ports()
-            attached = try usbip.attached()
-        } catch { throw clientFailure(error) }
+        let ports = try usbip.vhci.ports()
+        let attached = try usbip.attached()
         let entries = attached.map { a in
             Entry(port: a.port.port, hub: a.port.hub.rawValue, speed: a.port.speed, speedText: speedText(a.port.speed),
                   devid: USBIP.hex(a.port.devid, width: 8), localBusid: a.port.localBusID,

@@ -16,10 +16,9 @@ struct WatchCommand: ParsableCommand {
 
     @OptionGroup var config: ConfigOptions
 
-    @Option(name: .long, help: ArgumentHelp("The USB/IP server (default: the lab's client.server or server.hostname).", valueName: "host[:port]"))
-    var server: String?
+    @OptionGroup var server: ServerOptions
 
-    @Option(name: .long, help: ArgumentHelp("Seconds between checks.", valueName: "s"))
+    @Option(name: .long, help: ArgumentHelp("Seconds between checks.", valueName: "seconds"))
     var interval: Double = 1
 
     @OptionGroup var client: ClientOptions
@@ -31,9 +30,8 @@ struct WatchCommand: ParsableCommand {
     func run() throws {
         let lab = try config.load().lab
         let boards = try selectBoards(names, all: names.isEmpty, in: lab)
-        let address = try resolveServer(server, lab: lab)
-        let usbip = client.client(lab: lab)
-        do { try usbip.vhci.ensureLoaded() } catch { throw clientFailure(error) }
+        let address = try server.address(lab: lab)
+        let usbip = try client.loadedClient(lab: lab)
         StopSignal.install()
         let log: (String) -> Void = { line in
             let stamp = ISO8601DateFormatter().string(from: Date())

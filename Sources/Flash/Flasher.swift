@@ -2,6 +2,7 @@ import Artifacts
 import Archives
 import DiskFormats
 import Foundation
+import Progress
 
 /// `fpga-lab flash`: stream SOURCE onto TARGET, writing only the mapped ranges, then read
 /// them back.
@@ -75,9 +76,9 @@ public struct Flasher {
     }
 
     public let options: Options
-    public let progress: ProgressBar
+    public let progress: ProgressReporter
 
-    public init(options: Options, progress: ProgressBar = ProgressBar()) {
+    public init(options: Options, progress: ProgressReporter = SilentProgress()) {
         self.options = options
         self.progress = progress
     }
@@ -112,10 +113,10 @@ public struct Flasher {
         let writer = AlignedWriter(fd: fd, path: plan.target.path, writebackWindow: window)
         let copier = RangeCopier(writer: writer, bmap: plan.source.bmap)
         let started = Date()
-        progress.begin("writing", total: plan.source.imageSize)
+        progress.phase("writing", total: plan.source.imageSize)
         let sink: ImageStream.Sink = { bytes, offset in
             try copier.consume(bytes, at: offset)
-            progress.update(copier.position)
+            progress.advance(to: copier.position)
         }
         // With a bmap SHA256SUMS vouches for, the ranges' sha256 check every byte written: the
         // file's own hash (2 GiB of SHA-256 for a 2 GiB image, holes included) would add nothing.
@@ -129,7 +130,7 @@ public struct Flasher {
             outcome = try ImageStream.stream(zip: zip, hashFile: !throughBmap, into: sink)
         }
         try copier.finish()
-        progress.end()
+        progress.finish()
         let writeSeconds = Date().timeIntervalSince(started)
         guard outcome.imageLength > 0 else { throw FlashError.empty(plan.source.imageName) }
         if let bmap = plan.source.bmap, outcome.imageLength != bmap.imageSize {
@@ -153,10 +154,10 @@ public struct Flasher {
         var verified: UInt64?
         let verifyStart = Date()
         if options.verify {
-            progress.begin("verifying", total: mapped)
+            progress.phase("verifying", total: mapped)
             verified = try Readback.verify(target: plan.target.path, ranges: copier.ranges, blockSize: blockSize,
-                                           imageSize: outcome.imageLength) { progress.update($0) }
-            progress.end()
+                                           imageSize: outcome.imageLength) { progress.advance(to: $0) }
+            progress.finish()
         }
         return Report(imageSize: outcome.imageLength, mappedBytes: mapped, usedBmap: plan.source.bmap != nil,
                       bytesWritten: copier.bytesWritten,

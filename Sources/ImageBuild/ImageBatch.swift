@@ -1,3 +1,4 @@
+import Progress
 import Artifacts
 import DiskFormats
 import Ext4FS
@@ -33,10 +34,10 @@ import Glibc
 /// disk slower than the batch) are simply kept.
 public struct ImageBatch {
     let requests: [ImagePatcher.Request]
-    let progress: BuildProgress
+    let progress: ProgressReporter
 
     /// All requests must name the same base and different outputs.
-    public init(_ requests: [ImagePatcher.Request], progress: BuildProgress = SilentProgress()) {
+    public init(_ requests: [ImagePatcher.Request], progress: ProgressReporter = SilentProgress()) {
         self.requests = requests
         self.progress = progress
     }

@@ -1,3 +1,4 @@
+import Progress
 import ImageInspect
 import BootFiles
 import DiskFormats
@@ -72,7 +73,7 @@ public struct ImagePatcher {
     let request: Request
     let progress: PhaseTimer
 
-    public init(_ request: Request, progress: BuildProgress = SilentProgress()) {
+    public init(_ request: Request, progress: ProgressReporter = SilentProgress()) {
         self.request = request
         self.progress = PhaseTimer(progress)
     }

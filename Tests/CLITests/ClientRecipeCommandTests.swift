@@ -20,7 +20,8 @@ import Testing
         return path
     }
 
-    /// Runs the command with stderr captured (fd 2 pointed at a file meanwhile).
+    /// Runs the command with stderr captured (fd 2 pointed at a file meanwhile); a failure goes
+    /// through the root command's error funnel, as in `FPGALab.main`.
     static func runCapturingStderr(_ arguments: [String], in directory: String) throws -> (error: Error?, stderr: String) {
         var command = try FPGALab.parseAsRoot(arguments)
         let capture = directory + "/stderr"
@@ -30,7 +31,7 @@ import Testing
         dup2(fd, 2)
         close(fd)
         var failure: Error?
-        do { try command.run() } catch { failure = error }
+        do { try command.run() } catch { failure = FPGALab.reported(error) }
         dup2(saved, 2)
         close(saved)
         return (failure, String(decoding: FileManager.default.contents(atPath: capture) ?? Data(), as: UTF8.self))

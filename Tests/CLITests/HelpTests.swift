@@ -1,53 +1,49 @@
+import Foundation
 import Testing
+import TestSupport
+@testable import FPGALabCLI
 
 /// Help is complete and goes to stdout; usage errors go to stderr with status 64.
+///
+/// The help of the root command and of every verb is golden: Golden/help/<verb>.txt, compared
+/// byte for byte (80 columns). UPDATE_GOLDEN=1 rewrites them after a deliberate change; read
+/// the diff as a user would (every option once, the same words for the same option).
 @Suite struct HelpTests {
-    /// Every verb and what its help must name (options, and words a user looks for).
-    static let verbs: [(String, [String])] = [
-        ("check", ["--config <lab.yaml>"]),
-        ("render", ["--config <lab.yaml>", "--output-dir <dir>", "--output <overlay.tar.gz>", "--boot-config <config.txt>",
-                    "--boot-cmdline <cmdline.txt>", "--binder <path>", "--templates <dir>", "SOURCE_DATE_EPOCH"]),
-        ("build-image", ["--config <lab.yaml>", "--base <image>", "--output <out.img>", "--binder <path>", "--templates <dir>",
-                         "--json", "SHA256SUMS", "--base-sha256 <hex>", "--header <'name: value'>", "--api-url <url>", "gh:OWNER/REPO"]),
-        ("inspect", ["<image>", "never modified", "--header <'name: value'>", "gh:OWNER/REPO"]),
-        ("flash", ["<source>", "<target>", "--bmap <file>", "--timeout <seconds>", "--header <'name: value'>", "--api-url <url>",
-                   "--workflow <file>", "--artifact <name>", "--no-verify", "--force", "--dry-run", "gh:OWNER/REPO"]),
-        ("list", ["--server <host[:port]>", "--config <lab.yaml>", "--json", "in use by ADDRESS:PORT"]),
-        ("attach", ["<names>", "--all", "--config <lab.yaml>", "--server <host[:port]>", "--dead-peer-timeout <s>"]),
-        ("detach", ["--all"]),
-        ("status", ["--json"]),
-        ("watch", ["--config <lab.yaml>", "--interval", "--dead-peer-timeout <s>"]),
-        ("client-recipe", ["--config <lab.yaml>", "--output"]),
-    ]
+    static let golden = GoldenDirectory(URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden"))
 
-    /// The verbs the root help lists under SUBCOMMANDS, in order.
-    static func listedVerbs(_ help: String) -> [String] {
-        guard let start = help.range(of: "SUBCOMMANDS:\n") else { return [] }
-        var verbs: [String] = []
-        for line in help[start.upperBound...].split(separator: "\n", omittingEmptySubsequences: false) {
-            guard line.hasPrefix("  ") else { break }
-            let word = line.drop(while: { $0 == " " }).prefix(while: { $0 != " " })
-            if !word.isEmpty, line.dropFirst(2).first != " " { verbs.append(String(word)) }
-        }
-        return verbs
-    }
+    /// Every verb, in the root help's order.
+    static let verbs = FPGALab.configuration.subcommands.map { $0.configuration.commandName ?? "\($0)" }
 
-    @Test func rootHelpListsEveryVerb() throws {
-        let result = try FPGALabBinary.run(["--help"])
-        #expect(result.status == 0)
+    /// `fpga-lab [VERB] --help` as a user sees it on an 80-column terminal.
+    static func help(_ verb: String?) throws -> String {
+        let result = try FPGALabBinary.run((verb.map { [$0] } ?? []) + ["--help"], environment: ["COLUMNS": "80"])
+        #expect(result.status == 0, "\(verb ?? "fpga-lab"): \(result.stderr)")
         #expect(result.stderr == "")
-        #expect(Set(Self.listedVerbs(result.stdout)) == Set(Self.verbs.map(\.0)), "\(result.stdout)")
-        #expect(result.stdout.contains("Exit status: 0 success, 1 failure or invalid input, 64 bad command line."))
+        return result.stdout
     }
 
-    @Test(arguments: verbs.map(\.0))
-    func verbHelpShowsEveryOption(verb: String) throws {
-        let result = try FPGALabBinary.run([verb, "--help"])
-        #expect(result.status == 0)
-        #expect(result.stdout.hasPrefix("OVERVIEW: "))
-        for option in Self.verbs.first(where: { $0.0 == verb })!.1 {
-            #expect(result.stdout.contains(option), "\(verb): \(option)")
+    @Test func helpIsGolden() throws {
+        var files: [(path: String, bytes: [UInt8])] = []
+        for verb in [nil] + Self.verbs.map(Optional.some) {
+            files.append(("\(verb ?? "fpga-lab").txt", Array(try Self.help(verb).utf8)))
         }
+        try Self.golden.check(files: files, case: "help")
+    }
+
+    /// The golden root help is only right if it names every verb; a verb left out of
+    /// `subcommands` would be left out of both.
+    @Test func everyVerbHasAFile() throws {
+        let verbFiles = try FileManager.default.contentsOfDirectory(atPath: Self.golden.root.appendingPathComponent("help").path)
+            .filter { $0 != "fpga-lab.txt" }.map { String($0.dropLast(4)) }
+        #expect(Set(verbFiles) == Set(Self.verbs))
+        #expect(Self.verbs.count == 11)
+    }
+
+    /// `help VERB` is the same text as `VERB --help`.
+    @Test func helpVerbMatchesVerbHelp() throws {
+        let result = try FPGALabBinary.run(["help", "render"], environment: ["COLUMNS": "80"])
+        #expect(result.status == 0)
+        #expect(result.stdout == (try Self.help("render")))
     }
 
     @Test func usageErrorsGoToStderr() throws {

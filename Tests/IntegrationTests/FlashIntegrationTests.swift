@@ -1,3 +1,4 @@
+import Progress
 import Artifacts
 import Flash
 import Foundation

@@ -3,8 +3,8 @@ import Overlay
 import Testing
 
 /// Golden files, one directory per case: `ROOT/<case>/<path>`. A check compares the files of an
-/// overlay (or a client-recipe package) with its case, byte for byte and name for name. With
-/// UPDATE_GOLDEN=1 in the environment it first rewrites the case from them: run that after a
+/// overlay (or a client-recipe package, or help texts) with its case, byte for byte and name for
+/// name. With UPDATE_GOLDEN=1 in the environment it first rewrites the case from them: run that after a
 /// deliberate change, then review the diff.
 public struct GoldenDirectory: Sendable {
     public let root: URL
@@ -14,6 +14,12 @@ public struct GoldenDirectory: Sendable {
     /// Expects the files of `overlay` (its entries with bytes) to be exactly the files of case `name`.
     public func check(_ overlay: Overlay, case name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let files = overlay.entries.compactMap { entry in entry.bytes.map { (path: entry.path, bytes: $0) } }
+        try check(files: files, case: name, sourceLocation: sourceLocation)
+    }
+
+    /// Expects `files` (path, bytes) to be exactly the files of case `name` (help texts, ...).
+    public func check(files: [(path: String, bytes: [UInt8])], case name: String,
+                      sourceLocation: SourceLocation = #_sourceLocation) throws {
         let base = root.appendingPathComponent(name)
         let update = ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1"
         if update { try? FileManager.default.removeItem(at: base) }
