@@ -202,26 +202,18 @@ public enum ImageSource {
         let size = Int64(info.st_size)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
         defer { buffer.deallocate() }
-        var extents: [ByteRange] = []
-        for extent in DataExtents(fd: fd, size: size) {
-            extents.append(ByteRange(offset: UInt64(extent.lowerBound), length: UInt64(extent.count)))
-            var position = extent.lowerBound
-            while position < extent.upperBound {
-                let want = Int(min(Int64(buffer.count), extent.upperBound - position))
-                let got: Int
-                do {
-                    got = try FileIO.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<want]), at: UInt64(position))
-                } catch let failure as IOFailure {
-                    throw ImageSourceError.read(name, failure.errno)
-                }
-                guard got > 0 else { throw ImageSourceError.endsEarly(name) }
-                try writer.write(UnsafeRawBufferPointer(rebasing: buffer[..<got]), at: UInt64(position))
-                position += Int64(got)
-                progress(UInt64(position))
+        do {
+            try FileIO.forEachDataChunk(of: fd, size: size, buffer: buffer) { chunk, offset in
+                try writer.write(chunk, at: offset)
+                progress(offset + UInt64(chunk.count))
             }
+        } catch let failure as IOFailure {
+            throw ImageSourceError.read(name, failure.errno)
+        } catch is EndOfFile {
+            throw ImageSourceError.endsEarly(name)
         }
         writer.extend(to: UInt64(size))
-        return extents
+        return DataExtents(fd: fd, size: size).map { ByteRange(offset: UInt64($0.lowerBound), length: UInt64($0.count)) }
     }
 }
 

@@ -29,20 +29,16 @@ public enum FileDigest {
                 position += Int64(count)
             }
         }
-        for extent in DataExtents(fd: fd, size: size) {
-            hashZeros(upTo: extent.lowerBound)
-            while position < extent.upperBound {
-                let want = Int(min(Int64(chunk), extent.upperBound - position))
-                let got: Int
-                do {
-                    got = try FileIO.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<want]), at: UInt64(position))
-                } catch let failure as IOFailure {
-                    throw FileDigestError.unreadable(path, failure.errno)
-                }
-                guard got > 0 else { throw FileDigestError.endsEarly(path) }
-                hash.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<got]))
-                position += Int64(got)
+        do {
+            try FileIO.forEachDataChunk(of: fd, size: size, buffer: buffer) { bytes, offset in
+                hashZeros(upTo: Int64(offset))
+                hash.update(bufferPointer: bytes)
+                position += Int64(bytes.count)
             }
+        } catch let failure as IOFailure {
+            throw FileDigestError.unreadable(path, failure.errno)
+        } catch is EndOfFile {
+            throw FileDigestError.endsEarly(path)
         }
         hashZeros(upTo: size)
         return Hex.encode(hash.finalize())

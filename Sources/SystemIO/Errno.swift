@@ -1,9 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
 /// An errno value as a typed field. Errors carry it and their path as fields; the text comes
@@ -18,7 +14,6 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
     public static var current: Errno { Errno(errno) }
 
     public static let noSpace = Errno(ENOSPC)
-    public static let interrupted = Errno(EINTR)
 
     /// `strerror`'s text: `No space left on device`.
     public var description: String { String(cString: strerror(rawValue)) }
