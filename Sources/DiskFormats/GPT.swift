@@ -36,14 +36,14 @@ public struct GPT: Equatable, Sendable {
         }
     }
 
-    public var diskGUID: GUID
-    public var firstUsableLBA: UInt64
-    public var lastUsableLBA: UInt64
-    public var entriesLBA: UInt64
-    public var entryCount: UInt32
-    public var entrySize: UInt32
+    /// The header the table was read with.
+    public var header: Header
     /// Used entries only, in slot order.
     public var entries: [Entry]
+
+    public var diskGUID: GUID { header.diskGUID }
+    public var firstUsableLBA: UInt64 { header.firstUsableLBA }
+    public var lastUsableLBA: UInt64 { header.lastUsableLBA }
 
     /// LBAs from here on lie past 2^63 bytes, beyond any disk (and beyond a file offset): the
     /// decoders refuse them, so byte offsets (LBA * 512) never overflow.
@@ -117,10 +117,7 @@ public struct GPT: Equatable, Sendable {
                 firstLBA: first, lastLBA: last, attributes: BytesLE.u64(array, base + 48),
                 name: String(decoding: units, as: UTF16.self)))
         }
-        return GPT(
-            diskGUID: header.diskGUID, firstUsableLBA: header.firstUsableLBA,
-            lastUsableLBA: header.lastUsableLBA, entriesLBA: header.entriesLBA,
-            entryCount: header.entryCount, entrySize: header.entrySize, entries: entries)
+        return GPT(header: header, entries: entries)
     }
 
     /// Checks that every partition ends inside an image of `imageSize` bytes and overlaps no other.
