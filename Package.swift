@@ -41,7 +41,7 @@ let package = Package(
         // The artifact layer build-image, inspect and flash share: container sniffing, the zip
         // member policy, downloads. Free of Yams, mustache and libext2fs.
         .target(name: "Artifacts", dependencies: ["Archives", "Digests"]),
-        .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "Archives", "Digests"]),
+        .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "Archives", "Digests", "TestSupport"]),
         // USB/IP codec. No Foundation: the same sources are compiled into the
         // Embedded Swift usbip-binder (see mk/binder.mk).
         .target(name: "USBIPWire"),

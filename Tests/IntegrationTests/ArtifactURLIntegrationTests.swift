@@ -17,7 +17,7 @@ import DiskImage
         let images = dir.appendingPathComponent("srv/images")
         try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
         let served = images.appendingPathComponent(dated).path
-        try Project.check("sh", ["-c", "xz -T1 -c '\(base)' > '\(served)'"])
+        try ProcessRunner.check("sh", ["-c", "xz -T1 -c '\(base)' > '\(served)'"])
         return served
     }
 

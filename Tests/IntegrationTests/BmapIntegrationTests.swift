@@ -1,6 +1,7 @@
 import DiskImage
 import Foundation
 import Testing
+import TestSupport
 
 @Suite(.serialized) struct BmapIntegrationTests {
     /// The MBR sector plus everything the ext4 bitmaps mark, relative to the image.
@@ -29,7 +30,7 @@ import Testing
         #expect(try Bmap.parse(bmap.xml()) == bmap)
 
         let target = dir.appendingPathComponent("target.img").path
-        try Ext4Tools.run("bmaptool", ["copy", "--bmap", bmapPath, image, target])
+        try ProcessRunner.check("bmaptool", ["copy", "--bmap", bmapPath, image, target])
 
         let source = try Data(contentsOf: URL(fileURLWithPath: image))
         let copied = try Data(contentsOf: URL(fileURLWithPath: target))
@@ -43,7 +44,7 @@ import Testing
 
         let fs = dir.appendingPathComponent("copied.ext4").path
         try Ext4Tools.extractPartition(target, to: fs)
-        let fsck = try Ext4Tools.run("e2fsck", ["-fn", fs], check: false)
+        let fsck = try ProcessRunner.run("e2fsck", ["-fn", fs])
         #expect(fsck.status == 0, "e2fsck -fn on the bmaptool copy: \(fsck.stdout)\(fsck.stderr)")
     }
 
@@ -73,7 +74,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try Ext4Tools.makeImage(in: dir, mkfsOptions: ["-b", "4096"])
         let bmapPath = dir.appendingPathComponent("made.bmap").path
-        try Ext4Tools.run("bmaptool", ["create", "-o", bmapPath, image])
+        try ProcessRunner.check("bmaptool", ["create", "-o", bmapPath, image])
         let original = Array(try Data(contentsOf: URL(fileURLWithPath: bmapPath)))
         let parsed = try Bmap.parse(original)
         #expect(parsed.version == "2.0")

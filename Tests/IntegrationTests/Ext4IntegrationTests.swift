@@ -1,6 +1,7 @@
 import DiskImage
 import Foundation
 import Testing
+import TestSupport
 
 /// The feature matrix: Debian 12's `mkfs.ext4` defaults (1 KiB blocks at this size),
 /// Raspberry Pi OS's `^64bit,^huge_file`, and the newer `metadata_csum_seed` and
@@ -44,7 +45,7 @@ func applyPatch(_ volume: Ext4Volume) throws {
 
         let fs = dir.appendingPathComponent("check.ext4").path
         try Ext4Tools.extractPartition(image, to: fs)
-        let fsck = try Ext4Tools.run("e2fsck", ["-fn", fs], check: false)
+        let fsck = try ProcessRunner.run("e2fsck", ["-fn", fs])
         #expect(fsck.status == 0, "e2fsck -fn: \(fsck.stdout)\(fsck.stderr)")
 
         let conf = Ext4Tools.folded(try Ext4Tools.debugfs(fs, "stat /etc/fpga-lab/binder.conf"))
@@ -75,7 +76,7 @@ func applyPatch(_ volume: Ext4Volume) throws {
         #expect(Ext4Tools.folded(try Ext4Tools.debugfs(fs, "stat /etc/long-link")).contains("Size: \(long.utf8.count)"))
 
         let binary = dir.appendingPathComponent("binder.out").path
-        try Ext4Tools.run("debugfs", ["-R", "dump /usr/local/sbin/usbip-binder \(binary)", fs])
+        try ProcessRunner.check("debugfs", ["-R", "dump /usr/local/sbin/usbip-binder \(binary)", fs])
         #expect(try Data(contentsOf: URL(fileURLWithPath: binary)) == Data((0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }))
         let sbin = Ext4Tools.folded(try Ext4Tools.debugfs(fs, "stat /usr/local/sbin"))
         #expect(sbin.contains("Type: directory Mode: 0755"))
@@ -100,7 +101,7 @@ func applyPatch(_ volume: Ext4Volume) throws {
         for round in 0..<2 {
             let copy = dir.appendingPathComponent("copy\(round).img").path
             try FileManager.default.copyItem(atPath: base, toPath: copy)
-            if round == 1 { Thread.sleep(forTimeInterval: 1.1) }
+            if round == 1 { try Wait.forTheNextSecond() }
             let volume = try Ext4Volume(imagePath: copy, offset: Ext4Tools.partitionOffset, writable: true, now: fixedTime)
             try applyPatch(volume)
             try volume.close()
@@ -122,7 +123,7 @@ func applyPatch(_ volume: Ext4Volume) throws {
         try file.seek(toOffset: byte)
         try file.write(contentsOf: [current | 0x08])
         try file.close()
-        let superblock = try Ext4Tools.run("dumpe2fs", ["-h", "\(image)?offset=\(Ext4Tools.partitionOffset)"], check: false)
+        let superblock = try ProcessRunner.run("dumpe2fs", ["-h", "\(image)?offset=\(Ext4Tools.partitionOffset)"])
         #expect(superblock.stdout.contains("FEATURE_I19") || superblock.stderr.contains("unsupported feature"))
         let before = try Ext4Tools.sha256(ofFile: image)
         let expected = Ext4Error.unsupportedFeature(name: "FEATURE_I19", kind: "incompat", mask: 0x80000, action: "write")
@@ -171,7 +172,7 @@ func applyPatch(_ volume: Ext4Volume) throws {
 
         let fs = dir.appendingPathComponent("check.ext4").path
         try Ext4Tools.extractPartition(image, to: fs)
-        let fsck = try Ext4Tools.run("e2fsck", ["-fn", fs], check: false)
+        let fsck = try ProcessRunner.run("e2fsck", ["-fn", fs])
         #expect(fsck.status == 0, "e2fsck -fn: \(fsck.stdout)\(fsck.stderr)")
         #expect(try Ext4Tools.debugfs(fs, "cat /etc/escaped.txt") == "inside\n")
         #expect(try Ext4Tools.debugfs(fs, "cat /usr/lib/via-abs.txt") == "abs\n")
@@ -203,11 +204,11 @@ func applyPatch(_ volume: Ext4Volume) throws {
         }
         try volume.close()
         try Ext4Tools.extractPartition(image, to: fs)
-        try Ext4Tools.run("e2fsck", ["-fyD", fs], check: false)
+        try ProcessRunner.run("e2fsck", ["-fyD", fs])
         #expect(Ext4Tools.folded(try Ext4Tools.debugfs(fs, "stat /etc")).contains("Flags: 0x81000"), "etc is hash-indexed (0x1000) and extent-mapped")
         let indexed = dir.appendingPathComponent("indexed.img").path
-        try Ext4Tools.run("truncate", ["-s", "66M", indexed])
-        try Ext4Tools.run("dd", ["if=\(fs)", "of=\(indexed)", "bs=1M", "seek=1", "conv=notrunc", "status=none"])
+        try ProcessRunner.check("truncate", ["-s", "66M", indexed])
+        try ProcessRunner.check("dd", ["if=\(fs)", "of=\(indexed)", "bs=1M", "seek=1", "conv=notrunc", "status=none"])
 
         let again = try Ext4Volume(imagePath: indexed, offset: Ext4Tools.partitionOffset, writable: true, now: fixedTime)
         for index in 0..<300 {
@@ -218,7 +219,7 @@ func applyPatch(_ volume: Ext4Volume) throws {
         #expect(try again.readFile("etc/stock-7-with-a-long-name.conf") == [9, 9])
         try again.close()
         try Ext4Tools.extractPartition(indexed, to: fs)
-        let fsck = try Ext4Tools.run("e2fsck", ["-fn", fs], check: false)
+        let fsck = try ProcessRunner.run("e2fsck", ["-fn", fs])
         #expect(fsck.status == 0, "e2fsck -fn: \(fsck.stdout)\(fsck.stderr)")
         #expect(try Ext4Tools.debugfs(fs, "cat /etc/added-150-with-a-long-name") == "\u{01}")
     }

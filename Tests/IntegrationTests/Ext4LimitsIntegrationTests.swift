@@ -1,6 +1,7 @@
 @testable import DiskImage
 import Foundation
 import Testing
+import TestSupport
 
 /// A rootfs that runs out of room, and one that is not clean (issue 18, items 11 and 19).
 @Suite(.serialized) struct Ext4LimitsIntegrationTests {
@@ -60,7 +61,7 @@ import Testing
         let dir = try Ext4Tools.scratch("ext4-unclean")
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try Ext4Tools.makeImage(in: dir, mkfsOptions: ["-b", "4096"], megabytes: 8)
-        try Ext4Tools.run("debugfs", ["-w", "-R", "ssv state \(state)", "\(image)?offset=\(Ext4Tools.partitionOffset)"])
+        try ProcessRunner.check("debugfs", ["-w", "-R", "ssv state \(state)", "\(image)?offset=\(Ext4Tools.partitionOffset)"])
         let before = try Ext4Tools.sha256(ofFile: image)
         let error = #expect(throws: Ext4Error.self) {
             _ = try Ext4Volume(imagePath: image, offset: Ext4Tools.partitionOffset, writable: true)

@@ -1,6 +1,7 @@
 import DiskImage
 import Foundation
 import Testing
+import TestSupport
 
 /// FATVolume against mkfs.vfat, fsck.fat -n and mtools on real images.
 @Suite("FAT integration")
@@ -29,7 +30,7 @@ struct FATIntegrationTests {
         let dir = try FATTools.temporaryDirectory()
         let path = dir.appendingPathComponent("fat.img").path
         try FATTools.makeFile(path, bytes: layout.megabytes << 20)
-        try FATTools.check("mkfs.vfat", layout.mkfs + ["-n", "bootfs", "-i", "1234abcd", "--invariant", path])
+        try ProcessRunner.check("mkfs.vfat", layout.mkfs + ["-n", "bootfs", "-i", "1234abcd", "--invariant", path], mergeStderr: true)
         return (dir, path)
     }
 
@@ -42,7 +43,7 @@ struct FATIntegrationTests {
     static func mtools(_ path: String, _ file: String) throws -> [UInt8] {
         let out = path + ".out"
         defer { try? FileManager.default.removeItem(atPath: out) }
-        try FATTools.check("mcopy", ["-n", "-o", "-i", path, "::" + file, out])
+        try ProcessRunner.check("mcopy", ["-n", "-o", "-i", path, "::" + file, out], mergeStderr: true)
         return Array(try Data(contentsOf: URL(fileURLWithPath: out)))
     }
 
@@ -73,12 +74,12 @@ struct FATIntegrationTests {
 
         try FATTools.expectClean(path)
         #expect(try Self.mtools(path, "config.txt") == config)
-        #expect(try FATTools.check("mtype", ["-i", path, "::cmdline.txt"]) == String(decoding: cmdline, as: UTF8.self))
+        #expect(try ProcessRunner.check("mtype", ["-i", path, "::cmdline.txt"], mergeStderr: true).output == String(decoding: cmdline, as: UTF8.self))
         #expect(try Self.mtools(path, longName) == big)
         #expect(try Self.mtools(path, "overlays/dwc2.dtbo") == Self.pattern(1500, seed: 2))
         #expect(try Self.mtools(path, "overlays/extra/deep/Ünïcødé name.bin") == Self.pattern(10, seed: 3))
         #expect(try Self.mtools(path, "empty") == [])
-        let listing = try FATTools.check("mdir", ["-i", path, "::"])
+        let listing = try ProcessRunner.check("mdir", ["-i", path, "::"], mergeStderr: true).output
         #expect(listing.contains(longName))
         #expect(listing.contains("ReadMe.md"))
         #expect(listing.contains("AVERYL~1 TXT"))
@@ -88,7 +89,7 @@ struct FATIntegrationTests {
         #expect(try Self.mtools(path, "config.txt") == config + Self.pattern(2 * volume.clusterSize, seed: 4))
         try volume.writeFile("CONFIG.TXT", Array("short\n".utf8), modified: Self.time)
         try FATTools.expectClean(path)
-        #expect(try FATTools.check("mtype", ["-i", path, "::config.txt"]) == "short\n")
+        #expect(try ProcessRunner.check("mtype", ["-i", path, "::config.txt"], mergeStderr: true).output == "short\n")
 
         let reopened = try Self.open(path)
         #expect(try reopened.readFile("Config.Txt") == Array("short\n".utf8))
@@ -111,9 +112,9 @@ struct FATIntegrationTests {
         let source = dir.appendingPathComponent("src.bin").path
         let data = Self.pattern(5000, seed: 9)
         try Data(data).write(to: URL(fileURLWithPath: source))
-        try FATTools.check("mmd", ["-i", path, "::Sub Dir"])
-        try FATTools.check("mcopy", ["-i", path, source, "::Sub Dir/Some Long Name.bin"])
-        try FATTools.check("mcopy", ["-i", path, source, "::KERNEL.IMG"])
+        try ProcessRunner.check("mmd", ["-i", path, "::Sub Dir"], mergeStderr: true)
+        try ProcessRunner.check("mcopy", ["-i", path, source, "::Sub Dir/Some Long Name.bin"], mergeStderr: true)
+        try ProcessRunner.check("mcopy", ["-i", path, source, "::KERNEL.IMG"], mergeStderr: true)
         let volume = try Self.open(path)
         #expect(try volume.readFile("sub dir/some long name.bin") == data)
         #expect(try volume.readFile("kernel.img") == data)
@@ -122,7 +123,7 @@ struct FATIntegrationTests {
         try volume.writeFile("SUB DIR/some long name.bin", Array("replaced\n".utf8), modified: Self.time)
         try volume.writeFile("Sub Dir/Some Long Name 2.bin", data, modified: Self.time)
         try FATTools.expectClean(path)
-        #expect(try FATTools.check("mtype", ["-i", path, "::Sub Dir/Some Long Name.bin"]) == "replaced\n")
+        #expect(try ProcessRunner.check("mtype", ["-i", path, "::Sub Dir/Some Long Name.bin"], mergeStderr: true).output == "replaced\n")
         #expect(try Self.mtools(path, "Sub Dir/Some Long Name 2.bin") == data)
         #expect(try Self.mtools(path, "KERNEL.IMG") == data)
     }
@@ -137,7 +138,7 @@ struct FATIntegrationTests {
         try FATTools.expectClean(path)
         #expect(try Self.open(path).list("").map(\.name) == names)
         for name in [names[0], names[39]] {
-            #expect(try FATTools.check("mtype", ["-i", path, "::" + name]) == name)
+            #expect(try ProcessRunner.check("mtype", ["-i", path, "::" + name], mergeStderr: true).output == name)
         }
     }
 
@@ -156,10 +157,10 @@ struct FATIntegrationTests {
         let entries = try volume.list("overlays")
         #expect(entries.count == count)
         #expect(entries.prefix(9).map(\.shortName) == (1...9).map { "OVERLA~\($0).DTB" })
-        let listing = try FATTools.check("mdir", ["-i", path, "::overlays"])
+        let listing = try ProcessRunner.check("mdir", ["-i", path, "::overlays"], mergeStderr: true).output
         #expect(listing.contains("\(count + 2) files"))  // mdir counts . and ..
         for i in [0, count / 2, count - 1] {
-            #expect(try FATTools.check("mtype", ["-i", path, "::overlays/overlay-number-\(i).dtbo"]) == "\(i)\n")
+            #expect(try ProcessRunner.check("mtype", ["-i", path, "::overlays/overlay-number-\(i).dtbo"], mergeStderr: true).output == "\(i)\n")
         }
     }
 
@@ -243,7 +244,7 @@ struct FATIntegrationTests {
         for range in ranges { try target.write(source.read(at: range.offset, count: Int(range.length)), at: range.offset) }
         try FATTools.expectClean(copy)
         #expect(try Self.mtools(copy, "overlays/x.dtbo") == Self.pattern(2 * volume.clusterSize + 3, seed: 8))
-        #expect(try FATTools.check("mtype", ["-i", copy, "::config.txt"]) == "cfg\n")
+        #expect(try ProcessRunner.check("mtype", ["-i", copy, "::config.txt"], mergeStderr: true).output == "cfg\n")
     }
 
     @Test("the same operations give the same bytes")

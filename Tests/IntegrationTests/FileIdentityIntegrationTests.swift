@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// What a verb reads is never what it writes, however the user spells the paths: symlinked
 /// directories, hard links, the companions (.bmap, SHA256SUMS). Each refusal comes before
@@ -60,7 +61,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let base = try BuildImageIntegrationTests.makeBase(in: dir)
         try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "file/pi.img"], in: dir)
-        let piped = try Project.run("bash", ["-c", "SOURCE_DATE_EPOCH=1700000000 '\(Project.binary)' build-image --config '\(Project.exampleLab)' --base <(cat '\(base)') --output pipe/pi.img"], in: dir)
+        let piped = try ProcessRunner.run("bash", ["-c", "SOURCE_DATE_EPOCH=1700000000 '\(Project.binary)' build-image --config '\(Project.exampleLab)' --base <(cat '\(base)') --output pipe/pi.img"], in: dir)
         #expect(piped.status == 0, "\(piped.stderr)")
         #expect(try Project.sha256(dir.appendingPathComponent("pipe/pi.img").path) == Project.sha256(dir.appendingPathComponent("file/pi.img").path))
     }

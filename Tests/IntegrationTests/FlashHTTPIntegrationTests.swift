@@ -1,6 +1,7 @@
 import Flash
 import Foundation
 import Testing
+import TestSupport
 
 /// `fpga-lab flash URL` against servers that encode replies or stall (issue 18, items 14, 15).
 extension FlashIntegrationTests {
@@ -49,7 +50,7 @@ extension FlashIntegrationTests {
         try FileManager.default.createDirectory(at: served, withIntermediateDirectories: true)
         let gz = served.appendingPathComponent("pi.img.gz").path
         try FileManager.default.copyItem(atPath: image, toPath: served.appendingPathComponent("pi.img").path)
-        try Ext4Tools.run("gzip", ["-1", "-n", served.appendingPathComponent("pi.img").path])
+        try ProcessRunner.check("gzip", ["-1", "-n", served.appendingPathComponent("pi.img").path])
         try #require(FileManager.default.fileExists(atPath: gz))
         try FlashFixture.writeSums(in: served, files: ["pi.img.gz"])
         let server = try LocalHTTPServer(directory: served, modes: .init(ranges: ranges, gzFiles: true))
@@ -78,9 +79,9 @@ extension FlashIntegrationTests {
     }
 
     /// A server that stops sending after 500,000 bytes of every reply: `--timeout 2` ends the
-    /// transfer about two seconds later. Without Range support the flash fails there, saying
-    /// what timed out, after how long and how much had arrived; with it, the download resumes
-    /// where it stopped (3 times) and then fails the same way, after 4 x 500,000 bytes.
+    /// transfer. Without Range support the flash fails there, saying what timed out, after how
+    /// long and how much had arrived; with it, the download resumes where it stopped (3 times)
+    /// and then fails the same way, after 4 x 500,000 bytes.
     @Test(arguments: [false, true]) func aStalledServerTimesOut(ranges: Bool) throws {
         let (dir, image) = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -91,11 +92,9 @@ extension FlashIntegrationTests {
         let server = try LocalHTTPServer(directory: dir, modes: .init(ranges: ranges, stallAfter: 500_000))
         defer { server.stop() }
 
-        let started = Date()
+        // What timed out, after how long, is asserted on the message, not on the clock.
         let run = try FlashFixture.fpgaLab(["flash", "--timeout", "2", server.url("pi.img.xz"), out.appendingPathComponent("t.img").path])
-        let elapsed = Date().timeIntervalSince(started)
         #expect(run.status == 1)
-        #expect(elapsed >= (ranges ? 8 : 2) && elapsed < 30, "took \(elapsed) s")
         #expect(run.stderr.contains("fpga-lab: error: \(server.url("pi.img.xz")): "), "\(run.stderr)")
         #expect(run.stderr.contains("timed out"), "\(run.stderr)")
         #expect(run.stderr.contains("2 s"), "\(run.stderr)")

@@ -2,6 +2,7 @@ import Artifacts
 import Flash
 import Foundation
 import Testing
+import TestSupport
 
 /// `fpga-lab flash` against bmaptool (the oracle), over a local HTTP server, from zips.
 @Suite(.serialized) struct FlashIntegrationTests {
@@ -16,14 +17,10 @@ import Testing
         let target = dir.appendingPathComponent("target.img").path
         let oracle = dir.appendingPathComponent("oracle.img").path
 
-        let started = Date()
         let flasher = Flasher(options: .init(source: image + ".xz", target: target), progress: ProgressBar(enabled: false))
         let plan = try flasher.plan()
         let report = try flasher.run(plan)
-        let ours = Date().timeIntervalSince(started)
-        let bmaptoolStart = Date()
-        try Ext4Tools.run("bmaptool", ["copy", image + ".xz", oracle])
-        let theirs = Date().timeIntervalSince(bmaptoolStart)
+        try ProcessRunner.check("bmaptool", ["copy", image + ".xz", oracle])
 
         let ranges = try FlashFixture.mappedRanges(image + ".bmap")
         let mapped = UInt64(ranges.reduce(0) { $0 + $1.count })
@@ -40,8 +37,6 @@ import Testing
         #expect(try FlashFixture.sameBytes(target, oracle, on: ranges))
         let size = try FileManager.default.attributesOfItem(atPath: target)[.size] as? UInt64
         #expect(size == report.imageSize)
-        print("flash figures: image \(report.imageSize) B, mapped \(mapped) B, written \(report.bytesWritten) B, "
-            + String(format: "fpga-lab flash %.2f s (write %.2f s, verify %.2f s), bmaptool copy %.2f s", ours, report.writeSeconds, report.verifySeconds, theirs))
     }
 
     /// A used card: the target holds 0xA5 everywhere, so a zero block of the image that flash
@@ -128,7 +123,7 @@ import Testing
         let offset = range.lowerBound + 100
         bytes[offset] ^= 0x40
         try bytes.write(to: served.appendingPathComponent("pi.img"))
-        try Ext4Tools.run("xz", ["-T1", "-1", served.appendingPathComponent("pi.img").path])
+        try ProcessRunner.check("xz", ["-T1", "-1", served.appendingPathComponent("pi.img").path])
         try FileManager.default.copyItem(atPath: image + ".xz.bmap", toPath: served.appendingPathComponent("pi.img.xz.bmap").path)
         try FileManager.default.copyItem(at: dir.appendingPathComponent("SHA256SUMS"), to: served.appendingPathComponent("SHA256SUMS"))
         let server = try LocalHTTPServer(directory: served, ranges: true)
@@ -183,7 +178,7 @@ import Testing
         let (dir, image) = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let zip = dir.appendingPathComponent("artifact.zip").path
-        try Ext4Tools.run("sh", ["-c", "cd '\(dir.path)' && grep -v ' pi.img$\\| pi.img.bmap$' SHA256SUMS > sums && mkdir a && mv sums a/SHA256SUMS && cp pi.img.xz pi.img.xz.bmap a/ && cd a && zip -q -0 '\(zip)' pi.img.xz pi.img.xz.bmap SHA256SUMS"])
+        try ProcessRunner.check("sh", ["-c", "cd '\(dir.path)' && grep -v ' pi.img$\\| pi.img.bmap$' SHA256SUMS > sums && mkdir a && mv sums a/SHA256SUMS && cp pi.img.xz pi.img.xz.bmap a/ && cd a && zip -q -0 '\(zip)' pi.img.xz pi.img.xz.bmap SHA256SUMS"])
         let ranges = try FlashFixture.mappedRanges(image + ".bmap")
         let mapped = UInt64(ranges.reduce(0) { $0 + $1.count })
 
@@ -209,23 +204,26 @@ import Testing
 /// While the server honours Range, a slow reader never has more than two 8 MiB chunks
 /// buffered; a server that ignores Range still streams the whole file correctly.
 @Suite struct FlashHTTPBackPressureTests {
+    /// Reads `source` to its end, 1 MiB at a time, noting the most it ever had buffered. A slow
+    /// reader stops after every 16 MiB until the download got at least a chunk (8 MiB) ahead
+    /// of it, or to the end: the producer runs ahead as far as back-pressure lets it.
     static func readAll(_ source: HTTPByteSource, slowly: Bool) throws -> (total: Int, peak: Int) {
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var total = 0
         var peak = 0
-        while true {
-            let count = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
-            if count == 0 { return (total, peak) }
-            total += count
-            if slowly, total / (16 << 20) != (total - count) / (16 << 20) { usleep(100_000) }
+        let total = try source.forEachChunk(bufferSize: 1 << 20) { chunk, offset in
+            let read = Int(offset) + chunk.count
+            if slowly, read / (16 << 20) != Int(offset) / (16 << 20) {
+                let remaining = Int(source.expectedLength ?? 0) - read
+                try Wait.until("the download got ahead of the reader at \(read)") { source.bufferedBytes >= min(8 << 20, remaining) }
+            }
             peak = max(peak, source.bufferedBytes)
         }
+        return (Int(total), peak)
     }
 
     @Test func aSlowReaderKeepsTheBufferBounded() throws {
         let dir = try Ext4Tools.scratch("flash-http")
         defer { try? FileManager.default.removeItem(at: dir) }
-        try Ext4Tools.run("truncate", ["-s", "256M", dir.appendingPathComponent("big.img").path])
+        try ProcessRunner.check("truncate", ["-s", "256M", dir.appendingPathComponent("big.img").path])
         let server = try LocalHTTPServer(directory: dir, ranges: true)
         defer { server.stop() }
         let source = try HTTPByteSource(url: URL(string: server.url("big.img"))!)
@@ -234,7 +232,6 @@ import Testing
         let (total, peak) = try Self.readAll(source, slowly: true)
         #expect(total == 256 << 20)
         #expect(peak <= 16 << 20, "peak buffered \(peak)")
-        print("http back-pressure: peak buffered \(peak) bytes for a 256 MiB download")
     }
 
     @Test func aServerIgnoringRangeStillStreamsTheWholeFile() throws {
@@ -262,12 +259,7 @@ import Testing
         let source = try HTTPByteSource(url: URL(string: server.url("f.bin"))!, chunkSize: 1 << 20)
         #expect(source.ranged)
         var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 77_777)
-        while true {
-            let count = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
-            if count == 0 { break }
-            out += buffer[..<count]
-        }
+        try source.forEachChunk(bufferSize: 77_777) { chunk, _ in out += chunk }
         #expect(out == bytes)
         let empty = try HTTPByteSource.fetch(URL(string: server.url("empty"))!)
         #expect(empty == [], "\(String(describing: empty))")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The refusals, end to end through `fpga-lab flash`: a block device node (mknod) described
 /// by a fake sysfs and mount table, and real loop devices where the kernel offers them.
@@ -31,10 +32,10 @@ import Testing
                                                        withDestinationPath: "../../devices/virtual/usb/block/sdz")
             try write("mountinfo", (["22 1 254:1 / / rw - ext4 /dev/vda1 rw"] + mounts).joined(separator: "\n"))
             try FileManager.default.createDirectory(at: root.appendingPathComponent("dev"), withIntermediateDirectories: true)
-            try Ext4Tools.run("mknod", [node, "b", "8", "240"])
+            try ProcessRunner.check("mknod", [node, "b", "8", "240"])
         }
 
-        func flash(_ image: String, _ extra: [String] = []) throws -> Ext4Tools.Output {
+        func flash(_ image: String, _ extra: [String] = []) throws -> ProcessRunner.Result {
             try FlashFixture.fpgaLab(["flash", image, node, "--sysfs-root", sysfs, "--mountinfo", mountinfo,
                                       "--swaps", "/dev/null", "--root-device", "254:1"] + extra)
         }
@@ -85,16 +86,16 @@ import Testing
 
     /// Attaches `file` to a free loop device and returns its path; the caller detaches it.
     static func attach(_ file: String) throws -> String {
-        try Ext4Tools.run("losetup", ["-f", "--show", file]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try ProcessRunner.check("losetup", ["-f", "--show", file]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     @Test(.enabled(if: loopDevices)) func flashesARealLoopDeviceAndRefusesItWhileMounted() throws {
         let (dir, image) = try Self.image()
         defer { try? FileManager.default.removeItem(at: dir) }
         let backing = dir.appendingPathComponent("card.img").path
-        try Ext4Tools.run("truncate", ["-s", "80M", backing])
+        try ProcessRunner.check("truncate", ["-s", "80M", backing])
         let loop = try Self.attach(backing)
-        defer { _ = try? Ext4Tools.run("losetup", ["-d", loop]) }
+        defer { _ = try? ProcessRunner.check("losetup", ["-d", loop]) }
 
         let notRemovable = try FlashFixture.fpgaLab(["flash", image + ".xz", loop])
         #expect(notRemovable.status == 1)
@@ -107,9 +108,9 @@ import Testing
 
         let fs = dir.appendingPathComponent("m")
         try FileManager.default.createDirectory(at: fs, withIntermediateDirectories: true)
-        try Ext4Tools.run("mkfs.ext4", ["-q", "-F", loop])
-        try Ext4Tools.run("mount", [loop, fs.path])
-        defer { _ = try? Ext4Tools.run("umount", [fs.path]) }
+        try ProcessRunner.check("mkfs.ext4", ["-q", "-F", loop])
+        try ProcessRunner.check("mount", [loop, fs.path])
+        defer { _ = try? ProcessRunner.check("umount", [fs.path]) }
         let mounted = try FlashFixture.fpgaLab(["flash", image + ".xz", loop, "--force"])
         #expect(mounted.status == 1)
         #expect(mounted.stderr.contains("it is mounted: \(loop) on \(fs.path)"), "\(mounted.stderr)")
@@ -119,9 +120,9 @@ import Testing
         let (dir, image) = try Self.image()
         defer { try? FileManager.default.removeItem(at: dir) }
         let backing = dir.appendingPathComponent("small.img").path
-        try Ext4Tools.run("truncate", ["-s", "8M", backing])
+        try ProcessRunner.check("truncate", ["-s", "8M", backing])
         let loop = try Self.attach(backing)
-        defer { _ = try? Ext4Tools.run("losetup", ["-d", loop]) }
+        defer { _ = try? ProcessRunner.check("losetup", ["-d", loop]) }
         let run = try FlashFixture.fpgaLab(["flash", image + ".xz", loop, "--force"])
         #expect(run.status == 1)
         #expect(run.stderr.contains("it is smaller (8388608 bytes) than the image (67108864 bytes)"), "\(run.stderr)")
@@ -134,7 +135,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let before = try Ext4Tools.sha256(ofFile: image)
         let loop = try Self.attach(image)
-        defer { _ = try? Ext4Tools.run("losetup", ["-d", loop]) }
+        defer { _ = try? ProcessRunner.check("losetup", ["-d", loop]) }
         let run = try FlashFixture.fpgaLab(["flash", image, loop, "--force"])
         #expect(run.status == 1)
         #expect(run.stderr.contains("is a loop device over \(image), which this flash reads"), "\(run.stderr)")

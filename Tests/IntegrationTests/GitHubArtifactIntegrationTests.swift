@@ -91,7 +91,7 @@ import TestSupport
         #expect(run.stdout.contains("SHA256SUMS ok"), "\(run.stdout)")
         #expect(try Project.sha256(target) == Project.sha256(local), "the same bytes as flashing the zip itself")
         let raw = dir.appendingPathComponent("raw.img").path
-        try Project.check("sh", ["-c", "xz -dc '\(image)' > '\(raw)'"])
+        try ProcessRunner.check("sh", ["-c", "xz -dc '\(image)' > '\(raw)'"])
         let bmapRanges = try FlashFixture.mappedRanges(image + ".bmap")
         #expect(try FlashFixture.sameBytes(target, raw, on: bmapRanges), "every mapped block is the image's")
         #expect(!run.output.contains(Self.token))
@@ -124,7 +124,7 @@ import TestSupport
         try FileManager.default.createDirectory(at: blobDir, withIntermediateDirectories: true)
         // A small zip: the refusals all happen before its image would be read.
         let image = try FlashFixture.makeImage(in: dir)
-        try Project.check("zip", ["-q", "-0", "-j", blobDir.appendingPathComponent("pi-image.zip").path, image])
+        try ProcessRunner.check("zip", ["-q", "-0", "-j", blobDir.appendingPathComponent("pi-image.zip").path, image])
         let zip = blobDir.appendingPathComponent("pi-image.zip").path
         let (api, blob) = try Self.servers(blob: blobDir, zip: zip)
         defer { api.stop(); blob.stop() }

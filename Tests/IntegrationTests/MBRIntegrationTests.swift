@@ -1,6 +1,7 @@
 import DiskImage
 import Foundation
 import Testing
+import TestSupport
 
 /// PartitionTable against images partitioned by sfdisk and formatted by mkfs.vfat / mkfs.ext4.
 @Suite("MBR and GPT integration")
@@ -15,21 +16,21 @@ struct MBRIntegrationTests {
     static func piImage(in dir: URL) throws -> String {
         let path = dir.appendingPathComponent("pi.img").path
         try FATTools.makeFile(path, bytes: imageBytes)
-        try FATTools.check("sfdisk", ["--no-reread", "--no-tell-kernel", path], input: """
+        try ProcessRunner.check("sfdisk", ["--no-reread", "--no-tell-kernel", path], input: """
             label: dos
             label-id: 0x1234abcd
             start=\(bootStart), size=\(bootSectors), type=c
             start=\(rootStart), size=\(rootSectors), type=83
 
-            """)
-        try FATTools.check("mkfs.vfat", [
+            """, mergeStderr: true)
+        try ProcessRunner.check("mkfs.vfat", [
             "-F", "32", "-s", "4", "-n", "bootfs", "-i", "5e5e5e5e", "--invariant",
             "--offset=\(bootStart)", path, "\(bootSectors / 2)",
-        ])
-        try FATTools.check("mkfs.ext4", [
+        ], mergeStderr: true)
+        try ProcessRunner.check("mkfs.ext4", [
             "-q", "-F", "-O", "^64bit,^huge_file", "-L", "rootfs",
             "-E", "offset=\(rootStart * 512)", path, "\(rootSectors / 2)k",
-        ])
+        ], mergeStderr: true)
         return path
     }
 
@@ -60,11 +61,11 @@ struct MBRIntegrationTests {
 
         try FATTools.expectClean(path, offset: boot.range.offset, length: boot.range.length)
         let mtoolsImage = "\(path)@@\(boot.range.offset)"
-        #expect(try FATTools.check("mtype", ["-i", mtoolsImage, "::cmdline.txt"]) == cmdline)
-        #expect(try FATTools.check("mtype", ["-i", mtoolsImage, "::overlays/README"]) == "overlays\n")
+        #expect(try ProcessRunner.check("mtype", ["-i", mtoolsImage, "::cmdline.txt"], mergeStderr: true).output == cmdline)
+        #expect(try ProcessRunner.check("mtype", ["-i", mtoolsImage, "::overlays/README"], mergeStderr: true).output == "overlays\n")
         let ranges = try volume.allocatedRanges()
         #expect(ranges.allSatisfy { $0.offset >= boot.range.offset && $0.end <= boot.range.end })
-        let fsck = try FATTools.run("e2fsck", ["-fn", "\(path)?offset=\(root.range.offset)"])
+        let fsck = try ProcessRunner.run("e2fsck", ["-fn", "\(path)?offset=\(root.range.offset)"], mergeStderr: true)
         #expect(fsck.status == 0, "ext4 untouched:\n\(fsck.output)")
     }
 
@@ -89,21 +90,21 @@ struct MBRIntegrationTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("gpt.img").path
         try FATTools.makeFile(path, bytes: 200 << 20)
-        try FATTools.check("sfdisk", ["--no-reread", "--no-tell-kernel", path], input: """
+        try ProcessRunner.check("sfdisk", ["--no-reread", "--no-tell-kernel", path], input: """
             label: gpt
             label-id: 0A0B0C0D-1111-2222-3333-444455556666
             start=2048, size=4096, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="scratch"
             start=8192, size=131072, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7, name="bootfs", uuid=11111111-2222-3333-4444-555555555555
             start=139264, size=262144, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="rootfs"
 
-            """)
-        try FATTools.check("mkfs.vfat", ["-F", "32", "-n", "bootfs", "--offset=8192", path, "65536"])
-        try FATTools.check("mkfs.ext4", ["-q", "-F", "-E", "offset=\(139264 * 512)", path, "128M"])
+            """, mergeStderr: true)
+        try ProcessRunner.check("mkfs.vfat", ["-F", "32", "-n", "bootfs", "--offset=8192", path, "65536"], mergeStderr: true)
+        try ProcessRunner.check("mkfs.ext4", ["-q", "-F", "-E", "offset=\(139264 * 512)", path, "128M"], mergeStderr: true)
 
         let table = try PartitionTable.read(from: ImageFile(path: path, writable: false))
         #expect(table.scheme == .gpt)
         #expect(table.diskIdentifier == "0a0b0c0d-1111-2222-3333-444455556666")
-        let json = try FATTools.check("sfdisk", ["--json", path])
+        let json = try ProcessRunner.check("sfdisk", ["--json", path], mergeStderr: true).output
         let parsed = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
         let listed = try #require((parsed?["partitiontable"] as? [String: Any])?["partitions"] as? [[String: Any]])
         #expect(table.partitions.count == listed.count)
@@ -125,15 +126,15 @@ struct MBRIntegrationTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("two.img").path
         try FATTools.makeFile(path, bytes: 80 << 20)
-        try FATTools.check("sfdisk", ["--no-reread", "--no-tell-kernel", path], input: """
+        try ProcessRunner.check("sfdisk", ["--no-reread", "--no-tell-kernel", path], input: """
             label: dos
             label-id: 0xcafe0001
             start=2048, size=65536, type=e
             start=67584, size=65536, type=c
 
-            """)
-        try FATTools.check("mkfs.vfat", ["-F", "16", "-n", "DATA", "--offset=2048", path, "32768"])
-        try FATTools.check("mkfs.vfat", ["-F", "32", "-n", "bootfs", "--offset=67584", path, "32768"])
+            """, mergeStderr: true)
+        try ProcessRunner.check("mkfs.vfat", ["-F", "16", "-n", "DATA", "--offset=2048", path, "32768"], mergeStderr: true)
+        try ProcessRunner.check("mkfs.vfat", ["-F", "32", "-n", "bootfs", "--offset=67584", path, "32768"], mergeStderr: true)
         let table = try PartitionTable.read(from: ImageFile(path: path, writable: false))
         #expect(try table.boot().index == 2)
         #expect(table.rootPartition == nil)

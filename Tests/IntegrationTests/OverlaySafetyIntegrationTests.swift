@@ -2,6 +2,7 @@ import DiskImage
 import Foundation
 import Overlay
 import Testing
+import TestSupport
 
 /// Nothing fpga-lab writes lands outside the root it writes to: overlay paths stay relative and
 /// below the root, build-image never writes through a symlink of the base image (ext4) and
@@ -34,7 +35,7 @@ import Testing
         let layout = try BuildImageIntegrationTests.layout(base)
         let size = try FileManager.default.attributesOfItem(atPath: base)[.size] as! UInt64
         let tree = dir.appendingPathComponent("tree").path, rootfs = dir.appendingPathComponent("root.ext4").path
-        try Project.check("sh", ["-ec", """
+        try ProcessRunner.check("sh", ["-ec", """
             rm -rf "$1" && mkdir -p "$1" && cd "$1"
             mkdir -p etc/systemd/system/multi-user.target.wants etc/udev/rules.d usr/bin usr/sbin usr/lib usr/local/sbin boot/firmware tmp/evil var/lib/dpkg
             ln -s usr/bin bin && ln -s usr/lib lib
@@ -44,10 +45,10 @@ import Testing
             printf 'keep\\n' > tmp/evil/keep
             \(shell)
             """, "sh", tree])
-        try Project.check("truncate", ["-s", "\(size - layout.rootOffset)", rootfs])
-        try Project.check("mkfs.ext4", ["-q", "-F", "-O", "^64bit,^huge_file", "-b", "4096", "-d", tree, rootfs],
+        try ProcessRunner.check("truncate", ["-s", "\(size - layout.rootOffset)", rootfs])
+        try ProcessRunner.check("mkfs.ext4", ["-q", "-F", "-O", "^64bit,^huge_file", "-b", "4096", "-d", tree, rootfs],
                           environment: ["E2FSPROGS_FAKE_TIME": "1731974400"])
-        try Project.check("dd", ["if=\(rootfs)", "of=\(base)", "bs=1M", "oflag=seek_bytes", "seek=\(layout.rootOffset)", "conv=notrunc", "status=none"])
+        try ProcessRunner.check("dd", ["if=\(rootfs)", "of=\(base)", "bs=1M", "oflag=seek_bytes", "seek=\(layout.rootOffset)", "conv=notrunc", "status=none"])
         return (base, rootfs)
     }
 
@@ -106,9 +107,9 @@ import Testing
         try volume.writeFile("etc/fpga-lab/binder.conf", bytes: bytes, mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000)
         try volume.close()
 
-        let fsck = try Project.run("e2fsck", ["-fn", rootfs])
+        let fsck = try ProcessRunner.run("e2fsck", ["-fn", rootfs])
         #expect(fsck.status == 0, "\(fsck.stdout)\(fsck.stderr)")
-        let debugfs = { (request: String) in try BuildImageIntegrationTests.debugfs(rootfs, request) }
+        let debugfs = { (request: String) in try Ext4Tools.debugfs(rootfs, request) }
         #expect(try debugfs("ls /tmp/evil").split(whereSeparator: \.isWhitespace).filter { !$0.hasPrefix("(") && !$0.allSatisfy(\.isNumber) } == [".", "..", "keep"])
         #expect(try debugfs("cat /tmp/evil/keep") == "keep\n", "the old symlink's target is untouched")
         #expect(try debugfs("ls /boot/firmware").split(whereSeparator: \.isWhitespace).filter { !$0.hasPrefix("(") && !$0.allSatisfy(\.isNumber) } == [".", ".."])
@@ -126,8 +127,8 @@ import Testing
         let result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "out/pi.img"], in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         let root = try BuildImageIntegrationTests.expectClean(dir.appendingPathComponent("out/pi.img").path, in: dir)
-        #expect(try BuildImageIntegrationTests.debugfs(root, "cat /tmp/evil/keep") == "keep\n")
-        #expect(try BuildImageIntegrationTests.debugfs(root, "cat /etc/hostname") == "fpga-pi-01\n")
+        #expect(try Ext4Tools.debugfs(root, "cat /tmp/evil/keep") == "keep\n")
+        #expect(try Ext4Tools.debugfs(root, "cat /etc/hostname") == "fpga-pi-01\n")
     }
 
     @Test func fatWritesRefuseDotDotAndOddNames() throws {
@@ -135,7 +136,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let base = try BuildImageIntegrationTests.makeBase(in: dir, extra: ["--boot-mib", "16"])
         let layout = try BuildImageIntegrationTests.layout(base)
-        let listing = { try Project.check("mdir", ["-/", "-i", "\(base)@@\(layout.bootOffset)", "::"]) }
+        let listing = { try ProcessRunner.check("mdir", ["-/", "-i", "\(base)@@\(layout.bootOffset)", "::"]).stdout }
         let before = try listing()
         let volume = try FATVolume(image: try ImageFile(path: base, writable: true), range: ByteRange(offset: layout.bootOffset, length: layout.bootSize))
         for path in ["../config.txt", "overlays/../../x", "./x", "a/./b"] {
@@ -154,7 +155,7 @@ import Testing
         #expect(try listing() == before, "nothing was written")
         let boot = dir.appendingPathComponent("boot.fs").path
         try BuildImageIntegrationTests.extract(base, offset: layout.bootOffset, size: layout.bootSize, to: boot)
-        let fsck = try Project.run("fsck.fat", ["-n", boot])
+        let fsck = try ProcessRunner.run("fsck.fat", ["-n", boot])
         #expect(fsck.status == 0, "\(fsck.stdout)\(fsck.stderr)")
     }
 
@@ -163,7 +164,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let victim = try dir.appendingPathComponent("victim").creatingDirectory()
         try Data("precious\n".utf8).write(to: victim.appendingPathComponent("file"))
-        let victimListing = { try Project.check("find", [victim.path, "-printf", "%p %y %s %T@ %C@\\n"]) }
+        let victimListing = { try ProcessRunner.check("find", [victim.path, "-printf", "%p %y %s %T@ %C@\\n"]).stdout }
         let victimBefore = try victimListing()
 
         // DIR itself a symlink: refused, the target untouched.
@@ -185,7 +186,7 @@ import Testing
         #expect(second.status == 0, "\(second.stderr)")
         #expect(try victimListing() == victimBefore)
         #expect(try String(contentsOf: victim.appendingPathComponent("file"), encoding: .utf8) == "precious\n")
-        let links = try Project.check("find", [overlay.path, "-type", "l"]).split(separator: "\n")
+        let links = try ProcessRunner.check("find", [overlay.path, "-type", "l"]).stdout.split(separator: "\n")
         #expect(links == ["\(overlay.path)/etc/systemd/system/multi-user.target.wants/usbip-binder.service"], "only the overlay's own link")
         #expect(BuildImageFaultTests.listing(dir).filter { $0.contains(".partial-") }.isEmpty)
     }
@@ -207,6 +208,6 @@ import Testing
             #expect(try String(contentsOf: dir.appendingPathComponent("victim-\(name)"), encoding: .utf8) == "victim \(name)\n")
             #expect(try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent(name).path)[.type] as? FileAttributeType == .typeRegular)
         }
-        try Project.check("sha256sum", ["-c", "SHA256SUMS"], in: out)
+        try ProcessRunner.check("sha256sum", ["-c", "SHA256SUMS"], in: out)
     }
 }

@@ -2,25 +2,9 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Runs the real dosfstools / mtools / util-linux programs for the FAT and MBR tests.
+/// Scratch files and the fsck.fat check for the FAT and MBR tests (the tools run through
+/// ProcessRunner).
 enum FATTools {
-    /// Runs `tool` (in PATH, /usr/sbin or /sbin) with `arguments` and optional standard input;
-    /// stderr is merged into stdout (`output`). A missing tool fails the test (CI installs it,
-    /// see deps/fat.apt).
-    @discardableResult
-    static func run(_ tool: String, _ arguments: [String], input: String? = nil) throws -> ProcessRunner.Result {
-        try ProcessRunner.run(tool, arguments, environment: ["MTOOLS_SKIP_CHECK": "1", "LC_ALL": "C.UTF-8"],
-                              input: input, mergeStderr: true)
-    }
-
-    /// Runs a tool and fails the test unless it exits 0.
-    @discardableResult
-    static func check(_ tool: String, _ arguments: [String], input: String? = nil) throws -> String {
-        let result = try run(tool, arguments, input: input)
-        #expect(result.status == 0, "\(tool) \(arguments.joined(separator: " ")) exited \(result.status):\n\(result.output)")
-        return result.output
-    }
-
     /// A fresh temporary directory, removed by the caller with `remove`.
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("fat-it-\(UUID().uuidString)")
@@ -30,7 +14,7 @@ enum FATTools {
 
     /// A sparse file of `bytes` bytes.
     static func makeFile(_ path: String, bytes: UInt64) throws {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         try handle.truncate(atOffset: bytes)
         try handle.close()
@@ -48,7 +32,7 @@ enum FATTools {
             try data.write(to: URL(fileURLWithPath: target))
         }
         defer { if offset != 0 { try? FileManager.default.removeItem(atPath: target) } }
-        let result = try run("fsck.fat", ["-n", "-V", target])
+        let result = try ProcessRunner.run("fsck.fat", ["-n", "-V", target], mergeStderr: true)
         #expect(result.status == 0, "fsck.fat -n exited \(result.status):\n\(result.output)")
         for word in ["wrong", "Wrong", "corrupt", "invalid", "Invalid", "Orphan", "differ", "Reclaimed", "Auto-correcting", "unchanged", "bad", "Bad"] {
             #expect(!result.output.contains(word), "fsck.fat -n reports \(word):\n\(result.output)")
