@@ -64,7 +64,7 @@ import Testing
         let thrown = Locked(false)
         let thread = Thread {
             do {
-                for _ in 0..<10 { try [1, 2].withUnsafeBytes { try pipe.write($0) } }
+                for _ in 0..<10 { try [UInt8(1), 2].withUnsafeBytes { try pipe.write($0) } }
             } catch {
                 thrown.set(true)
             }
@@ -72,7 +72,8 @@ import Testing
         }
         thread.start()
         // The first write fits; the second blocks over high water.
-        try waitUntil("the first write queued") { pipe.queuedBytes == 2 }
+        try waitUntil("the first write queued") { pipe.queuedBytes >= 2 }
+        #expect(pipe.queuedBytes == 2)
         pipe.cancel()
         #expect(done.wait(timeout: .now() + 60) == .success, "the writer still blocked after cancel")
         #expect(thrown.get(), "the blocked write returned instead of throwing")
