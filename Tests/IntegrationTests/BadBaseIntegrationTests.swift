@@ -49,15 +49,22 @@ import TestSupport
         let dir = try Project.scratch("bad-base")
         defer { try? FileManager.default.removeItem(at: dir) }
         let base = try spoil(dir, try BuildImageIntegrationTests.makeBase(in: dir))
+        try Self.expectRefused(base: base, in: dir, saying: expected, name)
+    }
+
+    /// build-image from `base` fails as a bad base must: exit 1, one error line that starts
+    /// with `prefix` and says `expected`, nothing left in OUT, the base unchanged.
+    static func expectRefused(base: String, in dir: URL, prefix: String = "fpga-lab: error: ", saying expected: String,
+                              _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let before = try Project.sha256(base)
         let result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "out/pi.img"], in: dir)
-        #expect(result.status == 1, "\(name)")
-        #expect(result.stderr.hasPrefix("fpga-lab: error: "), "\(name): \(result.stderr)")
-        #expect(result.stderr.contains(expected), "\(name): \(result.stderr)")
-        #expect(result.stderr.split(separator: "\n").count == 1, "\(name): one error line: \(result.stderr)")
+        #expect(result.status == 1, "\(name)", sourceLocation: sourceLocation)
+        #expect(result.stderr.hasPrefix(prefix), "\(name): \(result.stderr)", sourceLocation: sourceLocation)
+        #expect(result.stderr.contains(expected), "\(name): \(result.stderr)", sourceLocation: sourceLocation)
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(name): one error line: \(result.stderr)", sourceLocation: sourceLocation)
         let left = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)) ?? []
-        #expect(left.isEmpty, "\(name): nothing left behind, found \(left)")
-        #expect(try Project.sha256(base) == before, "\(name): the base is not modified")
+        #expect(left.isEmpty, "\(name): nothing left behind, found \(left)", sourceLocation: sourceLocation)
+        #expect(try Project.sha256(base) == before, "\(name): the base is not modified", sourceLocation: sourceLocation)
     }
 
     @Test func fullBootfsIsAClearError() throws {

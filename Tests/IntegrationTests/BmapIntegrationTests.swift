@@ -21,7 +21,7 @@ import TestSupport
 
     @Test(arguments: [[], ["-b", "4096", "-O", "^64bit,^huge_file"]])
     func bmaptoolCopiesAndVerifiesOurBmap(mkfsOptions: [String]) throws {
-        let dir = try Ext4Tools.scratch("bmap")
+        let dir = try Project.scratch("bmap")
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try Self.patchedImage(in: dir, mkfsOptions: mkfsOptions)
         let bmap = try Bmap.make(imagePath: image, ranges: try Self.imageRanges(image))
@@ -50,7 +50,7 @@ import TestSupport
 
     @Test(arguments: [[], ["-b", "4096", "-O", "orphan_file"], ["-b", "4096", "-O", "metadata_csum_seed"]])
     func allocatedRangesCoverEveryNonZeroBlock(mkfsOptions: [String]) throws {
-        let dir = try Ext4Tools.scratch("bmap-cover")
+        let dir = try Project.scratch("bmap-cover")
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try Self.patchedImage(in: dir, mkfsOptions: mkfsOptions)
         let bmap = try Bmap.make(imagePath: image, ranges: try Self.imageRanges(image))
@@ -70,7 +70,7 @@ import TestSupport
     }
 
     @Test func parsesWhatBmaptoolCreates() throws {
-        let dir = try Ext4Tools.scratch("bmap-create")
+        let dir = try Project.scratch("bmap-create")
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try Ext4Tools.makeImage(in: dir, mkfsOptions: ["-b", "4096"])
         let bmapPath = dir.appendingPathComponent("made.bmap").path

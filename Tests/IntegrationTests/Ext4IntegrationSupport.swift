@@ -1,18 +1,9 @@
-import Digests
 import Foundation
 import Testing
 import TestSupport
 
 /// Helpers for the ext4 and bmap integration tests: building partitioned images with an ext4 rootfs made by `mkfs.ext4 -d`.
 enum Ext4Tools {
-    /// A fresh scratch directory, removed by the caller.
-    static func scratch(_ name: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("fpga-lab-\(name)-\(getpid())-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     /// Byte offset of the rootfs partition in images made by `makeImage`.
     static let partitionOffset: UInt64 = 1 << 20
 
@@ -59,10 +50,5 @@ enum Ext4Tools {
     /// debugfs output with runs of spaces folded, for stable `contains` checks.
     static func folded(_ text: String) -> String {
         text.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
-    }
-
-    static func sha256(ofFile path: String) throws -> String {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 }

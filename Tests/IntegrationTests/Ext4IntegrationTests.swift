@@ -36,7 +36,7 @@ func applyPatch(_ volume: Ext4Volume) throws {
 @Suite(.serialized) struct Ext4IntegrationTests {
     @Test(arguments: ext4Variants)
     func patchedRootfsIsCleanAndExact(mkfsOptions: [String]) throws {
-        let dir = try Ext4Tools.scratch("ext4")
+        let dir = try Project.scratch("ext4")
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try Ext4Tools.makeImage(in: dir, mkfsOptions: mkfsOptions)
         let volume = try Ext4Volume(imagePath: image, offset: Ext4Tools.partitionOffset, writable: true, now: fixedTime)
@@ -94,7 +94,7 @@ func applyPatch(_ volume: Ext4Volume) throws {
 
     @Test(arguments: ext4Variants)
     func sameInputsGiveSameBytes(mkfsOptions: [String]) throws {
-        let dir = try Ext4Tools.scratch("ext4-det")
+        let dir = try Project.scratch("ext4-det")
         defer { try? FileManager.default.removeItem(at: dir) }
         let base = try Ext4Tools.makeImage(in: dir, mkfsOptions: mkfsOptions)
         var digests: [String] = []
@@ -105,14 +105,14 @@ func applyPatch(_ volume: Ext4Volume) throws {
             let volume = try Ext4Volume(imagePath: copy, offset: Ext4Tools.partitionOffset, writable: true, now: fixedTime)
             try applyPatch(volume)
             try volume.close()
-            digests.append(try Ext4Tools.sha256(ofFile: copy))
+            digests.append(try Project.sha256(copy))
         }
         #expect(digests[0] == digests[1])
-        #expect(try Ext4Tools.sha256(ofFile: base) != digests[0])
+        #expect(try Project.sha256(base) != digests[0])
     }
 
     @Test func unknownIncompatFeatureIsRefused() throws {
-        let dir = try Ext4Tools.scratch("ext4-unknown")
+        let dir = try Project.scratch("ext4-unknown")
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try Ext4Tools.makeImage(in: dir, mkfsOptions: ["-b", "4096"])
         // s_feature_incompat is at byte 0x60 of the superblock; set bit 19 (byte 2, 0x08).
@@ -125,17 +125,17 @@ func applyPatch(_ volume: Ext4Volume) throws {
         try file.close()
         let superblock = try ProcessRunner.run("dumpe2fs", ["-h", "\(image)?offset=\(Ext4Tools.partitionOffset)"])
         #expect(superblock.stdout.contains("FEATURE_I19") || superblock.stderr.contains("unsupported feature"))
-        let before = try Ext4Tools.sha256(ofFile: image)
+        let before = try Project.sha256(image)
         let expected = Ext4Error.unsupportedFeature(name: "FEATURE_I19", kind: "incompat", mask: 0x80000, action: "write")
         #expect(throws: expected) {
             _ = try Ext4Volume(imagePath: image, offset: Ext4Tools.partitionOffset, writable: true)
         }
         #expect(expected.description == "rootfs: ext4 feature 'FEATURE_I19' (incompat 0x80000) is not supported; refusing to write")
-        #expect(try Ext4Tools.sha256(ofFile: image) == before)
+        #expect(try Project.sha256(image) == before)
     }
 
     @Test func knownButUnsupportedFeatureIsRefused() throws {
-        let dir = try Ext4Tools.scratch("ext4-quota")
+        let dir = try Project.scratch("ext4-quota")
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try Ext4Tools.makeImage(in: dir, mkfsOptions: ["-b", "4096", "-O", "quota"])
         #expect(throws: Ext4Error.unsupportedFeature(name: "quota", kind: "ro_compat", mask: 0x100, action: "write")) {
@@ -144,7 +144,7 @@ func applyPatch(_ volume: Ext4Volume) throws {
     }
 
     @Test func pathsStayInsideTheImage() throws {
-        let dir = try Ext4Tools.scratch("ext4-paths")
+        let dir = try Project.scratch("ext4-paths")
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try Ext4Tools.makeImage(in: dir, mkfsOptions: ["-b", "4096"])
         let volume = try Ext4Volume(imagePath: image, offset: Ext4Tools.partitionOffset, writable: true, now: fixedTime)
@@ -180,7 +180,7 @@ func applyPatch(_ volume: Ext4Volume) throws {
     }
 
     @Test func architectureFromDpkgWhenEnvIsMissing() throws {
-        let dir = try Ext4Tools.scratch("ext4-arch")
+        let dir = try Project.scratch("ext4-arch")
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try Ext4Tools.makeImage(in: dir, mkfsOptions: ["-b", "4096"])
         let volume = try Ext4Volume(imagePath: image, offset: Ext4Tools.partitionOffset, writable: true, now: fixedTime)
@@ -193,7 +193,7 @@ func applyPatch(_ volume: Ext4Volume) throws {
     }
 
     @Test func growsPlainAndHashIndexedDirectories() throws {
-        let dir = try Ext4Tools.scratch("ext4-dirs")
+        let dir = try Project.scratch("ext4-dirs")
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try Ext4Tools.makeImage(in: dir, mkfsOptions: ["-b", "4096"])
         let fs = dir.appendingPathComponent("check.ext4").path

@@ -27,7 +27,7 @@ struct FATIntegrationTests {
 
     /// Makes a fresh volume in a temp dir; returns (dir, image path).
     static func make(_ layout: Layout) throws -> (URL, String) {
-        let dir = try FATTools.temporaryDirectory()
+        let dir = try Project.scratch("fat")
         let path = dir.appendingPathComponent("fat.img").path
         try FATTools.makeFile(path, bytes: layout.megabytes << 20)
         try ProcessRunner.check("mkfs.vfat", layout.mkfs + ["-n", "bootfs", "-i", "1234abcd", "--invariant", path], mergeStderr: true)

@@ -5,13 +5,6 @@ import TestSupport
 /// Scratch files and the fsck.fat check for the FAT and MBR tests (the tools run through
 /// ProcessRunner).
 enum FATTools {
-    /// A fresh temporary directory, removed by the caller with `remove`.
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("fat-it-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     /// A sparse file of `bytes` bytes.
     static func makeFile(_ path: String, bytes: UInt64) throws {
         _ = FileManager.default.createFile(atPath: path, contents: nil)

@@ -5,39 +5,42 @@ import TestSupport
 
 /// `fpga-lab flash URL` against servers that encode replies or stall (issue 18, items 14, 15).
 extension FlashIntegrationTests {
-    /// A server that gzip-encodes whatever the client allows: image downloads ask for
-    /// `identity`, so the bytes counted are the file's (they were not: "got 151 of 128 bytes").
-    @Test(arguments: [false, true]) func imageDownloadsAskForIdentity(ranges: Bool) throws {
-        let (dir, image) = try Self.scratch()
+    /// Serves the scratch image with `modes`, flashes `pi.img.xz` from the server to a target,
+    /// expects a run that succeeded, passed SHA256SUMS and wrote the image's mapped bytes, and
+    /// hands the run, the server (still serving) and the scratch directory to `more`.
+    static func flashOverHTTP(_ modes: LocalHTTPServer.Modes,
+                              _ more: (ProcessRunner.Result, LocalHTTPServer, URL) throws -> Void) throws {
+        let (dir, image) = try scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let server = try LocalHTTPServer(directory: dir, modes: .init(ranges: ranges, gzip: true))
+        let server = try LocalHTTPServer(directory: dir, modes: modes)
         defer { server.stop() }
         let target = dir.appendingPathComponent("target.img").path
-        let run = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), target])
+        let run = try Project.fpgaLab(["flash", server.url("pi.img.xz"), target])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("SHA256SUMS ok"), "\(run.stdout)")
         #expect(try FlashFixture.sameBytes(target, image, on: try FlashFixture.mappedRanges(image + ".bmap")))
-        let requests = server.requests()
-        #expect(requests.contains { $0.path == "/pi.img.xz" })
-        for request in requests {
-            #expect(request.acceptEncoding == "identity", "\(request.path): Accept-Encoding \(request.acceptEncoding ?? "absent")")
+        try more(run, server, dir)
+    }
+
+    /// A server that gzip-encodes whatever the client allows: image downloads ask for
+    /// `identity`, so the bytes counted are the file's (they were not: "got 151 of 128 bytes").
+    @Test(arguments: [false, true]) func imageDownloadsAskForIdentity(ranges: Bool) throws {
+        try Self.flashOverHTTP(.init(ranges: ranges, gzip: true)) { _, server, _ in
+            let requests = server.requests()
+            #expect(requests.contains { $0.path == "/pi.img.xz" })
+            for request in requests {
+                #expect(request.acceptEncoding == "identity", "\(request.path): Accept-Encoding \(request.acceptEncoding ?? "absent")")
+            }
         }
     }
 
     /// A server that gzip-encodes although identity was asked for: the reply is decoded in one
     /// request, the decoded bytes are the file (SHA256SUMS checks them), and it is said.
     @Test func aServerThatEncodesAnywayIsDecoded() throws {
-        let (dir, image) = try Self.scratch()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let server = try LocalHTTPServer(directory: dir, modes: .init(ranges: true, gzipAlways: true))
-        defer { server.stop() }
-        let target = dir.appendingPathComponent("target.img").path
-        let run = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), target])
-        #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout.contains("SHA256SUMS ok"), "\(run.stdout)")
-        #expect(run.stderr.contains("Content-Encoding: gzip although identity was asked for"), "\(run.stderr)")
-        #expect(try FlashFixture.sameBytes(target, image, on: try FlashFixture.mappedRanges(image + ".bmap")))
-        #expect(server.requests().allSatisfy { $0.acceptEncoding == "identity" })
+        try Self.flashOverHTTP(.init(ranges: true, gzipAlways: true)) { run, server, _ in
+            #expect(run.stderr.contains("Content-Encoding: gzip although identity was asked for"), "\(run.stderr)")
+            #expect(server.requests().allSatisfy { $0.acceptEncoding == "identity" })
+        }
     }
 
     /// `pi.img.gz` sent with `Content-Encoding: gzip` (Apache's `AddEncoding gzip .gz`): what
@@ -57,7 +60,7 @@ extension FlashIntegrationTests {
         defer { server.stop() }
 
         let target = dir.appendingPathComponent("target.img").path
-        let run = try FlashFixture.fpgaLab(["flash", server.url("pi.img.gz"), target])
+        let run = try Project.fpgaLab(["flash", server.url("pi.img.gz"), target])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: target)) == Data(contentsOf: URL(fileURLWithPath: image)))
         #expect(run.stderr.contains("Content-Encoding: gzip"), "\(run.stderr)")
@@ -71,7 +74,7 @@ extension FlashIntegrationTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let server = try LocalHTTPServer(directory: dir, modes: .init(ranges: true, encoding: "br"))
         defer { server.stop() }
-        let run = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
+        let run = try Project.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
         #expect(run.status == 1)
         #expect(run.stderr.contains("fpga-lab: error: \(server.url("pi.img.xz")): "), "\(run.stderr)")
         #expect(run.stderr.contains("Content-Encoding: br"), "\(run.stderr)")
@@ -93,7 +96,7 @@ extension FlashIntegrationTests {
         defer { server.stop() }
 
         // What timed out, after how long, is asserted on the message, not on the clock.
-        let run = try FlashFixture.fpgaLab(["flash", "--timeout", "2", server.url("pi.img.xz"), out.appendingPathComponent("t.img").path])
+        let run = try Project.fpgaLab(["flash", "--timeout", "2", server.url("pi.img.xz"), out.appendingPathComponent("t.img").path])
         #expect(run.status == 1)
         #expect(run.stderr.contains("fpga-lab: error: \(server.url("pi.img.xz")): "), "\(run.stderr)")
         #expect(run.stderr.contains("timed out"), "\(run.stderr)")
@@ -106,11 +109,11 @@ extension FlashIntegrationTests {
 
     /// Nothing listening: said in words, with the address.
     @Test func aClosedPortIsSaidInWords() throws {
-        let dir = try Ext4Tools.scratch("flash-closed")
+        let dir = try Project.scratch("flash-closed")
         defer { try? FileManager.default.removeItem(at: dir) }
         let server = try LocalHTTPServer(directory: dir)
         server.stop()
-        let run = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
+        let run = try Project.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
         #expect(run.status == 1)
         #expect(run.stderr.contains("cannot connect to 127.0.0.1:\(server.port)"), "\(run.stderr)")
         #expect(!run.stderr.contains("NSURLErrorDomain"), "\(run.stderr)")
@@ -134,7 +137,7 @@ extension FlashIntegrationTests {
         let server = try LocalHTTPServer(directory: dir, modes: Self.cutModes(2))
         defer { server.stop() }
         let target = dir.appendingPathComponent("target.img").path
-        let run = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), target])
+        let run = try Project.fpgaLab(["flash", server.url("pi.img.xz"), target])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("SHA256SUMS ok"), "\(run.stdout)")
         #expect(try FlashFixture.sameBytes(target, image, on: try FlashFixture.mappedRanges(image + ".bmap")))
@@ -150,7 +153,7 @@ extension FlashIntegrationTests {
         defer { server.stop() }
         let out = dir.appendingPathComponent("out")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        let run = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), out.appendingPathComponent("t.img").path])
+        let run = try Project.fpgaLab(["flash", server.url("pi.img.xz"), out.appendingPathComponent("t.img").path])
         #expect(run.status == 1)
         #expect(run.stderr.contains("fpga-lab: error: \(server.url("pi.img.xz")): download failed: cut or stalled 4 times, resumed from where it stopped each time; gave up after 1200000 of"),
                 "\(run.stderr)")

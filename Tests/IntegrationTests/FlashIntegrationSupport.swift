@@ -73,22 +73,6 @@ enum FlashFixture {
             range.upperBound <= left.count && range.upperBound <= right.count && left[range] == right[range]
         }
     }
-
-    /// The fpga-lab executable built beside the test bundle.
-    static func binary() throws -> String {
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [directory, directory.deletingLastPathComponent()] {
-            let path = candidate.appendingPathComponent("fpga-lab").path
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        Issue.record("the fpga-lab executable is not built beside \(directory.path): run swift build first")
-        throw CocoaError(.fileNoSuchFile)
-    }
-
-    /// Runs `fpga-lab ARGS`.
-    static func fpgaLab(_ arguments: [String]) throws -> ProcessRunner.Result {
-        try ProcessRunner.run(try binary(), arguments)
-    }
 }
 
 /// A Python HTTP server on 127.0.0.1 with a free port picked by the kernel, serving a
@@ -332,6 +316,31 @@ final class LocalHTTPServer {
     func stop() {
         process.stop()
         try? FileManager.default.removeItem(at: log)
+    }
+}
+
+extension LocalHTTPServer {
+    /// A pair like a forge's API and its blob storage: the blob server serves `directory` with
+    /// `blobModes` and refuses (400) any request that carries a credential; the API serves an
+    /// empty root beside it, wants `authorization` (401 without) and takes the rest of its
+    /// modes (routes, redirects to the blob server) from `configure`. The caller stops both;
+    /// the blob server is stopped here when the API does not start.
+    static func apiAndBlob(blob directory: URL, blobModes: Modes = Modes(ranges: true), authorization: String,
+                           _ configure: (LocalHTTPServer, inout Modes) throws -> Void) throws -> (api: LocalHTTPServer, blob: LocalHTTPServer) {
+        var blobModes = blobModes
+        blobModes.rejectAuthorization = true
+        let blob = try LocalHTTPServer(directory: directory, modes: blobModes)
+        do {
+            let apiRoot = directory.deletingLastPathComponent().appendingPathComponent("api-root")
+            try FileManager.default.createDirectory(at: apiRoot, withIntermediateDirectories: true)
+            var apiModes = Modes()
+            apiModes.requireAuthorization = authorization
+            try configure(blob, &apiModes)
+            return (try LocalHTTPServer(directory: apiRoot, modes: apiModes), blob)
+        } catch {
+            blob.stop()
+            throw error
+        }
     }
 }
 

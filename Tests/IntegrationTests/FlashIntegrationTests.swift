@@ -7,7 +7,7 @@ import TestSupport
 /// `fpga-lab flash` against bmaptool (the oracle), over a local HTTP server, from zips.
 @Suite(.serialized) struct FlashIntegrationTests {
     static func scratch() throws -> (URL, String) {
-        let dir = try Ext4Tools.scratch("flash")
+        let dir = try Project.scratch("flash")
         return (dir, try FlashFixture.makeImage(in: dir))
     }
 
@@ -62,21 +62,13 @@ import TestSupport
     }
 
     @Test(arguments: [false, true]) func streamsAnHTTPURL(ranges: Bool) throws {
-        let (dir, image) = try Self.scratch()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let server = try LocalHTTPServer(directory: dir, ranges: ranges)
-        defer { server.stop() }
-        let target = dir.appendingPathComponent("target.img").path
-        let run = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), target])
-        #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout.contains("SHA256SUMS ok"), "\(run.stdout)")
-        #expect(run.stderr.contains("pi.img.xz.bmap: matches SHA256SUMS"), "\(run.stderr)")
-        #expect(try FlashFixture.sameBytes(target, image, on: try FlashFixture.mappedRanges(image + ".bmap")))
-
-        let dry = try FlashFixture.fpgaLab(["flash", "--dry-run", server.url("pi.img.xz"), dir.appendingPathComponent("none.img").path])
-        #expect(dry.status == 0)
-        #expect(dry.stdout.hasPrefix("dry run: would write "), "\(dry.stdout)")
-        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("none.img").path))
+        try Self.flashOverHTTP(.init(ranges: ranges)) { run, server, dir in
+            #expect(run.stderr.contains("pi.img.xz.bmap: matches SHA256SUMS"), "\(run.stderr)")
+            let dry = try Project.fpgaLab(["flash", "--dry-run", server.url("pi.img.xz"), dir.appendingPathComponent("none.img").path])
+            #expect(dry.status == 0)
+            #expect(dry.stdout.hasPrefix("dry run: would write "), "\(dry.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("none.img").path))
+        }
     }
 
     /// A valid xz of an image that differs in one mapped byte: the bmap's range checksum and
@@ -99,14 +91,14 @@ import TestSupport
         try FileManager.default.copyItem(at: dir.appendingPathComponent("SHA256SUMS"), to: served.appendingPathComponent("SHA256SUMS"))
 
         let target = dir.appendingPathComponent("t.img").path
-        let run = try FlashFixture.fpgaLab(["flash", served.appendingPathComponent("pi.img").path, target])
+        let run = try Project.fpgaLab(["flash", served.appendingPathComponent("pi.img").path, target])
         #expect(run.status == 0, "\(run.stderr)")
         #expect((run.stdout + run.stderr).contains("SHA256SUMS ok (through the bmap it lists)"), "\(run.stdout)")
         #expect(try FlashFixture.sameBytes(target, image, on: ranges))
 
         let other = dir.appendingPathComponent("other.bmap").path
         try FileManager.default.copyItem(atPath: image + ".bmap", toPath: other)
-        let unlisted = try FlashFixture.fpgaLab(["flash", "--bmap", other, served.appendingPathComponent("pi.img").path,
+        let unlisted = try Project.fpgaLab(["flash", "--bmap", other, served.appendingPathComponent("pi.img").path,
                                                  dir.appendingPathComponent("u.img").path])
         #expect(unlisted.status == 1)
         #expect(unlisted.stderr.contains("fpga-lab: error: pi.img: sha256 "), "\(unlisted.stderr)")
@@ -129,14 +121,14 @@ import TestSupport
         let server = try LocalHTTPServer(directory: served, ranges: true)
         defer { server.stop() }
 
-        let run = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
+        let run = try Project.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
         #expect(run.status == 1)
         #expect(run.stderr.contains("fpga-lab: error: blocks \(range.lowerBound / 4096)-\((range.upperBound - 1) / 4096): sha256 "), "\(run.stderr)")
         #expect(run.stderr.contains("the bmap says"), "\(run.stderr)")
 
         // Without the bmap, SHA256SUMS still catches it once the stream ends.
         try FileManager.default.removeItem(at: served.appendingPathComponent("pi.img.xz.bmap"))
-        let bare = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("u.img").path])
+        let bare = try Project.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("u.img").path])
         #expect(bare.status == 1)
         #expect(bare.stderr.contains("fpga-lab: error: pi.img.xz: sha256 "), "\(bare.stderr)")
         #expect(bare.stderr.contains("but SHA256SUMS says"), "\(bare.stderr)")
@@ -145,7 +137,7 @@ import TestSupport
         var xz = try Data(contentsOf: URL(fileURLWithPath: image + ".xz"))
         xz[xz.count / 2] ^= 0xff
         try xz.write(to: served.appendingPathComponent("pi.img.xz"))
-        let damaged = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("v.img").path])
+        let damaged = try Project.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("v.img").path])
         #expect(damaged.status == 1)
         #expect(damaged.stderr.contains("fpga-lab: error: "), "\(damaged.stderr)")
     }
@@ -162,12 +154,12 @@ import TestSupport
         let server = try LocalHTTPServer(directory: dir)
         defer { server.stop() }
 
-        let listed = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
+        let listed = try Project.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
         #expect(listed.status == 1)
         #expect(listed.stderr.contains("fpga-lab: error: pi.img.xz.bmap: sha256 "), "\(listed.stderr)")
 
         try FileManager.default.removeItem(at: dir.appendingPathComponent("SHA256SUMS"))
-        let unlisted = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
+        let unlisted = try Project.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
         #expect(unlisted.status == 1)
         #expect(unlisted.stderr.contains("pi.img.xz.bmap: bmap: file checksum mismatch"), "\(unlisted.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("t.img").path))
@@ -195,7 +187,7 @@ import TestSupport
         let server = try LocalHTTPServer(directory: dir)
         defer { server.stop() }
         let remote = dir.appendingPathComponent("remote.img").path
-        let run = try FlashFixture.fpgaLab(["flash", server.url("artifact.zip"), remote])
+        let run = try Project.fpgaLab(["flash", server.url("artifact.zip"), remote])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try FlashFixture.sameBytes(remote, image, on: ranges))
     }
@@ -221,7 +213,7 @@ import TestSupport
     }
 
     @Test func aSlowReaderKeepsTheBufferBounded() throws {
-        let dir = try Ext4Tools.scratch("flash-http")
+        let dir = try Project.scratch("flash-http")
         defer { try? FileManager.default.removeItem(at: dir) }
         try ProcessRunner.check("truncate", ["-s", "256M", dir.appendingPathComponent("big.img").path])
         let server = try LocalHTTPServer(directory: dir, ranges: true)
@@ -235,7 +227,7 @@ import TestSupport
     }
 
     @Test func aServerIgnoringRangeStillStreamsTheWholeFile() throws {
-        let dir = try Ext4Tools.scratch("flash-http-plain")
+        let dir = try Project.scratch("flash-http-plain")
         defer { try? FileManager.default.removeItem(at: dir) }
         let bytes = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 7) }
         try Data(bytes).write(to: dir.appendingPathComponent("f.bin"))
@@ -249,7 +241,7 @@ import TestSupport
     }
 
     @Test func rangedChunksReassembleExactly() throws {
-        let dir = try Ext4Tools.scratch("flash-http-ranged")
+        let dir = try Project.scratch("flash-http-ranged")
         defer { try? FileManager.default.removeItem(at: dir) }
         let bytes = (0..<3_000_001).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 9) }
         try Data(bytes).write(to: dir.appendingPathComponent("f.bin"))

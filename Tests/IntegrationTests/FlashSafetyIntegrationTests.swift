@@ -14,7 +14,7 @@ import TestSupport
         var mountinfo: String { root.appendingPathComponent("mountinfo").path }
 
         init(sectors: Int, mounts: [String] = []) throws {
-            root = try Ext4Tools.scratch("flash-safety")
+            root = try Project.scratch("flash-safety")
             func write(_ relative: String, _ text: String) throws {
                 let url = root.appendingPathComponent(relative)
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -36,13 +36,13 @@ import TestSupport
         }
 
         func flash(_ image: String, _ extra: [String] = []) throws -> ProcessRunner.Result {
-            try FlashFixture.fpgaLab(["flash", image, node, "--sysfs-root", sysfs, "--mountinfo", mountinfo,
+            try Project.fpgaLab(["flash", image, node, "--sysfs-root", sysfs, "--mountinfo", mountinfo,
                                       "--swaps", "/dev/null", "--root-device", "254:1"] + extra)
         }
     }
 
     static func image() throws -> (URL, String) {
-        let dir = try Ext4Tools.scratch("flash-safety-image")
+        let dir = try Project.scratch("flash-safety-image")
         return (dir, try FlashFixture.makeImage(in: dir))
     }
 
@@ -71,7 +71,7 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: dir) }
         let disk = try FakeDisk(sectors: 1 << 21)
         defer { try? FileManager.default.removeItem(at: disk.root) }
-        let run = try FlashFixture.fpgaLab(["flash", image + ".xz", disk.node, "--sysfs-root", disk.sysfs, "--mountinfo", disk.mountinfo,
+        let run = try Project.fpgaLab(["flash", image + ".xz", disk.node, "--sysfs-root", disk.sysfs, "--mountinfo", disk.mountinfo,
                                             "--swaps", "/dev/null", "--root-device", "8:241", "--force"])
         #expect(run.status == 1)
         #expect(run.stderr.contains("it holds the running system (/ is on sdz1)"), "\(run.stderr)")
@@ -97,11 +97,11 @@ import TestSupport
         let loop = try Self.attach(backing)
         defer { _ = try? ProcessRunner.check("losetup", ["-d", loop]) }
 
-        let notRemovable = try FlashFixture.fpgaLab(["flash", image + ".xz", loop])
+        let notRemovable = try Project.fpgaLab(["flash", image + ".xz", loop])
         #expect(notRemovable.status == 1)
         #expect(notRemovable.stderr.contains("it is not a removable disk (pass --force if you are sure)"), "\(notRemovable.stderr)")
 
-        let run = try FlashFixture.fpgaLab(["flash", image + ".xz", loop, "--force"])
+        let run = try Project.fpgaLab(["flash", image + ".xz", loop, "--force"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("verified"), "\(run.stdout)")
         #expect(try FlashFixture.sameBytes(backing, image, on: try FlashFixture.mappedRanges(image + ".bmap")))
@@ -111,7 +111,7 @@ import TestSupport
         try ProcessRunner.check("mkfs.ext4", ["-q", "-F", loop])
         try ProcessRunner.check("mount", [loop, fs.path])
         defer { _ = try? ProcessRunner.check("umount", [fs.path]) }
-        let mounted = try FlashFixture.fpgaLab(["flash", image + ".xz", loop, "--force"])
+        let mounted = try Project.fpgaLab(["flash", image + ".xz", loop, "--force"])
         #expect(mounted.status == 1)
         #expect(mounted.stderr.contains("it is mounted: \(loop) on \(fs.path)"), "\(mounted.stderr)")
     }
@@ -123,7 +123,7 @@ import TestSupport
         try ProcessRunner.check("truncate", ["-s", "8M", backing])
         let loop = try Self.attach(backing)
         defer { _ = try? ProcessRunner.check("losetup", ["-d", loop]) }
-        let run = try FlashFixture.fpgaLab(["flash", image + ".xz", loop, "--force"])
+        let run = try Project.fpgaLab(["flash", image + ".xz", loop, "--force"])
         #expect(run.status == 1)
         #expect(run.stderr.contains("it is smaller (8388608 bytes) than the image (67108864 bytes)"), "\(run.stderr)")
     }
@@ -133,12 +133,12 @@ import TestSupport
     @Test(.enabled(if: loopDevices)) func refusesALoopDeviceOverTheSource() throws {
         let (dir, image) = try Self.image()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let before = try Ext4Tools.sha256(ofFile: image)
+        let before = try Project.sha256(image)
         let loop = try Self.attach(image)
         defer { _ = try? ProcessRunner.check("losetup", ["-d", loop]) }
-        let run = try FlashFixture.fpgaLab(["flash", image, loop, "--force"])
+        let run = try Project.fpgaLab(["flash", image, loop, "--force"])
         #expect(run.status == 1)
         #expect(run.stderr.contains("is a loop device over \(image), which this flash reads"), "\(run.stderr)")
-        #expect(try Ext4Tools.sha256(ofFile: image) == before)
+        #expect(try Project.sha256(image) == before)
     }
 }

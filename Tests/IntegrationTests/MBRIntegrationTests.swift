@@ -36,7 +36,7 @@ struct MBRIntegrationTests {
 
     @Test("pi-gen-like MBR: bootfs and rootfs found, bootfs patched, fsck.fat and mtools agree")
     func piLayout() throws {
-        let dir = try FATTools.temporaryDirectory()
+        let dir = try Project.scratch("fat")
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = try Self.piImage(in: dir)
         let image = try ImageFile(path: path, writable: true)
@@ -71,7 +71,7 @@ struct MBRIntegrationTests {
 
     @Test("a truncated image: partition 2 past the end is a clear error")
     func truncated() throws {
-        let dir = try FATTools.temporaryDirectory()
+        let dir = try Project.scratch("fat")
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = try Self.piImage(in: dir)
         let short = Self.imageBytes - 1_048_576
@@ -86,7 +86,7 @@ struct MBRIntegrationTests {
 
     @Test("GPT made by sfdisk: entries, names, GUIDs match sfdisk --json")
     func gpt() throws {
-        let dir = try FATTools.temporaryDirectory()
+        let dir = try Project.scratch("fat")
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("gpt.img").path
         try FATTools.makeFile(path, bytes: 200 << 20)
@@ -122,7 +122,7 @@ struct MBRIntegrationTests {
 
     @Test("two FAT partitions: the one labelled bootfs is the boot partition; none is a clear error")
     func pickByLabel() throws {
-        let dir = try FATTools.temporaryDirectory()
+        let dir = try Project.scratch("fat")
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("two.img").path
         try FATTools.makeFile(path, bytes: 80 << 20)

@@ -15,6 +15,17 @@ enum Project {
         try ProcessRunner.run(binary, arguments, in: directory, environment: ["SOURCE_DATE_EPOCH": epoch])
     }
 
+    /// `fpga-lab ARGS` as a user without credentials would run it: HOME at `home` (no
+    /// ~/.netrc unless the test writes one), TMPDIR at `home/tmp` (where a downloaded zip is
+    /// spooled), GH_TOKEN set to `token` ("" for none) and no GITHUB_TOKEN.
+    static func fpgaLab(_ arguments: [String], home: URL, token: String = "", in directory: URL? = nil) throws -> ProcessRunner.Result {
+        let temporary = home.appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+        return try ProcessRunner.run(binary, arguments, in: directory, environment: [
+            "HOME": home.path, "TMPDIR": temporary.path, "GH_TOKEN": token, "GITHUB_TOKEN": "", "SOURCE_DATE_EPOCH": "1700000000",
+        ])
+    }
+
     static func scratch(_ name: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("fpga-lab-\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
