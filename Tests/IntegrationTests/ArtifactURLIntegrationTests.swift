@@ -72,7 +72,7 @@ import DiskImage
         #expect(run.status == 1)
         #expect(run.stderr.hasPrefix("fpga-lab: error: \(url): the download's sha256 is "), "\(run.stderr)")
         #expect(run.stderr.contains("not the \(String(repeating: "0", count: 64)) it was pinned to"))
-        let left = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)) ?? []
+        let left = Project.listing(dir.appendingPathComponent("out"))
         #expect(left.isEmpty, "nothing left behind: \(left)")
     }
 
@@ -86,7 +86,7 @@ import DiskImage
         let run = try Self.build(url, "out/pi.img", in: dir)
         #expect(run.status == 1)
         #expect(run.stderr.contains("download failed: cut or stalled 4 times, resumed from where it stopped each time; gave up after 20000 of"), "\(run.stderr)")
-        let left = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)) ?? []
+        let left = Project.listing(dir.appendingPathComponent("out"))
         #expect(left.isEmpty, "nothing left behind: \(left)")
     }
 }

@@ -62,7 +62,7 @@ import TestSupport
         #expect(result.stderr.hasPrefix(prefix), "\(name): \(result.stderr)", sourceLocation: sourceLocation)
         #expect(result.stderr.contains(expected), "\(name): \(result.stderr)", sourceLocation: sourceLocation)
         #expect(result.stderr.split(separator: "\n").count == 1, "\(name): one error line: \(result.stderr)", sourceLocation: sourceLocation)
-        let left = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)) ?? []
+        let left = Project.listing(dir.appendingPathComponent("out"))
         #expect(left.isEmpty, "\(name): nothing left behind, found \(left)", sourceLocation: sourceLocation)
         #expect(try Project.sha256(base) == before, "\(name): the base is not modified", sourceLocation: sourceLocation)
     }
@@ -87,6 +87,6 @@ import TestSupport
         let result = try Project.fpgaLab(["build-image", "--config", "lab.yaml", "--base", base, "--output", "out/pi.img"], in: dir)
         #expect(result.status == 1)
         #expect(result.stderr.contains("bootfs: no space for "), "\(result.stderr)")
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)) ?? []).isEmpty)
+        #expect(Project.listing(dir.appendingPathComponent("out")).isEmpty)
     }
 }

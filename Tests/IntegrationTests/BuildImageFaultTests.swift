@@ -14,10 +14,6 @@ import TestSupport
         try BuildImageIntegrationTests.makeBase(in: dir, extra: ["--boot-mib", "16"])
     }
 
-    static func listing(_ dir: URL) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
-    }
-
     /// sha256 of each of OUT's files that exists.
     static func sums(_ dir: URL, _ names: [String]) throws -> [String: String] {
         var out: [String: String] = [:]
@@ -67,7 +63,7 @@ import TestSupport
                 if point.index > 0 {
                     let temporary = ".\(output).partial-\(run.process.processIdentifier)"
                     try Wait.until("build-image made its temporary or ended") {
-                        listing(out).contains { $0.hasPrefix(temporary) } || !run.process.isRunning
+                        Project.listing(out).contains { $0.hasPrefix(temporary) } || !run.process.isRunning
                     }
                 }
                 run.kill()
@@ -100,7 +96,7 @@ import TestSupport
             }
             perPhase[phase, default: 0] += 1
             #expect(try Project.sha256(base) == baseSum, "kill \(index) in \(phase): the base changed")
-            stale.formUnion(listing(out).filter { $0.contains(".partial-") })
+            stale.formUnion(Project.listing(out).filter { $0.contains(".partial-") })
         }
 
         // Killed runs left temporaries; the next run in each directory removes all of them.
@@ -108,7 +104,7 @@ import TestSupport
         for out in directories {
             let next = try Project.fpgaLab(arguments + ["--output", "\(out.lastPathComponent)/\(output)"], in: dir)
             #expect(next.status == 0, "\(next.stderr)")
-            #expect(listing(out) == names.sorted(), "\(out.lastPathComponent): \(listing(out))")
+            #expect(Project.listing(out) == names.sorted(), "\(out.lastPathComponent): \(Project.listing(out))")
             try ProcessRunner.check("sha256sum", ["-c", "--quiet", "SHA256SUMS"], in: out)
         }
         return perPhase
@@ -161,8 +157,8 @@ import TestSupport
         #expect(build.status == 0, "\(build.stderr)")
         let render = try Project.fpgaLab(["render", "--config", Project.exampleLab, "--output-dir", "out/overlay"], in: dir)
         #expect(render.status == 0, "\(render.stderr)")
-        #expect(Self.listing(out) == [".pi.img.partial-\(l)", "SHA256SUMS", "overlay", "pi.img", "pi.img.bmap"], "\(Self.listing(out))")
-        #expect(Self.listing(victim) == ["file"])
+        #expect(Project.listing(out) == [".pi.img.partial-\(l)", "SHA256SUMS", "overlay", "pi.img", "pi.img.bmap"], "\(Project.listing(out))")
+        #expect(Project.listing(victim) == ["file"])
     }
 
     /// A tmpfs of `size` mounted at DIR/out for the duration of `body`, unmounted on every path.
@@ -201,7 +197,7 @@ import TestSupport
                 print("full disk, \(size / 1024) KiB tmpfs: \(result.stderr)", terminator: "")
                 #expect(result.status == 1)
                 #expect(result.stderr == "fpga-lab: error: out/\(output): cannot write the output: \(result.stderr.contains("Write error") ? "Write error: " : "")No space left on device (ENOSPC)\n")
-                #expect(Self.listing(out).isEmpty, "\(size): left \(Self.listing(out))")
+                #expect(Project.listing(out).isEmpty, "\(size): left \(Project.listing(out))")
             }
             #expect(try Project.sha256(input) == before)
         }

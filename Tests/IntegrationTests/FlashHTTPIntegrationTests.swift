@@ -132,18 +132,11 @@ extension FlashIntegrationTests {
     }
 
     @Test func aCutDownloadIsResumedWhereItStopped() throws {
-        let (dir, image) = try Self.scratch()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let server = try LocalHTTPServer(directory: dir, modes: Self.cutModes(2))
-        defer { server.stop() }
-        let target = dir.appendingPathComponent("target.img").path
-        let run = try Project.fpgaLab(["flash", server.url("pi.img.xz"), target])
-        #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout.contains("SHA256SUMS ok"), "\(run.stdout)")
-        #expect(try FlashFixture.sameBytes(target, image, on: try FlashFixture.mappedRanges(image + ".bmap")))
-        // The image (about 3 MB) fits one 8 MiB range: a second request for it is the resume.
-        let ranges = server.requests().filter { $0.path == "/pi.img.xz" }
-        #expect(ranges.count >= 2, "\(ranges)")
+        try Self.flashOverHTTP(Self.cutModes(2)) { _, server, _ in
+            // The image (about 3 MB) fits one 8 MiB range: a second request for it is the resume.
+            let ranges = server.requests().filter { $0.path == "/pi.img.xz" }
+            #expect(ranges.count >= 2, "\(ranges)")
+        }
     }
 
     @Test func aDownloadCutTooOftenFailsClearly() throws {

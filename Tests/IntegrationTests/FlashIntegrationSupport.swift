@@ -322,10 +322,11 @@ final class LocalHTTPServer {
 extension LocalHTTPServer {
     /// A pair like a forge's API and its blob storage: the blob server serves `directory` with
     /// `blobModes` and refuses (400) any request that carries a credential; the API serves an
-    /// empty root beside it, wants `authorization` (401 without) and takes the rest of its
-    /// modes (routes, redirects to the blob server) from `configure`. The caller stops both;
-    /// the blob server is stopped here when the API does not start.
-    static func apiAndBlob(blob directory: URL, blobModes: Modes = Modes(ranges: true), authorization: String,
+    /// empty root beside it, wants `authorization` when given (401 without) and takes the rest
+    /// of its modes (routes, redirects to the blob server, another credential header) from
+    /// `configure`. The caller stops both; the blob server is stopped here when the API does
+    /// not start.
+    static func apiAndBlob(blob directory: URL, blobModes: Modes = Modes(ranges: true), authorization: String?,
                            _ configure: (LocalHTTPServer, inout Modes) throws -> Void) throws -> (api: LocalHTTPServer, blob: LocalHTTPServer) {
         var blobModes = blobModes
         blobModes.rejectAuthorization = true

@@ -138,20 +138,14 @@ import TestSupport
         let blobDir = dir.appendingPathComponent("blob")
         try FileManager.default.createDirectory(at: blobDir, withIntermediateDirectories: true)
         let image = try FlashFixture.makeImage(in: blobDir)
-        var blobModes = LocalHTTPServer.Modes(ranges: true)
-        blobModes.rejectAuthorization = true
-        let blob = try LocalHTTPServer(directory: blobDir, modes: blobModes)
-        defer { blob.stop() }
         // GitLab: /api/v4/projects/ID/jobs/artifacts/REF/raw/PATH?job=NAME with PRIVATE-TOKEN,
         // answered with a redirect to object storage.
         let path = "/api/v4/projects/5/jobs/artifacts/main/raw/pi.img?job=build-image"
-        var apiModes = LocalHTTPServer.Modes()
-        apiModes.requireHeader = ("PRIVATE-TOKEN", Self.token)
-        apiModes.redirects = [path: blob.url("pi.img")]
-        let apiRoot = dir.appendingPathComponent("api-root")
-        try FileManager.default.createDirectory(at: apiRoot, withIntermediateDirectories: true)
-        let api = try LocalHTTPServer(directory: apiRoot, modes: apiModes)
-        defer { api.stop() }
+        let (api, blob) = try LocalHTTPServer.apiAndBlob(blob: blobDir, authorization: nil) { blob, api in
+            api.requireHeader = ("PRIVATE-TOKEN", Self.token)
+            api.redirects = [path: blob.url("pi.img")]
+        }
+        defer { api.stop(); blob.stop() }
         let url = "http://127.0.0.1:\(api.port)\(path)"
         let target = dir.appendingPathComponent("target.img").path
 

@@ -72,7 +72,7 @@ import TestSupport
         #expect(result.status == 1)
         #expect(result.stderr == "fpga-lab: error: \(base): rootfs: refusing to write /\(link): /\(link) is a symlink (-> \(target)) in the image, and fpga-lab never writes through symlinks\n",
                 "\(result.stderr)")
-        #expect(BuildImageFaultTests.listing(dir.appendingPathComponent("out")).isEmpty)
+        #expect(Project.listing(dir.appendingPathComponent("out")).isEmpty)
         #expect(try Project.sha256(base) == before)
     }
 
@@ -188,7 +188,7 @@ import TestSupport
         #expect(try String(contentsOf: victim.appendingPathComponent("file"), encoding: .utf8) == "precious\n")
         let links = try ProcessRunner.check("find", [overlay.path, "-type", "l"]).stdout.split(separator: "\n")
         #expect(links == ["\(overlay.path)/etc/systemd/system/multi-user.target.wants/usbip-binder.service"], "only the overlay's own link")
-        #expect(BuildImageFaultTests.listing(dir).filter { $0.contains(".partial-") }.isEmpty)
+        #expect(Project.listing(dir).filter { $0.contains(".partial-") }.isEmpty)
     }
 
     /// OUT, OUT.bmap and SHA256SUMS that are symlinks are replaced by the new files, never

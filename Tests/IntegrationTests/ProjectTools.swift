@@ -32,6 +32,11 @@ enum Project {
         return url
     }
 
+    /// The names in `dir`, sorted; none when it does not exist.
+    static func listing(_ dir: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
+    }
+
     static func sha256(_ path: String) throws -> String {
         String(try ProcessRunner.check("sha256sum", [path]).stdout.prefix(64))
     }
