@@ -78,7 +78,7 @@ import TestSupport
         #expect(fromURL.status == 0, "\(fromURL.stderr)")
         #expect(fromURL.stdout.contains("\"baseSha256\" : \"\(try Project.sha256(served))\""), "\(fromURL.stdout)")
         #expect(!fromURL.output.contains(Self.token))
-        let fromFile = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", served, "--output", "f/pi.img"], in: dir)
+        let fromFile = try Project.buildImage(base: served, output: "f/pi.img", in: dir)
         #expect(fromFile.status == 0, "\(fromFile.stderr)")
         #expect(try Project.sha256(dir.appendingPathComponent("u/pi.img").path) == Project.sha256(dir.appendingPathComponent("f/pi.img").path))
         let blobRequests = blob.authorizedRequests()

@@ -57,7 +57,7 @@ import TestSupport
     static func expectRefused(base: String, in dir: URL, prefix: String = "fpga-lab: error: ", saying expected: String,
                               _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let before = try Project.sha256(base)
-        let result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "out/pi.img"], in: dir)
+        let result = try Project.buildImage(base: base, output: "out/pi.img", in: dir)
         #expect(result.status == 1, "\(name)", sourceLocation: sourceLocation)
         #expect(result.stderr.hasPrefix(prefix), "\(name): \(result.stderr)", sourceLocation: sourceLocation)
         #expect(result.stderr.contains(expected), "\(name): \(result.stderr)", sourceLocation: sourceLocation)

@@ -41,7 +41,7 @@ import TestSupport
             try Self.put(config, as: "config.txt", into: image, dir: dir)
             try Self.put(cmdline, as: "cmdline.txt", into: image, dir: dir)
         }
-        var result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", latin1, "--output", "latin1/pi.img"], in: dir)
+        var result = try Project.buildImage(base: latin1, output: "latin1/pi.img", in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         var image = dir.appendingPathComponent("latin1/pi.img").path
         let editedConfig = try Self.get("config.txt", from: image, dir: dir)
@@ -54,7 +54,7 @@ import TestSupport
         let peripheral = try Self.base(in: dir, "peripheral") { image in
             try Self.put(Array("arm_64bit=1\ndtoverlay=dwc2,dr_mode=peripheral\n".utf8), as: "config.txt", into: image, dir: dir)
         }
-        result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", peripheral, "--output", "peripheral/pi.img"], in: dir)
+        result = try Project.buildImage(base: peripheral, output: "peripheral/pi.img", in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("config.txt in \(peripheral):2: `dtoverlay=dwc2,dr_mode=peripheral` leaves pi3+ with dwc2 in peripheral mode"), "\(result.stderr)")
         image = dir.appendingPathComponent("peripheral/pi.img").path
@@ -63,7 +63,7 @@ import TestSupport
 
         // Item 7: no config.txt: created, with a warning.
         let noConfig = try Self.base(in: dir, "no-config") { image in try ProcessRunner.check("mdel", ["-i", image, "::config.txt"]) }
-        result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", noConfig, "--output", "no-config/pi.img"], in: dir)
+        result = try Project.buildImage(base: noConfig, output: "no-config/pi.img", in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("config.txt in \(noConfig) does not exist; created it with `dtoverlay=dwc2,dr_mode=host` for pi3+"), "\(result.stderr)")
         image = dir.appendingPathComponent("no-config/pi.img").path
@@ -72,7 +72,7 @@ import TestSupport
 
         // Item 7: no cmdline.txt: an error naming the image and the file, no output.
         let noCmdline = try Self.base(in: dir, "no-cmdline") { image in try ProcessRunner.check("mdel", ["-i", image, "::cmdline.txt"]) }
-        result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", noCmdline, "--output", "no-cmdline/pi.img"], in: dir)
+        result = try Project.buildImage(base: noCmdline, output: "no-cmdline/pi.img", in: dir)
         #expect(result.status == 1)
         #expect(result.stderr.hasPrefix("fpga-lab: error: "), "\(result.stderr)")
         #expect(result.stderr.contains("cmdline.txt in \(noCmdline): does not exist, so `modules-load=dwc2` (for pi3+) cannot be added"), "\(result.stderr)")

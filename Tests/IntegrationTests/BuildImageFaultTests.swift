@@ -61,9 +61,9 @@ import TestSupport
             let run = try PhaseWatchedRun(arguments + ["--output", "\(out.lastPathComponent)/\(output)"], in: dir)
             if point.phase == "startup" {
                 if point.index > 0 {
-                    let temporary = ".\(output).partial-\(run.process.processIdentifier)"
+                    let temporary = ".\(output).partial-\(run.pid)"
                     try Wait.until("build-image made its temporary or ended") {
-                        Project.listing(out).contains { $0.hasPrefix(temporary) } || !run.process.isRunning
+                        Project.listing(out).contains { $0.hasPrefix(temporary) } || !run.isRunning
                     }
                 }
                 run.kill()
@@ -77,7 +77,7 @@ import TestSupport
                     return progress.draws > point.index
                 }
             }
-            var phase = run.wait() ? run.lastPhase : "finished"
+            var phase = try run.wait() ? run.lastPhase : "finished"
             let now = try sums(out, names)
             let before = expected[out] ?? [:]
             if now != before {
@@ -137,7 +137,7 @@ import TestSupport
         let dead = try ProcessRunner.Background("true", [])
         #expect(try dead.wait() == 0)
         let live = try PhaseWatchedRun(["build-image", "--config", Project.exampleLab, "--base", base + ".xz", "--output", "other/pi.img.xz"], in: dir)
-        defer { live.kill(); live.wait() }
+        defer { live.kill(); _ = try? live.wait() }
         // Another program, alive while build-image looks at its PID (killed at the end).
         let foreign = try ProcessRunner.Background("sleep", ["infinity"])
         defer { foreign.stop() }
@@ -145,7 +145,7 @@ import TestSupport
         let out = try dir.appendingPathComponent("out").creatingDirectory()
         let victim = try dir.appendingPathComponent("victim").creatingDirectory()
         try Data("precious\n".utf8).write(to: victim.appendingPathComponent("file"))
-        let (d, f, l) = (dead.pid, foreign.pid, live.process.processIdentifier)
+        let (d, f, l) = (dead.pid, foreign.pid, live.pid)
         for name in [".pi.img.partial-\(d)", ".pi.img.partial-\(d).raw", ".pi.img.bmap.partial-\(f)", ".SHA256SUMS.partial-\(d)", ".pi.img.partial-\(l)"] {
             try Data("stale".utf8).write(to: out.appendingPathComponent(name))
         }
@@ -153,7 +153,7 @@ import TestSupport
         try FileManager.default.createSymbolicLink(atPath: staleTree.appendingPathComponent("udev").path, withDestinationPath: victim.path)
         try FileManager.default.createSymbolicLink(atPath: out.appendingPathComponent(".overlay.partial-\(f).old").path, withDestinationPath: victim.path)
 
-        let build = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "out/pi.img"], in: dir)
+        let build = try Project.buildImage(base: base, output: "out/pi.img", in: dir)
         #expect(build.status == 0, "\(build.stderr)")
         let render = try Project.fpgaLab(["render", "--config", Project.exampleLab, "--output-dir", "out/overlay"], in: dir)
         #expect(render.status == 0, "\(render.stderr)")
@@ -182,7 +182,7 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: dir) }
         let base = try Self.smallBase(in: dir)
         try ProcessRunner.check("xz", ["-k", "-T1", base])
-        let good = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "good/pi.img"], in: dir)
+        let good = try Project.buildImage(base: base, output: "good/pi.img", in: dir)
         #expect(good.status == 0, "\(good.stderr)")
         let image = try Self.allocated(dir.appendingPathComponent("good/pi.img").path)
         // (base, output, tmpfs size): full while extracting, while patching (the base's data
@@ -193,7 +193,7 @@ import TestSupport
         for (input, output, size) in cases {
             let before = try Project.sha256(input)
             try Self.withSmallDisk(dir, size: size) { out in
-                let result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", input, "--output", "out/\(output)"], in: dir)
+                let result = try Project.buildImage(base: input, output: "out/\(output)", in: dir)
                 print("full disk, \(size / 1024) KiB tmpfs: \(result.stderr)", terminator: "")
                 #expect(result.status == 1)
                 #expect(result.stderr == "fpga-lab: error: out/\(output): cannot write the output: \(result.stderr.contains("Write error") ? "Write error: " : "")No space left on device (ENOSPC)\n")

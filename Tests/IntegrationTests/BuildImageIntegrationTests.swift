@@ -57,7 +57,7 @@ import TestSupport
         let baseSum = try Project.sha256(base)
         let tableBefore = try ProcessRunner.check("sfdisk", ["-d", base]).stdout.replacingOccurrences(of: base, with: "IMG")
 
-        let result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "out/pi.img"], in: dir)
+        let result = try Project.buildImage(base: base, output: "out/pi.img", in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         let image = dir.appendingPathComponent("out/pi.img").path
         #expect(try Project.sha256(base) == baseSum, "the base never changes")
@@ -100,7 +100,7 @@ import TestSupport
         let dir = try Project.scratch("odd-names")
         defer { try? FileManager.default.removeItem(at: dir) }
         let base = try Self.makeBase(in: dir)
-        let result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "out/lab\n1\\a.img"], in: dir)
+        let result = try Project.buildImage(base: base, output: "out/lab\n1\\a.img", in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         let check = try ProcessRunner.run("sha256sum", ["-c", "--strict", "SHA256SUMS"], in: dir.appendingPathComponent("out"))
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
@@ -111,7 +111,7 @@ import TestSupport
         let dir = try Project.scratch("bmap")
         defer { try? FileManager.default.removeItem(at: dir) }
         let base = try Self.makeBase(in: dir)
-        try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "pi.img"], in: dir)
+        try Project.buildImage(base: base, output: "pi.img", in: dir)
         let target = dir.appendingPathComponent("target.img").path
         try ProcessRunner.check("bmaptool", ["copy", "--bmap", "pi.img.bmap", "pi.img", target], in: dir)
         // Every block outside the bmap is zero in the image, so the copy equals it byte for byte.
@@ -148,9 +148,9 @@ import TestSupport
             try ProcessRunner.check("zip", ["-q", "-j", "base.zip", raw], in: dir)
             base = dir.appendingPathComponent("base.zip").path
         }
-        try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", raw, "--output", "plain/pi.img"], in: dir)
+        try Project.buildImage(base: raw, output: "plain/pi.img", in: dir)
         let out = "pi.img.\(kind == "zip" ? "xz" : kind)"
-        let result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "packed/\(out)"], in: dir)
+        let result = try Project.buildImage(base: base, output: "packed/\(out)", in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         let unpacked = dir.appendingPathComponent("unpacked.img").path
         let tool = ["xz": "xz", "gz": "gzip", "zst": "zstd", "zip": "xz"][kind]!
@@ -177,7 +177,7 @@ import TestSupport
         let dir = try Project.scratch("fat32")
         defer { try? FileManager.default.removeItem(at: dir) }
         let base = try Self.makeBase(in: dir, extra: ["--fat", "32", "--boot-mib", "256"])
-        let result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "pi.img"], in: dir)
+        let result = try Project.buildImage(base: base, output: "pi.img", in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("bootfs fat32"))
         _ = try Self.expectClean(dir.appendingPathComponent("pi.img").path, in: dir)

@@ -48,7 +48,7 @@ import TestSupport
         let dir = try Project.scratch("identity-dir")
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("images"), withIntermediateDirectories: true)
-        let run = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", "images", "--output", "out/pi.img"], in: dir)
+        let run = try Project.buildImage(base: "images", output: "out/pi.img", in: dir)
         #expect(run.status == 1)
         #expect(run.stderr == "fpga-lab: error: images: the base image is a directory; give the image file (.img, .img.xz, .zip, ...)\n", "\(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out").path))
@@ -60,7 +60,7 @@ import TestSupport
         let dir = try Project.scratch("identity-pipe")
         defer { try? FileManager.default.removeItem(at: dir) }
         let base = try BuildImageIntegrationTests.makeBase(in: dir)
-        try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "file/pi.img"], in: dir)
+        try Project.buildImage(base: base, output: "file/pi.img", in: dir)
         let piped = try ProcessRunner.run("bash", ["-c", "SOURCE_DATE_EPOCH=1700000000 '\(Project.binary)' build-image --config '\(Project.exampleLab)' --base <(cat '\(base)') --output pipe/pi.img"], in: dir)
         #expect(piped.status == 0, "\(piped.stderr)")
         #expect(try Project.sha256(dir.appendingPathComponent("pipe/pi.img").path) == Project.sha256(dir.appendingPathComponent("file/pi.img").path))

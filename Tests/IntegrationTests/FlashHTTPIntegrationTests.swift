@@ -10,7 +10,7 @@ extension FlashIntegrationTests {
     /// hands the run, the server (still serving) and the scratch directory to `more`.
     static func flashOverHTTP(_ modes: LocalHTTPServer.Modes,
                               _ more: (ProcessRunner.Result, LocalHTTPServer, URL) throws -> Void) throws {
-        let (dir, image) = try scratch()
+        let (dir, image) = try FlashFixture.scratchWithImage()
         defer { try? FileManager.default.removeItem(at: dir) }
         let server = try LocalHTTPServer(directory: dir, modes: modes)
         defer { server.stop() }
@@ -47,7 +47,7 @@ extension FlashIntegrationTests {
     /// arrives is decoded, so the image is the decoded stream, fetched whole (ranges of an
     /// encoded body cannot be decoded apart), and SHA256SUMS' line for the .gz is not claimed.
     @Test(arguments: [false, true]) func aGzFileServedWithContentEncodingGzip(ranges: Bool) throws {
-        let (dir, image) = try Self.scratch()
+        let (dir, image) = try FlashFixture.scratchWithImage()
         defer { try? FileManager.default.removeItem(at: dir) }
         let served = dir.appendingPathComponent("served")
         try FileManager.default.createDirectory(at: served, withIntermediateDirectories: true)
@@ -70,7 +70,7 @@ extension FlashIntegrationTests {
 
     /// A Content-Encoding nothing here decodes is refused by name, never mis-counted.
     @Test func anUndecodableContentEncodingIsRefused() throws {
-        let (dir, _) = try Self.scratch()
+        let (dir, _) = try FlashFixture.scratchWithImage()
         defer { try? FileManager.default.removeItem(at: dir) }
         let server = try LocalHTTPServer(directory: dir, modes: .init(ranges: true, encoding: "br"))
         defer { server.stop() }
@@ -86,7 +86,7 @@ extension FlashIntegrationTests {
     /// long and how much had arrived; with it, the download resumes where it stopped (3 times)
     /// and then fails the same way, after 4 x 500,000 bytes.
     @Test(arguments: [false, true]) func aStalledServerTimesOut(ranges: Bool) throws {
-        let (dir, image) = try Self.scratch()
+        let (dir, image) = try FlashFixture.scratchWithImage()
         defer { try? FileManager.default.removeItem(at: dir) }
         let size = try #require(try FileManager.default.attributesOfItem(atPath: image + ".xz")[.size] as? Int)
         try #require(size > 2_000_000)
@@ -140,7 +140,7 @@ extension FlashIntegrationTests {
     }
 
     @Test func aDownloadCutTooOftenFailsClearly() throws {
-        let (dir, _) = try Self.scratch()
+        let (dir, _) = try FlashFixture.scratchWithImage()
         defer { try? FileManager.default.removeItem(at: dir) }
         let server = try LocalHTTPServer(directory: dir, modes: Self.cutModes(100))
         defer { server.stop() }

@@ -5,6 +5,12 @@ import TestSupport
 /// Fixtures for the flash integration tests: a small partitioned image made by the real
 /// tools, its bmap made by bmaptool, a local HTTP server, the fpga-lab binary.
 enum FlashFixture {
+    /// A fresh scratch directory holding the image of ``makeImage(in:)``: (directory, image).
+    static func scratchWithImage(_ name: String = "flash") throws -> (URL, String) {
+        let dir = try Project.scratch(name)
+        return (dir, try makeImage(in: dir))
+    }
+
     /// Makes `dir/pi.img` (64 MiB, sparse): MBR by sfdisk, a 16 MiB FAT (mkfs.vfat) at 1 MiB
     /// and an ext4 (mkfs.ext4 -d) after it, holding a few files; then `pi.img.bmap`
     /// (bmaptool create), `pi.img.xz` (xz -k) and SHA256SUMS (sha256sum) for both.

@@ -6,13 +6,8 @@ import TestSupport
 
 /// `fpga-lab flash` against bmaptool (the oracle), over a local HTTP server, from zips.
 @Suite(.serialized) struct FlashIntegrationTests {
-    static func scratch() throws -> (URL, String) {
-        let dir = try Project.scratch("flash")
-        return (dir, try FlashFixture.makeImage(in: dir))
-    }
-
     @Test func xzToAFileMatchesTheImageAndBmaptoolCopy() throws {
-        let (dir, image) = try Self.scratch()
+        let (dir, image) = try FlashFixture.scratchWithImage()
         defer { try? FileManager.default.removeItem(at: dir) }
         let target = dir.appendingPathComponent("target.img").path
         let oracle = dir.appendingPathComponent("oracle.img").path
@@ -42,7 +37,7 @@ import TestSupport
     /// A used card: the target holds 0xA5 everywhere, so a zero block of the image that flash
     /// leaves out shows up as old bytes (it did: only non-zero blocks were written).
     @Test func rawImageWithoutBmapWritesEveryBlockOverOldData() throws {
-        let (dir, image) = try Self.scratch()
+        let (dir, image) = try FlashFixture.scratchWithImage()
         defer { try? FileManager.default.removeItem(at: dir) }
         let bare = dir.appendingPathComponent("bare")
         try FileManager.default.createDirectory(at: bare, withIntermediateDirectories: true)
@@ -77,7 +72,7 @@ import TestSupport
     /// bmap maps nothing is neither written nor checked (as with bmaptool). With a bmap that
     /// SHA256SUMS does not list (`--bmap`), the whole file is hashed and the flip is caught.
     @Test func theListedBmapChecksWhatIsWritten() throws {
-        let (dir, image) = try Self.scratch()
+        let (dir, image) = try FlashFixture.scratchWithImage()
         defer { try? FileManager.default.removeItem(at: dir) }
         let served = dir.appendingPathComponent("served")
         try FileManager.default.createDirectory(at: served, withIntermediateDirectories: true)
@@ -106,7 +101,7 @@ import TestSupport
     }
 
     @Test func aCorruptedArtifactFailsClearly() throws {
-        let (dir, image) = try Self.scratch()
+        let (dir, image) = try FlashFixture.scratchWithImage()
         defer { try? FileManager.default.removeItem(at: dir) }
         let served = dir.appendingPathComponent("served")
         try FileManager.default.createDirectory(at: served, withIntermediateDirectories: true)
@@ -143,7 +138,7 @@ import TestSupport
     }
 
     @Test func aCorruptedBmapFailsClearly() throws {
-        let (dir, image) = try Self.scratch()
+        let (dir, image) = try FlashFixture.scratchWithImage()
         defer { try? FileManager.default.removeItem(at: dir) }
         let bmapPath = image + ".xz.bmap"
         var xml = try String(contentsOfFile: bmapPath, encoding: .utf8)
@@ -167,7 +162,7 @@ import TestSupport
 
     /// GitHub's upload-artifact zip: image first, then bmap and SHA256SUMS; path and URL.
     @Test func flashesACIArtifactZip() throws {
-        let (dir, image) = try Self.scratch()
+        let (dir, image) = try FlashFixture.scratchWithImage()
         defer { try? FileManager.default.removeItem(at: dir) }
         let zip = dir.appendingPathComponent("artifact.zip").path
         try ProcessRunner.check("sh", ["-c", "cd '\(dir.path)' && grep -v ' pi.img$\\| pi.img.bmap$' SHA256SUMS > sums && mkdir a && mv sums a/SHA256SUMS && cp pi.img.xz pi.img.xz.bmap a/ && cd a && zip -q -0 '\(zip)' pi.img.xz pi.img.xz.bmap SHA256SUMS"])

@@ -41,13 +41,8 @@ import TestSupport
         }
     }
 
-    static func image() throws -> (URL, String) {
-        let dir = try Project.scratch("flash-safety-image")
-        return (dir, try FlashFixture.makeImage(in: dir))
-    }
-
     @Test func refusesAMountedFakeDevice() throws {
-        let (dir, image) = try Self.image()
+        let (dir, image) = try FlashFixture.scratchWithImage("flash-safety-image")
         defer { try? FileManager.default.removeItem(at: dir) }
         let disk = try FakeDisk(sectors: 1 << 21, mounts: ["40 22 8:241 / /media/card rw - vfat /dev/sdz1 rw"])
         defer { try? FileManager.default.removeItem(at: disk.root) }
@@ -57,7 +52,7 @@ import TestSupport
     }
 
     @Test func refusesATooSmallFakeDevice() throws {
-        let (dir, image) = try Self.image()
+        let (dir, image) = try FlashFixture.scratchWithImage("flash-safety-image")
         defer { try? FileManager.default.removeItem(at: dir) }
         let disk = try FakeDisk(sectors: 65_536)
         defer { try? FileManager.default.removeItem(at: disk.root) }
@@ -67,7 +62,7 @@ import TestSupport
     }
 
     @Test func refusesTheSystemDisk() throws {
-        let (dir, image) = try Self.image()
+        let (dir, image) = try FlashFixture.scratchWithImage("flash-safety-image")
         defer { try? FileManager.default.removeItem(at: dir) }
         let disk = try FakeDisk(sectors: 1 << 21)
         defer { try? FileManager.default.removeItem(at: disk.root) }
@@ -90,7 +85,7 @@ import TestSupport
     }
 
     @Test(.enabled(if: loopDevices)) func flashesARealLoopDeviceAndRefusesItWhileMounted() throws {
-        let (dir, image) = try Self.image()
+        let (dir, image) = try FlashFixture.scratchWithImage("flash-safety-image")
         defer { try? FileManager.default.removeItem(at: dir) }
         let backing = dir.appendingPathComponent("card.img").path
         try ProcessRunner.check("truncate", ["-s", "80M", backing])
@@ -117,7 +112,7 @@ import TestSupport
     }
 
     @Test(.enabled(if: loopDevices)) func refusesARealLoopDeviceSmallerThanTheImage() throws {
-        let (dir, image) = try Self.image()
+        let (dir, image) = try FlashFixture.scratchWithImage("flash-safety-image")
         defer { try? FileManager.default.removeItem(at: dir) }
         let backing = dir.appendingPathComponent("small.img").path
         try ProcessRunner.check("truncate", ["-s", "8M", backing])
@@ -131,7 +126,7 @@ import TestSupport
     /// A loop device over the source image is the source: writing it would overwrite the file
     /// being read, under any name.
     @Test(.enabled(if: loopDevices)) func refusesALoopDeviceOverTheSource() throws {
-        let (dir, image) = try Self.image()
+        let (dir, image) = try FlashFixture.scratchWithImage("flash-safety-image")
         defer { try? FileManager.default.removeItem(at: dir) }
         let before = try Project.sha256(image)
         let loop = try Self.attach(image)

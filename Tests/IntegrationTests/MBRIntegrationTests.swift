@@ -12,17 +12,22 @@ struct MBRIntegrationTests {
     static let rootSectors: UInt64 = 131_072  // 64 MiB
     static let imageBytes = (rootStart + rootSectors) * 512
 
+    /// A sparse file of `bytes` at `path`, partitioned by sfdisk with `layout` (its script); `path`.
+    static func partitioned(_ path: String, bytes: UInt64, _ layout: String) throws -> String {
+        try FATTools.makeFile(path, bytes: bytes)
+        try ProcessRunner.check("sfdisk", ["--no-reread", "--no-tell-kernel", path], input: layout, mergeStderr: true)
+        return path
+    }
+
     /// A Raspberry Pi OS-like image: MBR, FAT32 bootfs (-s 4) at sector 8192, ext4 after it.
     static func piImage(in dir: URL) throws -> String {
-        let path = dir.appendingPathComponent("pi.img").path
-        try FATTools.makeFile(path, bytes: imageBytes)
-        try ProcessRunner.check("sfdisk", ["--no-reread", "--no-tell-kernel", path], input: """
+        let path = try partitioned(dir.appendingPathComponent("pi.img").path, bytes: imageBytes, """
             label: dos
             label-id: 0x1234abcd
             start=\(bootStart), size=\(bootSectors), type=c
             start=\(rootStart), size=\(rootSectors), type=83
 
-            """, mergeStderr: true)
+            """)
         try ProcessRunner.check("mkfs.vfat", [
             "-F", "32", "-s", "4", "-n", "bootfs", "-i", "5e5e5e5e", "--invariant",
             "--offset=\(bootStart)", path, "\(bootSectors / 2)",
@@ -88,16 +93,14 @@ struct MBRIntegrationTests {
     func gpt() throws {
         let dir = try Project.scratch("fat")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("gpt.img").path
-        try FATTools.makeFile(path, bytes: 200 << 20)
-        try ProcessRunner.check("sfdisk", ["--no-reread", "--no-tell-kernel", path], input: """
+        let path = try Self.partitioned(dir.appendingPathComponent("gpt.img").path, bytes: 200 << 20, """
             label: gpt
             label-id: 0A0B0C0D-1111-2222-3333-444455556666
             start=2048, size=4096, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="scratch"
             start=8192, size=131072, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7, name="bootfs", uuid=11111111-2222-3333-4444-555555555555
             start=139264, size=262144, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="rootfs"
 
-            """, mergeStderr: true)
+            """)
         try ProcessRunner.check("mkfs.vfat", ["-F", "32", "-n", "bootfs", "--offset=8192", path, "65536"], mergeStderr: true)
         try ProcessRunner.check("mkfs.ext4", ["-q", "-F", "-E", "offset=\(139264 * 512)", path, "128M"], mergeStderr: true)
 
@@ -124,15 +127,13 @@ struct MBRIntegrationTests {
     func pickByLabel() throws {
         let dir = try Project.scratch("fat")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("two.img").path
-        try FATTools.makeFile(path, bytes: 80 << 20)
-        try ProcessRunner.check("sfdisk", ["--no-reread", "--no-tell-kernel", path], input: """
+        let path = try Self.partitioned(dir.appendingPathComponent("two.img").path, bytes: 80 << 20, """
             label: dos
             label-id: 0xcafe0001
             start=2048, size=65536, type=e
             start=67584, size=65536, type=c
 
-            """, mergeStderr: true)
+            """)
         try ProcessRunner.check("mkfs.vfat", ["-F", "16", "-n", "DATA", "--offset=2048", path, "32768"], mergeStderr: true)
         try ProcessRunner.check("mkfs.vfat", ["-F", "32", "-n", "bootfs", "--offset=67584", path, "32768"], mergeStderr: true)
         let table = try PartitionTable.read(from: ImageFile(path: path, writable: false))

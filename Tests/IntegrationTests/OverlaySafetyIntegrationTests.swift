@@ -68,7 +68,7 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: dir) }
         let (base, _) = try Self.baseWithRootfs(in: dir, #"rm -rf "\#(link)" && ln -s "\#(target)" "\#(link)""#)
         let before = try Project.sha256(base)
-        let result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "out/pi.img"], in: dir)
+        let result = try Project.buildImage(base: base, output: "out/pi.img", in: dir)
         #expect(result.status == 1)
         #expect(result.stderr == "fpga-lab: error: \(base): rootfs: refusing to write /\(link): /\(link) is a symlink (-> \(target)) in the image, and fpga-lab never writes through symlinks\n",
                 "\(result.stderr)")
@@ -124,7 +124,7 @@ import TestSupport
         let dir = try Project.scratch("final-symlink")
         defer { try? FileManager.default.removeItem(at: dir) }
         let (base, _) = try Self.baseWithRootfs(in: dir, "ln -sf /tmp/evil/keep etc/hostname")
-        let result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "out/pi.img"], in: dir)
+        let result = try Project.buildImage(base: base, output: "out/pi.img", in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         let root = try BuildImageIntegrationTests.expectClean(dir.appendingPathComponent("out/pi.img").path, in: dir)
         #expect(try Ext4Tools.debugfs(root, "cat /tmp/evil/keep") == "keep\n")
@@ -202,7 +202,7 @@ import TestSupport
             try Data("victim \(name)\n".utf8).write(to: dir.appendingPathComponent("victim-\(name)"))
             try FileManager.default.createSymbolicLink(atPath: out.appendingPathComponent(name).path, withDestinationPath: "../victim-\(name)")
         }
-        let result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "out/pi.img"], in: dir)
+        let result = try Project.buildImage(base: base, output: "out/pi.img", in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         for name in ["pi.img", "pi.img.bmap", "SHA256SUMS"] {
             #expect(try String(contentsOf: dir.appendingPathComponent("victim-\(name)"), encoding: .utf8) == "victim \(name)\n")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,7 +10,7 @@ import Glibc
 /// the bar ends with a newline once the outputs are published. That tells which phase the run
 /// was in when it was killed, from what it printed before it died.
 final class PhaseWatchedRun: @unchecked Sendable {
-    let process = Process()
+    private var process: ProcessRunner.Background!
     private let master: Int32
     private let condition = NSCondition()
     private var bytes: [UInt8] = []
@@ -59,16 +60,8 @@ final class PhaseWatchedRun: @unchecked Sendable {
         let slave = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY | O_CLOEXEC)
         guard slave >= 0 else { throw CocoaError(.fileNoSuchFile) }
         let slaveHandle = FileHandle(fileDescriptor: slave, closeOnDealloc: false)
-        process.executableURL = URL(fileURLWithPath: Project.binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        var environment = ProcessInfo.processInfo.environment
-        environment["SOURCE_DATE_EPOCH"] = "1700000000"
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = slaveHandle
-        try process.run()
+        process = try ProcessRunner.Background(Project.binary, arguments, in: directory,
+                                               environment: ["SOURCE_DATE_EPOCH": "1700000000"], standardError: slaveHandle)
         close(slave)
         Thread.detachNewThread { [self] in readUntilClosed() }
     }
@@ -119,14 +112,17 @@ final class PhaseWatchedRun: @unchecked Sendable {
         }
     }
 
-    func kill() { _ = Glibc.kill(process.processIdentifier, SIGKILL) }
+    var pid: Int32 { process.pid }
+    var isRunning: Bool { process.isRunning }
+
+    func kill() { process.signal(SIGKILL) }
 
     /// Waits for the process and for the terminal to drain; true when SIGKILL ended it.
     @discardableResult
-    func wait() -> Bool {
-        process.waitUntilExit()
+    func wait() throws -> Bool {
+        let status = try process.wait()
         condition.withLock { while !readerDone { condition.wait() } }
         close(master)
-        return process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
+        return process.endedBySignal && status == SIGKILL
     }
 }

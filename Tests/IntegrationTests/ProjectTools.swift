@@ -15,6 +15,12 @@ enum Project {
         try ProcessRunner.run(binary, arguments, in: directory, environment: ["SOURCE_DATE_EPOCH": epoch])
     }
 
+    /// `fpga-lab build-image` of the example lab from `base` to `output`, in `directory`.
+    @discardableResult
+    static func buildImage(base: String, output: String, in directory: URL) throws -> ProcessRunner.Result {
+        try fpgaLab(["build-image", "--config", exampleLab, "--base", base, "--output", output], in: directory)
+    }
+
     /// `fpga-lab ARGS` as a user without credentials would run it: HOME at `home` (no
     /// ~/.netrc unless the test writes one), TMPDIR at `home/tmp` (where a downloaded zip is
     /// spooled), GH_TOKEN set to `token` ("" for none) and no GITHUB_TOKEN.

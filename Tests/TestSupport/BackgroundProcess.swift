@@ -12,8 +12,10 @@ extension ProcessRunner {
         private let process = Process()
         private let log: URL
 
+        /// `standardError`, when given, takes stderr instead of the log (a pseudo-terminal, for
+        /// a program that draws progress only on a terminal).
         public init(_ tool: String, _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:],
-                    sourceLocation: SourceLocation = #_sourceLocation) throws {
+                    standardError: FileHandle? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws {
             command = ProcessRunner.commandLine(tool, arguments)
             guard let executable = ProcessRunner.find(tool) else {
                 Issue.record("\(tool) is not installed (see deps/*.apt): \(command)", sourceLocation: sourceLocation)
@@ -28,7 +30,7 @@ extension ProcessRunner {
             let out = try FileHandle(forWritingTo: log)
             defer { try? out.close() }
             process.standardOutput = out
-            process.standardError = out
+            process.standardError = standardError ?? out
             process.standardInput = FileHandle.nullDevice
             try process.run()
         }
@@ -39,6 +41,8 @@ extension ProcessRunner {
         }
 
         public var pid: Int32 { process.processIdentifier }
+        /// After the end: whether a signal ended it, and which (`status` is then the signal).
+        public var endedBySignal: Bool { !process.isRunning && process.terminationReason == .uncaughtSignal }
         public var isRunning: Bool { process.isRunning }
 
         /// What it printed so far.
