@@ -14,8 +14,7 @@ import DiskImage
     /// The stand-in base, xz-compressed, under `dir/srv/images/`; its path.
     static func servedBase(in dir: URL) throws -> String {
         let base = try BuildImageIntegrationTests.makeBase(in: dir)
-        let images = dir.appendingPathComponent("srv/images")
-        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        let images = try dir.appendingPathComponent("srv/images").creatingDirectory()
         let served = images.appendingPathComponent(dated).path
         try ProcessRunner.check("sh", ["-c", "xz -T1 -c '\(base)' > '\(served)'"])
         return served

@@ -28,8 +28,7 @@ import TestSupport
     @Test func flashSendsTheHeaderToTheAPIAndNeverToTheRedirectTarget() throws {
         let dir = try Project.scratch("auth-flash")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let blobDir = dir.appendingPathComponent("blob")
-        try FileManager.default.createDirectory(at: blobDir, withIntermediateDirectories: true)
+        let blobDir = try dir.appendingPathComponent("blob").creatingDirectory()
         // The raw 64 MiB image: 8 Range requests of 8 MiB, each one through the API's redirect.
         let image = try FlashFixture.makeImage(in: blobDir)
         let (api, blob) = try Self.servers(blob: blobDir, apiPath: Self.apiPath, file: "pi.img")
@@ -107,8 +106,7 @@ import TestSupport
                                            file: ArtifactURLIntegrationTests.dated, authorization: basic)
         defer { api.stop(); blob.stop() }
         let url = api.url("latest")
-        let home = dir.appendingPathComponent("home")
-        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        let home = try dir.appendingPathComponent("home").creatingDirectory()
 
         let without = try Project.fpgaLab(["inspect", url], home: home)
         #expect(without.status == 1)

@@ -242,11 +242,3 @@ import TestSupport
         try BadBaseIntegrationTests.expectRefused(base: base, in: dir, prefix: "fpga-lab: error: \(base): ", saying: expected, what)
     }
 }
-
-extension URL {
-    /// Creates the directory (and parents) and returns it.
-    func creatingDirectory() throws -> URL {
-        try FileManager.default.createDirectory(at: self, withIntermediateDirectories: true)
-        return self
-    }
-}

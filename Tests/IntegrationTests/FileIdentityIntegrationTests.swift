@@ -9,8 +9,7 @@ import TestSupport
     /// `dir/same/base.img`, with `dir/samelink` -> `same` and `dir/hard.img` a hard link to it.
     static func baseWithAliases(in dir: URL) throws -> String {
         let base = try BuildImageIntegrationTests.makeBase(in: dir)
-        let same = dir.appendingPathComponent("same")
-        try FileManager.default.createDirectory(at: same, withIntermediateDirectories: true)
+        let same = try dir.appendingPathComponent("same").creatingDirectory()
         try FileManager.default.moveItem(atPath: base, toPath: same.appendingPathComponent("base.img").path)
         try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("samelink").path, withDestinationPath: "same")
         try FileManager.default.linkItem(atPath: same.appendingPathComponent("base.img").path,

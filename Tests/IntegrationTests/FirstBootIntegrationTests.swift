@@ -31,8 +31,7 @@ import TestSupport
         let layout = try BuildImageIntegrationTests.layout(base)
         let root = dir.appendingPathComponent("root.fs").path
         try BuildImageIntegrationTests.extract(base, offset: layout.rootOffset, size: nil, to: root)
-        let files = dir.appendingPathComponent("files")
-        try FileManager.default.createDirectory(at: files, withIntermediateDirectories: true)
+        let files = try dir.appendingPathComponent("files").creatingDirectory()
         let passwd = "root:x:0:0:root:/root:/bin/bash\npi:x:1000:1000:,,,:/home/pi:/usr/sbin/nologin\n"
         let contents = ["passwd": passwd, "cfg": "datasource_list: [ NoCloud, None ]\ndatasource:\n  NoCloud:\n    seedfrom: file:///boot/firmware\n",
                         "exe": "#!/bin/sh\n", "user-data": adminUserData, "meta-data": "dsmode: local\ninstance_id: rpios-image\n",

@@ -49,8 +49,7 @@ extension FlashIntegrationTests {
     @Test(arguments: [false, true]) func aGzFileServedWithContentEncodingGzip(ranges: Bool) throws {
         let (dir, image) = try FlashFixture.scratchWithImage()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let served = dir.appendingPathComponent("served")
-        try FileManager.default.createDirectory(at: served, withIntermediateDirectories: true)
+        let served = try dir.appendingPathComponent("served").creatingDirectory()
         let gz = served.appendingPathComponent("pi.img.gz").path
         try FileManager.default.copyItem(atPath: image, toPath: served.appendingPathComponent("pi.img").path)
         try ProcessRunner.check("gzip", ["-1", "-n", served.appendingPathComponent("pi.img").path])
@@ -90,8 +89,7 @@ extension FlashIntegrationTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let size = try #require(try FileManager.default.attributesOfItem(atPath: image + ".xz")[.size] as? Int)
         try #require(size > 2_000_000)
-        let out = dir.appendingPathComponent("out")
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let out = try dir.appendingPathComponent("out").creatingDirectory()
         let server = try LocalHTTPServer(directory: dir, modes: .init(ranges: ranges, stallAfter: 500_000))
         defer { server.stop() }
 
@@ -144,8 +142,7 @@ extension FlashIntegrationTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let server = try LocalHTTPServer(directory: dir, modes: Self.cutModes(100))
         defer { server.stop() }
-        let out = dir.appendingPathComponent("out")
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let out = try dir.appendingPathComponent("out").creatingDirectory()
         let run = try Project.fpgaLab(["flash", server.url("pi.img.xz"), out.appendingPathComponent("t.img").path])
         #expect(run.status == 1)
         #expect(run.stderr.contains("fpga-lab: error: \(server.url("pi.img.xz")): download failed: cut or stalled 4 times, resumed from where it stopped each time; gave up after 1200000 of"),

@@ -39,8 +39,7 @@ import TestSupport
     @Test func rawImageWithoutBmapWritesEveryBlockOverOldData() throws {
         let (dir, image) = try FlashFixture.scratchWithImage()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let bare = dir.appendingPathComponent("bare")
-        try FileManager.default.createDirectory(at: bare, withIntermediateDirectories: true)
+        let bare = try dir.appendingPathComponent("bare").creatingDirectory()
         try FileManager.default.copyItem(atPath: image, toPath: bare.appendingPathComponent("pi.img").path)
         let imageBytes = try Data(contentsOf: URL(fileURLWithPath: image))
         let target = dir.appendingPathComponent("target.img").path
@@ -74,8 +73,7 @@ import TestSupport
     @Test func theListedBmapChecksWhatIsWritten() throws {
         let (dir, image) = try FlashFixture.scratchWithImage()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let served = dir.appendingPathComponent("served")
-        try FileManager.default.createDirectory(at: served, withIntermediateDirectories: true)
+        let served = try dir.appendingPathComponent("served").creatingDirectory()
         let ranges = try FlashFixture.mappedRanges(image + ".bmap")
         let gap = ranges[0].upperBound + 4096
         try #require(ranges.count > 1 && gap < ranges[1].lowerBound)
@@ -103,8 +101,7 @@ import TestSupport
     @Test func aCorruptedArtifactFailsClearly() throws {
         let (dir, image) = try FlashFixture.scratchWithImage()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let served = dir.appendingPathComponent("served")
-        try FileManager.default.createDirectory(at: served, withIntermediateDirectories: true)
+        let served = try dir.appendingPathComponent("served").creatingDirectory()
         var bytes = try Data(contentsOf: URL(fileURLWithPath: image))
         let range = try FlashFixture.mappedRanges(image + ".bmap")[1]
         let offset = range.lowerBound + 100

@@ -101,8 +101,7 @@ import TestSupport
         #expect(run.stdout.contains("verified"), "\(run.stdout)")
         #expect(try FlashFixture.sameBytes(backing, image, on: try FlashFixture.mappedRanges(image + ".bmap")))
 
-        let fs = dir.appendingPathComponent("m")
-        try FileManager.default.createDirectory(at: fs, withIntermediateDirectories: true)
+        let fs = try dir.appendingPathComponent("m").creatingDirectory()
         try ProcessRunner.check("mkfs.ext4", ["-q", "-F", loop])
         try ProcessRunner.check("mount", [loop, fs.path])
         defer { _ = try? ProcessRunner.check("umount", [fs.path]) }

@@ -50,8 +50,7 @@ import TestSupport
         let dir = try Project.scratch("gh-artifact")
         defer { try? FileManager.default.removeItem(at: dir) }
         let (zip, image) = try ArtifactZipIntegrationTests.workflowArtifact(in: dir)
-        let blobDir = dir.appendingPathComponent("blob")
-        try FileManager.default.createDirectory(at: blobDir, withIntermediateDirectories: true)
+        let blobDir = try dir.appendingPathComponent("blob").creatingDirectory()
         try FileManager.default.copyItem(atPath: zip, toPath: blobDir.appendingPathComponent("pi-image.zip").path)
         let (api, blob) = try Self.servers(blob: blobDir, zip: zip)
         defer { api.stop(); blob.stop() }
@@ -100,8 +99,7 @@ import TestSupport
     @Test func refusalsSayWhyAndWriteNothing() throws {
         let dir = try Project.scratch("gh-artifact-refusals")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let blobDir = dir.appendingPathComponent("blob")
-        try FileManager.default.createDirectory(at: blobDir, withIntermediateDirectories: true)
+        let blobDir = try dir.appendingPathComponent("blob").creatingDirectory()
         // A small zip: the refusals all happen before its image would be read.
         let image = try FlashFixture.makeImage(in: dir)
         try ProcessRunner.check("zip", ["-q", "-0", "-j", blobDir.appendingPathComponent("pi-image.zip").path, image])
@@ -135,8 +133,7 @@ import TestSupport
     @Test func gitLabPrivateTokenGoesToTheAPIOnly() throws {
         let dir = try Project.scratch("gitlab-artifact")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let blobDir = dir.appendingPathComponent("blob")
-        try FileManager.default.createDirectory(at: blobDir, withIntermediateDirectories: true)
+        let blobDir = try dir.appendingPathComponent("blob").creatingDirectory()
         let image = try FlashFixture.makeImage(in: blobDir)
         // GitLab: /api/v4/projects/ID/jobs/artifacts/REF/raw/PATH?job=NAME with PRIVATE-TOKEN,
         // answered with a redirect to object storage.

@@ -25,16 +25,14 @@ enum Project {
     /// ~/.netrc unless the test writes one), TMPDIR at `home/tmp` (where a downloaded zip is
     /// spooled), GH_TOKEN set to `token` ("" for none) and no GITHUB_TOKEN.
     static func fpgaLab(_ arguments: [String], home: URL, token: String = "", in directory: URL? = nil) throws -> ProcessRunner.Result {
-        let temporary = home.appendingPathComponent("tmp")
-        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+        let temporary = try home.appendingPathComponent("tmp").creatingDirectory()
         return try ProcessRunner.run(binary, arguments, in: directory, environment: [
             "HOME": home.path, "TMPDIR": temporary.path, "GH_TOKEN": token, "GITHUB_TOKEN": "", "SOURCE_DATE_EPOCH": "1700000000",
         ])
     }
 
     static func scratch(_ name: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("fpga-lab-\(name)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        let url = try FileManager.default.temporaryDirectory.appendingPathComponent("fpga-lab-\(name)-\(UUID().uuidString)").creatingDirectory()
         return url
     }
 
@@ -48,4 +46,12 @@ enum Project {
     }
 
     static var exampleLab: String { root.appendingPathComponent("examples/lab.yaml").path }
+}
+
+extension URL {
+    /// Creates the directory (and parents) and returns it.
+    func creatingDirectory() throws -> URL {
+        try FileManager.default.createDirectory(at: self, withIntermediateDirectories: true)
+        return self
+    }
 }
