@@ -45,7 +45,7 @@ let package = Package(
         // The artifact layer build-image, inspect and flash share: container sniffing, the zip
         // member policy, downloads. Free of Yams, mustache and libext2fs.
         .target(name: "Artifacts", dependencies: ["Archives", "Digests", "DiskFormats", "SystemIO"]),
-        .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "Archives", "Digests", "SystemIO"]),
+        .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "Archives", "Digests", "SystemIO", "TestSupport"]),
         // USB/IP codec. No Foundation: the same sources are compiled into the
         // Embedded Swift usbip-binder (see mk/binder.mk).
         .target(name: "USBIPWire"),

@@ -7,40 +7,40 @@ import Testing
 @Suite struct AtomicDirectoryReplaceTests {
     struct Failure: Error {}
 
-    static func scratch() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
-        return path
+    /// A scratch directory holding `out/old`: the destination's previous tree. Removed after
+    /// `body`, which gets the scratch directory and the destination.
+    static func withOldTree(_ body: (_ base: String, _ destination: String) throws -> Void) throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let destination = base + "/out"
+        try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: false)
+        _ = FileManager.default.createFile(atPath: destination + "/old", contents: Data("old".utf8))
+        try body(base, destination)
     }
 
     @Test func replacesAnExistingDirectory() throws {
-        let base = try Self.scratch()
-        defer { try? FileManager.default.removeItem(atPath: base) }
-        let destination = base + "/out"
-        try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: false)
-        _ = FileManager.default.createFile(atPath: destination + "/old", contents: Data("old".utf8))
-        try AtomicOutput(destination: destination).commit { temporary in
-            try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
-            _ = FileManager.default.createFile(atPath: temporary + "/new", contents: Data("new".utf8))
+        try Self.withOldTree { (base: String, destination: String) throws in
+            try AtomicOutput(destination: destination).commit { temporary in
+                try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
+                _ = FileManager.default.createFile(atPath: temporary + "/new", contents: Data("new".utf8))
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: destination) == ["new"])
+            #expect(try FileManager.default.contentsOfDirectory(atPath: base) == ["out"])
         }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: destination) == ["new"])
-        #expect(try FileManager.default.contentsOfDirectory(atPath: base) == ["out"])
     }
 
     @Test func aFailedWriteKeepsTheOldDirectoryAndLeavesNoTemporary() throws {
-        let base = try Self.scratch()
-        defer { try? FileManager.default.removeItem(atPath: base) }
-        let destination = base + "/out"
-        try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: false)
-        _ = FileManager.default.createFile(atPath: destination + "/old", contents: Data("old".utf8))
-        #expect(throws: Failure.self) {
-            try AtomicOutput(destination: destination).commit { temporary in
-                try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
-                _ = FileManager.default.createFile(atPath: temporary + "/half", contents: Data())
-                throw Failure()
+        try Self.withOldTree { (base: String, destination: String) throws in
+            #expect(throws: Failure.self) {
+                try AtomicOutput(destination: destination).commit { temporary in
+                    try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
+                    _ = FileManager.default.createFile(atPath: temporary + "/half", contents: Data())
+                    throw Failure()
+                }
             }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: destination) == ["old"])
+            #expect(try FileManager.default.contentsOfDirectory(atPath: base) == ["out"])
         }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: destination) == ["old"])
-        #expect(try FileManager.default.contentsOfDirectory(atPath: base) == ["out"])
     }
 }

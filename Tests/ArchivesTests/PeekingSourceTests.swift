@@ -25,12 +25,7 @@ final class DribbleSource: ByteSource {
         }
         #expect(try source.peek(8) == Array(payload[..<8]), "a peek gathers short reads")
         var back: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 5)
-        while true {
-            let count = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
-            if count == 0 { break }
-            back += buffer[..<count]
-        }
+        try source.forEachChunk(bufferSize: 5) { bytes, _ in back += bytes }
         #expect(back == payload)
         #expect(seen == payload)
         #expect(totals.last == 20 && source.consumed == 20)

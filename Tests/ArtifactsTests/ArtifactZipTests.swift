@@ -2,6 +2,7 @@ import Archives
 import Artifacts
 import Foundation
 import Testing
+import TestSupport
 
 /// The one zip member policy, on zips made by Info-ZIP's `zip`.
 @Suite struct ArtifactZipTests {
@@ -14,13 +15,7 @@ import Testing
             try Data(bytes).write(to: url)
         }
         let zip = dir.appendingPathComponent("artifact.zip").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/zip")
-        process.currentDirectoryURL = dir
-        process.arguments = ["-q", "-r", zip] + files.keys.sorted()
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        try ProcessRunner.check("zip", ["-q", "-r", zip] + files.keys.sorted(), in: dir)
         return zip
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Archives
 import Testing
 @testable import Artifacts
 
@@ -9,14 +10,7 @@ import Testing
         try pipe.append([7, 8, 9, 10, 11, 12])
         #expect(pipe.queuedBytes == 12)
         pipe.finish()
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4)
-        while true {
-            let n = try buffer.withUnsafeMutableBytes { try pipe.read(into: $0) }
-            if n == 0 { break }
-            out += buffer[..<n]
-        }
-        #expect(out == Array(1...12))
+        #expect(try readAll(pipe, chunk: 4) == Array(1...12))
         #expect(pipe.queuedBytes == 0)
     }
 
@@ -24,14 +18,17 @@ import Testing
         let pipe = BytePipe(name: "t", highWater: 8, lowWater: 4)
         try pipe.append([UInt8](repeating: 7, count: 6))
         let room = DispatchSemaphore(value: 0)
+        let queuedWhenReturned = Locked<Int?>(nil)
         Thread {
             try? pipe.waitForRoom()
+            queuedWhenReturned.set(pipe.queuedBytes)
             room.signal()
         }.start()
-        #expect(room.wait(timeout: .now() + 0.1) == .timedOut)
         var buffer = [UInt8](repeating: 0, count: 3)
         #expect(try buffer.withUnsafeMutableBytes { try pipe.read(into: $0) } == 3)
-        #expect(room.wait(timeout: .now() + 5) == .success)
+        #expect(room.wait(timeout: .now() + 60) == .success, "waitForRoom still blocked under low water")
+        // It returned only once the read took the queue under low water (6 bytes were over it).
+        #expect(queuedWhenReturned.get() == 3)
     }
 
     @Test func errorsReachTheReaderAfterTheData() throws {
@@ -52,32 +49,60 @@ import Testing
             done.signal()
         }
         thread.start()
-        usleep(50_000)
-        #expect(pipe.queuedBytes <= 5)
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 3)
-        while true {
-            let n = try buffer.withUnsafeMutableBytes { try pipe.read(into: $0) }
-            if n == 0 { break }
-            out += buffer[..<n]
-        }
+        // The writer fills the queue to one byte over high water and stops there: it cannot
+        // finish its 50 writes while nothing is read.
+        try waitUntil("the writer reached high water") { pipe.queuedBytes >= 5 }
+        #expect(pipe.queuedBytes == 5)
+        #expect(done.wait(timeout: .now()) == .timedOut, "the writer finished without a reader")
+        #expect(try readAll(pipe, chunk: 3) == Array(0..<50))
         done.wait()
-        #expect(out == Array(0..<50))
     }
 
-    @Test func cancelStopsABlockedWriter() {
+    @Test func cancelStopsABlockedWriter() throws {
         let pipe = BytePipe(name: "t", highWater: 1, lowWater: 0)
         let done = DispatchSemaphore(value: 0)
+        let thrown = Locked(false)
         let thread = Thread {
             do {
-                for _ in 0..<10 { try [1, 2].withUnsafeBytes { try pipe.write($0) } }
+                for _ in 0..<10 { try [UInt8(1), 2].withUnsafeBytes { try pipe.write($0) } }
             } catch {
-                done.signal()
+                thrown.set(true)
             }
+            done.signal()
         }
         thread.start()
-        usleep(20_000)
+        // The first write fits; the second blocks over high water.
+        try waitUntil("the first write queued") { pipe.queuedBytes >= 2 }
+        #expect(pipe.queuedBytes == 2)
         pipe.cancel()
-        #expect(done.wait(timeout: .now() + 5) == .success)
+        #expect(done.wait(timeout: .now() + 60) == .success, "the writer still blocked after cancel")
+        #expect(thrown.get(), "the blocked write returned instead of throwing")
+        #expect(throws: CancellationError.self) { try pipe.append([1]) }
     }
+
+    /// Reads `pipe` to its end, `chunk` bytes at a time.
+    func readAll(_ pipe: BytePipe, chunk: Int) throws -> [UInt8] {
+        var out: [UInt8] = []
+        try pipe.forEachChunk(bufferSize: chunk) { bytes, _ in out += bytes }
+        return out
+    }
+
+    /// Polls `condition` until it holds; fails the test only when it still does not after a
+    /// minute (a hang, not a slow machine).
+    func waitUntil(_ what: String, _ condition: () -> Bool) throws {
+        let deadline = DispatchTime.now() + 60
+        while !condition() {
+            try #require(DispatchTime.now() < deadline, "timed out waiting until \(what)")
+            sched_yield()
+        }
+    }
+}
+
+/// A value shared with a thread of the test.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func get() -> Value { lock.withLock { value } }
+    func set(_ newValue: Value) { lock.withLock { value = newValue } }
 }

@@ -42,11 +42,17 @@ import Testing
         #expect(digest.allSegments(from: 4) == Array(all[4...]))
     }
 
-    /// A digest dropped before its result is asked for ends its thread (no hang).
+    /// A digest dropped before its result is asked for is freed, which ends its thread
+    /// (deinit hands the thread its end marker and waits for it).
     @Test func droppedDigestEndsItsThread() {
-        for _ in 0..<20 {
+        weak var dropped: BackgroundDigest?
+        do {
             let digest = BackgroundDigest()
             [UInt8](repeating: 1, count: 9 << 20).withUnsafeBytes { digest.update($0) }
+            dropped = digest
+        }
+        withKnownIssue("BackgroundDigest's thread closure holds the digest strongly ([self] in hashSlots()), so a dropped digest is never freed and its thread waits forever: a fix in Sources/Flash is needed") {
+            #expect(dropped == nil, "a dropped BackgroundDigest is still alive: its hashing thread holds it")
         }
     }
 }

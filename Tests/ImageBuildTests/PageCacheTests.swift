@@ -38,23 +38,45 @@ import Ext4FS
     }()
 
     /// A written file is in the page cache; once its writeback is done, `drop` takes it out.
+    /// (How many pages stay cached is up to the kernel, which may evict some under memory
+    /// pressure or keep a few busy ones: the test asserts bounds, not an exact count.)
     @Test(.disabled(if: temporaryIsTmpfs, "a tmpfs keeps its pages"))
     func dropsAWrittenFileOnceItIsOnDisk() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("pagecache-\(UUID().uuidString)").path
         defer { unlink(path) }
-        try Data((0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 13) }).write(to: URL(fileURLWithPath: path))
-        #expect(try Self.residentPages(path) == 1024)
+        try Self.pattern.write(to: URL(fileURLWithPath: path))
+        let written = try Self.residentPages(path)
+        #expect(written > 0 && written <= 1024, "\(written) of 1024 pages cached after the write")
         PageCache.startWriteback(of: path)
         let fd = open(path, O_RDONLY)
         #expect(fdatasync(fd) == 0)
         close(fd)
         PageCache.drop(path)
-        #expect(try Self.residentPages(path) == 0)
+        let dropped = try Self.residentPages(path)
+        #expect(dropped < written, "drop left \(dropped) of \(written) pages")
+        #expect(dropped <= 1024 / 8, "drop left \(dropped) of \(written) pages")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Self.pattern)
     }
 
-    /// A file that is not there is left alone.
-    @Test func ignoresAMissingFile() {
-        PageCache.startWriteback(of: "/nonexistent/pagecache")
-        PageCache.drop("/nonexistent/pagecache")
+    /// `drop` before the writeback loses nothing: dirty pages stay until written.
+    @Test func dropBeforeWritebackKeepsTheBytes() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pagecache-\(UUID().uuidString)").path
+        defer { unlink(path) }
+        try Self.pattern.write(to: URL(fileURLWithPath: path))
+        PageCache.drop(path)
+        PageCache.startWriteback(of: path)
+        PageCache.drop(path)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Self.pattern)
     }
+
+    /// A file that is not there is left alone: not created.
+    @Test func ignoresAMissingFile() {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pagecache-missing-\(UUID().uuidString)").path
+        PageCache.startWriteback(of: path)
+        PageCache.drop(path)
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
+    /// 4 MiB that are not all one byte.
+    static let pattern = Data((0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 13) })
 }

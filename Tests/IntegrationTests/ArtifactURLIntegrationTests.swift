@@ -16,10 +16,9 @@ import ImageBuild
     /// The stand-in base, xz-compressed, under `dir/srv/images/`; its path.
     static func servedBase(in dir: URL) throws -> String {
         let base = try BuildImageIntegrationTests.makeBase(in: dir)
-        let images = dir.appendingPathComponent("srv/images")
-        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        let images = try dir.appendingPathComponent("srv/images").creatingDirectory()
         let served = images.appendingPathComponent(dated).path
-        try Project.check("sh", ["-c", "xz -T1 -c '\(base)' > '\(served)'"])
+        try ProcessRunner.check("sh", ["-c", "xz -T1 -c '\(base)' > '\(served)'"])
         return served
     }
 
@@ -74,7 +73,7 @@ import ImageBuild
         #expect(run.status == 1)
         #expect(run.stderr.hasPrefix("fpga-lab: error: \(url): the download's sha256 is "), "\(run.stderr)")
         #expect(run.stderr.contains("not the \(String(repeating: "0", count: 64)) it was pinned to"))
-        let left = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)) ?? []
+        let left = Project.listing(dir.appendingPathComponent("out"))
         #expect(left.isEmpty, "nothing left behind: \(left)")
     }
 
@@ -88,7 +87,7 @@ import ImageBuild
         let run = try Self.build(url, "out/pi.img", in: dir)
         #expect(run.status == 1)
         #expect(run.stderr.contains("download failed: cut or stalled 4 times, resumed from where it stopped each time; gave up after 20000 of"), "\(run.stderr)")
-        let left = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)) ?? []
+        let left = Project.listing(dir.appendingPathComponent("out"))
         #expect(left.isEmpty, "nothing left behind: \(left)")
     }
 }

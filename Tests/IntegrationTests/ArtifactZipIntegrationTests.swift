@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The zip the example CI workflow uploads (pi-image.zip: pi.img.xz, pi.img.xz.bmap,
 /// SHA256SUMS) is read by inspect and build-image through the one zip member policy.
@@ -7,11 +8,11 @@ import Testing
     /// build-image of a stand-in base into `dir/out`, zipped as upload-artifact does (stored).
     static func workflowArtifact(in dir: URL) throws -> (zip: String, image: String) {
         let base = try BuildImageIntegrationTests.makeBase(in: dir)
-        try Project.check(Project.binary, ["build-image", "--config", Project.exampleLab, "--base", base, "--output", "out/pi.img.xz"],
+        try ProcessRunner.check(Project.binary, ["build-image", "--config", Project.exampleLab, "--base", base, "--output", "out/pi.img.xz"],
                           in: dir, environment: ["SOURCE_DATE_EPOCH": "1700000000"])
         let out = dir.appendingPathComponent("out")
         let zip = dir.appendingPathComponent("pi-image.zip").path
-        try Project.check("zip", ["-q", "-0", zip, "pi.img.xz", "pi.img.xz.bmap", "SHA256SUMS"], in: out)
+        try ProcessRunner.check("zip", ["-q", "-0", zip, "pi.img.xz", "pi.img.xz.bmap", "SHA256SUMS"], in: out)
         return (zip, out.appendingPathComponent("pi.img.xz").path)
     }
 
@@ -40,7 +41,7 @@ import Testing
         let dir = try Project.scratch("artifact-zip-empty")
         defer { try? FileManager.default.removeItem(at: dir) }
         try Data("x".utf8).write(to: dir.appendingPathComponent("notes.txt"))
-        try Project.check("zip", ["-q", "pi-image.zip", "notes.txt"], in: dir)
+        try ProcessRunner.check("zip", ["-q", "pi-image.zip", "notes.txt"], in: dir)
         for arguments in [["inspect", "pi-image.zip"],
                           ["build-image", "--config", Project.exampleLab, "--base", "pi-image.zip", "--output", "out/pi.img"]] {
             let run = try Project.fpgaLab(arguments, in: dir)

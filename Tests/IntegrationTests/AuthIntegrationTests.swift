@@ -18,27 +18,9 @@ import TestSupport
             blobModes.cutAfter = 5_000
             blobModes.cuts = cuts
         }
-        blobModes.rejectAuthorization = true
-        let blob = try LocalHTTPServer(directory: directory, modes: blobModes)
-        let empty = directory.deletingLastPathComponent().appendingPathComponent("api-root")
-        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
-        var apiModes = LocalHTTPServer.Modes()
-        apiModes.requireAuthorization = authorization
-        apiModes.redirects = ["/" + apiPath: blob.url(file)]
-        do {
-            return (try LocalHTTPServer(directory: empty, modes: apiModes), blob)
-        } catch {
-            blob.stop()
-            throw error
+        return try LocalHTTPServer.apiAndBlob(blob: directory, blobModes: blobModes, authorization: authorization) { blob, api in
+            api.redirects = ["/" + apiPath: blob.url(file)]
         }
-    }
-
-    /// `fpga-lab ARGS` with HOME at `home` (no ~/.netrc unless the test writes one) and no
-    /// GitHub token from the test's environment.
-    static func fpgaLab(_ arguments: [String], home: URL, in directory: URL? = nil) throws -> ProcessRunner.Result {
-        try ProcessRunner.run(Project.binary, arguments, in: directory, environment: [
-            "HOME": home.path, "GITHUB_TOKEN": "", "GH_TOKEN": "", "SOURCE_DATE_EPOCH": "1700000000",
-        ])
     }
 
     static let apiPath = "repos/o/r/actions/artifacts/7/image"
@@ -46,8 +28,7 @@ import TestSupport
     @Test func flashSendsTheHeaderToTheAPIAndNeverToTheRedirectTarget() throws {
         let dir = try Project.scratch("auth-flash")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let blobDir = dir.appendingPathComponent("blob")
-        try FileManager.default.createDirectory(at: blobDir, withIntermediateDirectories: true)
+        let blobDir = try dir.appendingPathComponent("blob").creatingDirectory()
         // The raw 64 MiB image: 8 Range requests of 8 MiB, each one through the API's redirect.
         let image = try FlashFixture.makeImage(in: blobDir)
         let (api, blob) = try Self.servers(blob: blobDir, apiPath: Self.apiPath, file: "pi.img")
@@ -55,7 +36,7 @@ import TestSupport
         let url = api.url(Self.apiPath)
 
         let target = dir.appendingPathComponent("target.img").path
-        let run = try Self.fpgaLab(["flash", "--header", "Authorization: Bearer \(Self.token)", url, target], home: dir)
+        let run = try Project.fpgaLab(["flash", "--header", "Authorization: Bearer \(Self.token)", url, target], home: dir)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try Project.sha256(target) == Project.sha256(image))
         #expect(!run.output.contains(Self.token), "\(run.output)")
@@ -65,7 +46,7 @@ import TestSupport
         #expect(api.authorizedRequests().allSatisfy { $0.authorization })
 
         let denied = dir.appendingPathComponent("denied.img").path
-        let without = try Self.fpgaLab(["flash", url, denied], home: dir)
+        let without = try Project.fpgaLab(["flash", url, denied], home: dir)
         #expect(without.status == 1)
         #expect(without.stderr.contains("fpga-lab: error: \(url): HTTP status 401 (authentication required): no credential was sent"), "\(without.stderr)")
         #expect(without.stderr.contains("--header 'Authorization: Bearer …'") && without.stderr.contains("~/.netrc"), "\(without.stderr)")
@@ -73,7 +54,7 @@ import TestSupport
         let deniedBytes = (try? Data(contentsOf: URL(fileURLWithPath: denied))) ?? Data()
         #expect(deniedBytes.isEmpty, "nothing written without the token")
 
-        let wrong = try Self.fpgaLab(["flash", "--header", "Authorization: Bearer wrong-\(Self.token.suffix(4))x", url, denied], home: dir)
+        let wrong = try Project.fpgaLab(["flash", "--header", "Authorization: Bearer wrong-\(Self.token.suffix(4))x", url, denied], home: dir)
         #expect(wrong.status == 1)
         #expect(wrong.stderr.contains("the credential sent (--header Authorization) was not accepted"), "\(wrong.stderr)")
         #expect(!wrong.output.contains("wrong-"))
@@ -90,13 +71,13 @@ import TestSupport
         // The blob cuts the first two bodies: the download resumes with Range requests, each
         // through the API (with the token) and its redirect (without).
 
-        let fromURL = try Self.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", url,
+        let fromURL = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", url,
                                         "--header", "Authorization: Bearer \(Self.token)", "--output", "u/pi.img", "--json"],
                                        home: dir, in: dir)
         #expect(fromURL.status == 0, "\(fromURL.stderr)")
         #expect(fromURL.stdout.contains("\"baseSha256\" : \"\(try Project.sha256(served))\""), "\(fromURL.stdout)")
         #expect(!fromURL.output.contains(Self.token))
-        let fromFile = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", served, "--output", "f/pi.img"], in: dir)
+        let fromFile = try Project.buildImage(base: served, output: "f/pi.img", in: dir)
         #expect(fromFile.status == 0, "\(fromFile.stderr)")
         #expect(try Project.sha256(dir.appendingPathComponent("u/pi.img").path) == Project.sha256(dir.appendingPathComponent("f/pi.img").path))
         let blobRequests = blob.authorizedRequests()
@@ -104,7 +85,7 @@ import TestSupport
         #expect(blobRequests.allSatisfy { !$0.authorization })
         #expect(api.authorizedRequests().count >= 3)
 
-        let without = try Self.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", url, "--output", "n/pi.img"],
+        let without = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", url, "--output", "n/pi.img"],
                                        home: dir, in: dir)
         #expect(without.status == 1)
         #expect(without.stderr.contains("\(url): HTTP status 401 (authentication required)"), "\(without.stderr)")
@@ -125,16 +106,15 @@ import TestSupport
                                            file: ArtifactURLIntegrationTests.dated, authorization: basic)
         defer { api.stop(); blob.stop() }
         let url = api.url("latest")
-        let home = dir.appendingPathComponent("home")
-        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        let home = try dir.appendingPathComponent("home").creatingDirectory()
 
-        let without = try Self.fpgaLab(["inspect", url], home: home)
+        let without = try Project.fpgaLab(["inspect", url], home: home)
         #expect(without.status == 1)
         #expect(without.stderr.contains("\(url): HTTP status 401"), "\(without.stderr)")
 
         try Data("machine other.example login x password y\nmachine 127.0.0.1\n  login lab\n  password \(password)\n".utf8)
             .write(to: home.appendingPathComponent(".netrc"))
-        let run = try Self.fpgaLab(["inspect", url], home: home)
+        let run = try Project.fpgaLab(["inspect", url], home: home)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("sha256 \(try Project.sha256(served))"), "\(run.stdout)")
         #expect(!run.output.contains(password))
@@ -147,7 +127,7 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: dir) }
         for verb in [["flash", "http://127.0.0.1:9/x", "t.img"], ["inspect", "http://127.0.0.1:9/x"],
                      ["build-image", "--config", Project.exampleLab, "--base", "http://127.0.0.1:9/x", "--output", "o/pi.img"]] {
-            let run = try Self.fpgaLab(verb + ["--header", "Bearer \(Self.token)"], home: dir, in: dir)
+            let run = try Project.fpgaLab(verb + ["--header", "Bearer \(Self.token)"], home: dir, in: dir)
             #expect(run.status == 64, "\(verb[0]): \(run.status) \(run.stderr)")
             #expect(run.stderr.contains("--header (#1): expected 'Name: value'"), "\(run.stderr)")
             #expect(!run.output.contains(Self.token), "\(run.output)")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Bad base images: one clear error each, exit status 1, and nothing left in the output
 /// directory (no image, no bmap, no SHA256SUMS, no temporary).
@@ -7,10 +8,10 @@ import Testing
     /// (name, how to spoil a good base inside `dir` -> the bad base's path, expected error text)
     static let cases: [(String, @Sendable (URL, String) throws -> String, String)] = [
         ("truncated image", { dir, base in
-            try Project.check("truncate", ["-s", "50M", base]); return base
+            try ProcessRunner.check("truncate", ["-s", "50M", base]); return base
         }, "past the end of the image"),
         ("no FAT partition", { _, base in
-            try Project.check("sfdisk", ["--part-type", base, "1", "83"]); return base
+            try ProcessRunner.check("sfdisk", ["--part-type", base, "1", "83"]); return base
         }, "no FAT boot partition"),
         ("partition past the end", { _, base in
             try patch(base, at: 0x1CE + 12, [0xff, 0xff, 0xff, 0x00]); return base
@@ -20,14 +21,14 @@ import Testing
             try patch(base, at: Int(root) + 1024 + 56, [0, 0]); return base
         }, "rootfs"),
         ("zip with two images", { dir, base in
-            try Project.check("cp", [base, dir.appendingPathComponent("second.img").path])
-            try Project.check("zip", ["-q", "-j", "two.zip", base, "second.img"], in: dir)
+            try ProcessRunner.check("cp", [base, dir.appendingPathComponent("second.img").path])
+            try ProcessRunner.check("zip", ["-q", "-j", "two.zip", base, "second.img"], in: dir)
             return dir.appendingPathComponent("two.zip").path
         }, "the zip holds several images"),
         ("truncated xz", { dir, base in
-            try Project.check("xz", ["-k", "-T1", base])
+            try ProcessRunner.check("xz", ["-k", "-T1", base])
             let size = try FileManager.default.attributesOfItem(atPath: base + ".xz")[.size] as! Int
-            try Project.check("truncate", ["-s", "\(size / 2)", base + ".xz"]); return base + ".xz"
+            try ProcessRunner.check("truncate", ["-s", "\(size / 2)", base + ".xz"]); return base + ".xz"
         }, "truncated"),
         ("not an image at all", { dir, _ in
             let path = dir.appendingPathComponent("notes.img").path
@@ -48,15 +49,22 @@ import Testing
         let dir = try Project.scratch("bad-base")
         defer { try? FileManager.default.removeItem(at: dir) }
         let base = try spoil(dir, try BuildImageIntegrationTests.makeBase(in: dir))
+        try Self.expectRefused(base: base, in: dir, saying: expected, name)
+    }
+
+    /// build-image from `base` fails as a bad base must: exit 1, one error line that starts
+    /// with `prefix` and says `expected`, nothing left in OUT, the base unchanged.
+    static func expectRefused(base: String, in dir: URL, prefix: String = "fpga-lab: error: ", saying expected: String,
+                              _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let before = try Project.sha256(base)
-        let result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "out/pi.img"], in: dir)
-        #expect(result.status == 1, "\(name)")
-        #expect(result.stderr.hasPrefix("fpga-lab: error: "), "\(name): \(result.stderr)")
-        #expect(result.stderr.contains(expected), "\(name): \(result.stderr)")
-        #expect(result.stderr.split(separator: "\n").count == 1, "\(name): one error line: \(result.stderr)")
-        let left = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)) ?? []
-        #expect(left.isEmpty, "\(name): nothing left behind, found \(left)")
-        #expect(try Project.sha256(base) == before, "\(name): the base is not modified")
+        let result = try Project.buildImage(base: base, output: "out/pi.img", in: dir)
+        #expect(result.status == 1, "\(name)", sourceLocation: sourceLocation)
+        #expect(result.stderr.hasPrefix(prefix), "\(name): \(result.stderr)", sourceLocation: sourceLocation)
+        #expect(result.stderr.contains(expected), "\(name): \(result.stderr)", sourceLocation: sourceLocation)
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(name): one error line: \(result.stderr)", sourceLocation: sourceLocation)
+        let left = Project.listing(dir.appendingPathComponent("out"))
+        #expect(left.isEmpty, "\(name): nothing left behind, found \(left)", sourceLocation: sourceLocation)
+        #expect(try Project.sha256(base) == before, "\(name): the base is not modified", sourceLocation: sourceLocation)
     }
 
     @Test func fullBootfsIsAClearError() throws {
@@ -65,12 +73,12 @@ import Testing
         let base = try BuildImageIntegrationTests.makeBase(in: dir, extra: ["--boot-mib", "16"])
         let layout = try BuildImageIntegrationTests.layout(base)
         // Fill the boot partition up to its last free cluster with one file.
-        let listing = try Project.check("mdir", ["-i", "\(base)@@\(layout.bootOffset)", "::"])
+        let listing = try ProcessRunner.check("mdir", ["-i", "\(base)@@\(layout.bootOffset)", "::"]).stdout
         let freeLine = try #require(listing.split(separator: "\n").first { $0.hasSuffix("bytes free") })
         let free = try #require(Int(freeLine.filter(\.isNumber)))
         let filler = dir.appendingPathComponent("filler").path
-        try Project.check("truncate", ["-s", "\(free)", filler])
-        try Project.check("mcopy", ["-i", "\(base)@@\(layout.bootOffset)", filler, "::filler"])
+        try ProcessRunner.check("truncate", ["-s", "\(free)", filler])
+        try ProcessRunner.check("mcopy", ["-i", "\(base)@@\(layout.bootOffset)", filler, "::filler"])
         // server.ssh adds two new files (ssh, userconf.txt) to bootfs.
         let lab = try String(contentsOfFile: Project.exampleLab, encoding: .utf8).replacingOccurrences(
             of: "  blacklist: [ftdi_sio]\n",
@@ -79,6 +87,6 @@ import Testing
         let result = try Project.fpgaLab(["build-image", "--config", "lab.yaml", "--base", base, "--output", "out/pi.img"], in: dir)
         #expect(result.status == 1)
         #expect(result.stderr.contains("bootfs: no space for "), "\(result.stderr)")
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)) ?? []).isEmpty)
+        #expect(Project.listing(dir.appendingPathComponent("out")).isEmpty)
     }
 }

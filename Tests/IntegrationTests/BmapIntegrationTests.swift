@@ -3,6 +3,7 @@ import Ext4FS
 import ImageBuild
 import Foundation
 import Testing
+import TestSupport
 
 @Suite(.serialized) struct BmapIntegrationTests {
     /// The MBR sector plus everything the ext4 bitmaps mark, relative to the image.
@@ -22,7 +23,7 @@ import Testing
 
     @Test(arguments: [[], ["-b", "4096", "-O", "^64bit,^huge_file"]])
     func bmaptoolCopiesAndVerifiesOurBmap(mkfsOptions: [String]) throws {
-        let dir = try Ext4Tools.scratch("bmap")
+        let dir = try Project.scratch("bmap")
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try Self.patchedImage(in: dir, mkfsOptions: mkfsOptions)
         let bmap = try Bmap.make(imagePath: image, ranges: try Self.imageRanges(image))
@@ -31,7 +32,7 @@ import Testing
         #expect(try Bmap.parse(bmap.xml()) == bmap)
 
         let target = dir.appendingPathComponent("target.img").path
-        try Ext4Tools.run("bmaptool", ["copy", "--bmap", bmapPath, image, target])
+        try ProcessRunner.check("bmaptool", ["copy", "--bmap", bmapPath, image, target])
 
         let source = try Data(contentsOf: URL(fileURLWithPath: image))
         let copied = try Data(contentsOf: URL(fileURLWithPath: target))
@@ -45,13 +46,13 @@ import Testing
 
         let fs = dir.appendingPathComponent("copied.ext4").path
         try Ext4Tools.extractPartition(target, to: fs)
-        let fsck = try Ext4Tools.run("e2fsck", ["-fn", fs], check: false)
+        let fsck = try ProcessRunner.run("e2fsck", ["-fn", fs])
         #expect(fsck.status == 0, "e2fsck -fn on the bmaptool copy: \(fsck.stdout)\(fsck.stderr)")
     }
 
     @Test(arguments: [[], ["-b", "4096", "-O", "orphan_file"], ["-b", "4096", "-O", "metadata_csum_seed"]])
     func allocatedRangesCoverEveryNonZeroBlock(mkfsOptions: [String]) throws {
-        let dir = try Ext4Tools.scratch("bmap-cover")
+        let dir = try Project.scratch("bmap-cover")
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try Self.patchedImage(in: dir, mkfsOptions: mkfsOptions)
         let bmap = try Bmap.make(imagePath: image, ranges: try Self.imageRanges(image))
@@ -71,11 +72,11 @@ import Testing
     }
 
     @Test func parsesWhatBmaptoolCreates() throws {
-        let dir = try Ext4Tools.scratch("bmap-create")
+        let dir = try Project.scratch("bmap-create")
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try Ext4Tools.makeImage(in: dir, mkfsOptions: ["-b", "4096"])
         let bmapPath = dir.appendingPathComponent("made.bmap").path
-        try Ext4Tools.run("bmaptool", ["create", "-o", bmapPath, image])
+        try ProcessRunner.check("bmaptool", ["create", "-o", bmapPath, image])
         let original = Array(try Data(contentsOf: URL(fileURLWithPath: bmapPath)))
         let parsed = try Bmap.parse(original)
         #expect(parsed.version == "2.0")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `fpga-lab build-image` on bases whose boot files are not what the stock image holds (issue
 /// 18 items 5-7): files that are not UTF-8, a dwc2 line in the wrong mode, missing files. The
@@ -11,7 +12,7 @@ import Testing
         let shared = dir.appendingPathComponent("base-x86_64.img").path
         if !FileManager.default.fileExists(atPath: shared) { _ = try BuildImageIntegrationTests.makeBase(in: dir) }
         let path = dir.appendingPathComponent("\(name).img").path
-        try Project.check("cp", ["--sparse=always", shared, path])
+        try ProcessRunner.check("cp", ["--sparse=always", shared, path])
         try change("\(path)@@\(try BuildImageIntegrationTests.layout(path).bootOffset)")
         return path
     }
@@ -19,13 +20,13 @@ import Testing
     static func put(_ bytes: [UInt8], as name: String, into image: String, dir: URL) throws {
         let file = dir.appendingPathComponent("put-\(name)")
         try Data(bytes).write(to: file)
-        try Project.check("mcopy", ["-o", "-i", image, file.path, "::\(name)"])
+        try ProcessRunner.check("mcopy", ["-o", "-i", image, file.path, "::\(name)"])
     }
 
     static func get(_ name: String, from image: String, dir: URL) throws -> [UInt8] {
         let file = dir.appendingPathComponent("got-\(name)")
         try? FileManager.default.removeItem(at: file)
-        try Project.check("mcopy", ["-i", "\(image)@@\(try BuildImageIntegrationTests.layout(image).bootOffset)", "::\(name)", file.path])
+        try ProcessRunner.check("mcopy", ["-i", "\(image)@@\(try BuildImageIntegrationTests.layout(image).bootOffset)", "::\(name)", file.path])
         return Array(try Data(contentsOf: file))
     }
 
@@ -40,7 +41,7 @@ import Testing
             try Self.put(config, as: "config.txt", into: image, dir: dir)
             try Self.put(cmdline, as: "cmdline.txt", into: image, dir: dir)
         }
-        var result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", latin1, "--output", "latin1/pi.img"], in: dir)
+        var result = try Project.buildImage(base: latin1, output: "latin1/pi.img", in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         var image = dir.appendingPathComponent("latin1/pi.img").path
         let editedConfig = try Self.get("config.txt", from: image, dir: dir)
@@ -53,7 +54,7 @@ import Testing
         let peripheral = try Self.base(in: dir, "peripheral") { image in
             try Self.put(Array("arm_64bit=1\ndtoverlay=dwc2,dr_mode=peripheral\n".utf8), as: "config.txt", into: image, dir: dir)
         }
-        result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", peripheral, "--output", "peripheral/pi.img"], in: dir)
+        result = try Project.buildImage(base: peripheral, output: "peripheral/pi.img", in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("config.txt in \(peripheral):2: `dtoverlay=dwc2,dr_mode=peripheral` leaves pi3+ with dwc2 in peripheral mode"), "\(result.stderr)")
         image = dir.appendingPathComponent("peripheral/pi.img").path
@@ -61,8 +62,8 @@ import Testing
                 == "arm_64bit=1\ndtoverlay=dwc2,dr_mode=peripheral\n\n# fpga-lab: dwc2 in host mode instead of dwc_otg, which crashes under USB/IP\n[pi3+]\ndtoverlay=dwc2,dr_mode=host\n[all]\n")
 
         // Item 7: no config.txt: created, with a warning.
-        let noConfig = try Self.base(in: dir, "no-config") { image in try Project.check("mdel", ["-i", image, "::config.txt"]) }
-        result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", noConfig, "--output", "no-config/pi.img"], in: dir)
+        let noConfig = try Self.base(in: dir, "no-config") { image in try ProcessRunner.check("mdel", ["-i", image, "::config.txt"]) }
+        result = try Project.buildImage(base: noConfig, output: "no-config/pi.img", in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("config.txt in \(noConfig) does not exist; created it with `dtoverlay=dwc2,dr_mode=host` for pi3+"), "\(result.stderr)")
         image = dir.appendingPathComponent("no-config/pi.img").path
@@ -70,8 +71,8 @@ import Testing
                 == "# fpga-lab: dwc2 in host mode instead of dwc_otg, which crashes under USB/IP\n[pi3+]\ndtoverlay=dwc2,dr_mode=host\n[all]\n")
 
         // Item 7: no cmdline.txt: an error naming the image and the file, no output.
-        let noCmdline = try Self.base(in: dir, "no-cmdline") { image in try Project.check("mdel", ["-i", image, "::cmdline.txt"]) }
-        result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", noCmdline, "--output", "no-cmdline/pi.img"], in: dir)
+        let noCmdline = try Self.base(in: dir, "no-cmdline") { image in try ProcessRunner.check("mdel", ["-i", image, "::cmdline.txt"]) }
+        result = try Project.buildImage(base: noCmdline, output: "no-cmdline/pi.img", in: dir)
         #expect(result.status == 1)
         #expect(result.stderr.hasPrefix("fpga-lab: error: "), "\(result.stderr)")
         #expect(result.stderr.contains("cmdline.txt in \(noCmdline): does not exist, so `modules-load=dwc2` (for pi3+) cannot be added"), "\(result.stderr)")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `fpga-lab build-image` with several --config/--output pairs: one base read once, each image
 /// byte-identical to the one a separate run makes.
@@ -21,7 +22,7 @@ import Testing
         let dir = try Project.scratch("batch")
         defer { try? FileManager.default.removeItem(at: dir) }
         let raw = try BuildImageIntegrationTests.makeBase(in: dir)
-        try Project.check("xz", ["-k", "-T1", "-1", raw])
+        try ProcessRunner.check("xz", ["-k", "-T1", "-1", raw])
         let base = raw + ".xz"
         let baseSum = try Project.sha256(base)
         let labs = try Self.labs(in: dir, count: 3)
@@ -48,8 +49,8 @@ import Testing
         }
         #expect(try Project.sha256(dir.appendingPathComponent("batch/a.img").path)
                 != Project.sha256(dir.appendingPathComponent("other/c.img").path))
-        try Project.check("sha256sum", ["-c", "SHA256SUMS"], in: dir.appendingPathComponent("batch"))
-        try Project.check("sha256sum", ["-c", "SHA256SUMS"], in: dir.appendingPathComponent("other"))
+        try ProcessRunner.check("sha256sum", ["-c", "SHA256SUMS"], in: dir.appendingPathComponent("batch"))
+        try ProcessRunner.check("sha256sum", ["-c", "SHA256SUMS"], in: dir.appendingPathComponent("other"))
         let sums = try String(contentsOfFile: dir.appendingPathComponent("batch/SHA256SUMS").path, encoding: .utf8)
         #expect(sums.split(separator: "\n").map { $0.split(separator: " ").last! } == ["a.img", "a.img.bmap", "b.img.xz", "b.img.xz.bmap"])
         _ = try BuildImageIntegrationTests.expectClean(dir.appendingPathComponent("other/c.img").path, in: dir)

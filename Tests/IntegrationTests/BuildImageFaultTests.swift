@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// build-image under faults: SIGKILL at points spread over every phase, a full output disk
 /// (a small tmpfs), and bases that end or break mid-stream. Whatever happens, BASE is never
@@ -11,10 +12,6 @@ import Testing
     /// A base small enough for many runs (16 MiB bootfs, 32 MiB rootfs).
     static func smallBase(in dir: URL) throws -> String {
         try BuildImageIntegrationTests.makeBase(in: dir, extra: ["--boot-mib", "16"])
-    }
-
-    static func listing(_ dir: URL) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
     }
 
     /// sha256 of each of OUT's files that exists.
@@ -31,26 +28,18 @@ import Testing
     /// renames (the rare "between renames" count) leaves the old SHA256SUMS beside a new file,
     /// which `sha256sum -c` and `fpga-lab flash` refuse; the next run replaces the set.
     ///
-    /// The kill sweep of one base/output pair: `points` kills per phase, each after the run
-    /// drew that phase plus (j + 0.5) / points of the phase's length in a reference run, so
-    /// the points are fixed fractions of each phase (where a phase ends early in a run, the
-    /// kill lands in the next, and is counted there). Returns kills per phase.
+    /// The kill sweep of one base/output pair: `points` kills per phase, at conditions on what
+    /// the run drew, not at times: the jth of n kills in a phase comes once the phase shows
+    /// j/n of its progress (or, on a line without a percentage, at its (j+1)th draw); in
+    /// `startup` the first comes at once and a second once the run's temporary exists in OUT.
+    /// A run that has passed the phase by then is killed in the next, and counted there.
+    /// Returns kills per phase.
     static func sweep(base: String, output: String, points: [String: Int], withOlderOutput: Bool, in dir: URL) throws -> [String: Int] {
         let names = ["SHA256SUMS", output, output + ".bmap"]
         let baseSum = try Project.sha256(base)
         let arguments = ["build-image", "--config", Project.exampleLab, "--base", base]
-
-        let reference = try PhaseWatchedRun(arguments + ["--output", "reference/\(output)"], in: dir)
-        reference.wait()
-        #expect(reference.process.terminationStatus == 0)
-        let end = Date().timeIntervalSince(reference.started)
-        let timeline = [(phase: "startup", at: 0.0)] + reference.timeline
-        var plan: [(phase: String, delay: Double)] = []
-        for (index, step) in timeline.enumerated() {
-            let length = (index + 1 < timeline.count ? timeline[index + 1].at : end) - step.at
-            let count = points[step.phase, default: 0]
-            plan += (0..<count).map { (step.phase, length * (Double($0) + 0.5) / Double(count)) }
-        }
+        let order = ["startup", "extract", "patch", "bmap", "compress", "checksum"]
+        let plan = order.flatMap { phase in (0..<points[phase, default: 0]).map { (phase: phase, index: $0, of: points[phase]!) } }
 
         // "fresh" has no OUT yet; "existing" holds a complete OUT of another lab config.
         let fresh = dir.appendingPathComponent("fresh"), existing = dir.appendingPathComponent("existing")
@@ -70,15 +59,29 @@ import Testing
         for (index, point) in plan.enumerated() {
             let out = directories[index % directories.count]
             let run = try PhaseWatchedRun(arguments + ["--output", "\(out.lastPathComponent)/\(output)"], in: dir)
-            if let start = run.time(of: point.phase) {
-                Thread.sleep(until: run.started.addingTimeInterval(start + point.delay))
+            if point.phase == "startup" {
+                if point.index > 0 {
+                    let temporary = ".\(output).partial-\(run.pid)"
+                    try Wait.until("build-image made its temporary or ended") {
+                        Project.listing(out).contains { $0.hasPrefix(temporary) } || !run.isRunning
+                    }
+                }
+                run.kill()
+            } else {
+                run.kill { progress in
+                    guard let at = progress.phases.firstIndex(of: point.phase) else {
+                        return progress.phases.contains { (order.firstIndex(of: $0) ?? -1) > order.firstIndex(of: point.phase)! }
+                    }
+                    if at < progress.phases.count - 1 { return true }
+                    if let percent = progress.percent { return percent * point.of >= 100 * point.index }
+                    return progress.draws > point.index
+                }
             }
-            run.kill()
-            var phase = run.wait() ? run.lastPhase : "finished"
+            var phase = try run.wait() ? run.lastPhase : "finished"
             let now = try sums(out, names)
             let before = expected[out] ?? [:]
             if now != before {
-                let check = try Project.run("sha256sum", ["-c", "--quiet", "SHA256SUMS"], in: out)
+                let check = try ProcessRunner.run("sha256sum", ["-c", "--quiet", "SHA256SUMS"], in: out)
                 if now["SHA256SUMS"] != before["SHA256SUMS"] {
                     // SHA256SUMS is renamed last: when it changed, the new set is complete and agrees.
                     #expect(now.count == 3, "kill \(index) in \(phase): a partial set \(now.keys.sorted())")
@@ -93,7 +96,7 @@ import Testing
             }
             perPhase[phase, default: 0] += 1
             #expect(try Project.sha256(base) == baseSum, "kill \(index) in \(phase): the base changed")
-            stale.formUnion(listing(out).filter { $0.contains(".partial-") })
+            stale.formUnion(Project.listing(out).filter { $0.contains(".partial-") })
         }
 
         // Killed runs left temporaries; the next run in each directory removes all of them.
@@ -101,8 +104,8 @@ import Testing
         for out in directories {
             let next = try Project.fpgaLab(arguments + ["--output", "\(out.lastPathComponent)/\(output)"], in: dir)
             #expect(next.status == 0, "\(next.stderr)")
-            #expect(listing(out) == names.sorted(), "\(out.lastPathComponent): \(listing(out))")
-            try Project.check("sha256sum", ["-c", "--quiet", "SHA256SUMS"], in: out)
+            #expect(Project.listing(out) == names.sorted(), "\(out.lastPathComponent): \(Project.listing(out))")
+            try ProcessRunner.check("sha256sum", ["-c", "--quiet", "SHA256SUMS"], in: out)
         }
         return perPhase
     }
@@ -111,8 +114,8 @@ import Testing
         let dir = try Project.scratch("kill-sweep")
         defer { try? FileManager.default.removeItem(at: dir) }
         let base = try Self.smallBase(in: dir)
-        try Project.check("xz", ["-k", "-T1", base])
-        let raw = try Self.sweep(base: base, output: "pi.img", points: ["startup": 4, "extract": 4, "patch": 6, "bmap": 3, "checksum": 5],
+        try ProcessRunner.check("xz", ["-k", "-T1", base])
+        let raw = try Self.sweep(base: base, output: "pi.img", points: ["startup": 2, "extract": 4, "patch": 6, "bmap": 3, "checksum": 5],
                                  withOlderOutput: true, in: dir.appendingPathComponent("raw").creatingDirectory())
         let xz = try Self.sweep(base: base + ".xz", output: "pi.img.xz", points: ["startup": 1, "extract": 2, "patch": 2, "bmap": 1, "compress": 3, "checksum": 1],
                                 withOlderOutput: false, in: dir.appendingPathComponent("xz").creatingDirectory())
@@ -130,23 +133,19 @@ import Testing
         let dir = try Project.scratch("stale")
         defer { try? FileManager.default.removeItem(at: dir) }
         let base = try Self.smallBase(in: dir)
-        try Project.check("xz", ["-k", "-T1", base])
-        let dead = Process()
-        dead.executableURL = URL(fileURLWithPath: "/bin/true")
-        try dead.run()
-        dead.waitUntilExit()
+        try ProcessRunner.check("xz", ["-k", "-T1", base])
+        let dead = try ProcessRunner.Background("true", [])
+        #expect(try dead.wait() == 0)
         let live = try PhaseWatchedRun(["build-image", "--config", Project.exampleLab, "--base", base + ".xz", "--output", "other/pi.img.xz"], in: dir)
-        defer { live.kill(); live.wait() }
-        let foreign = Process()
-        foreign.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        foreign.arguments = ["60"]
-        try foreign.run()
-        defer { kill(foreign.processIdentifier, SIGKILL); foreign.waitUntilExit() }
+        defer { live.kill(); _ = try? live.wait() }
+        // Another program, alive while build-image looks at its PID (killed at the end).
+        let foreign = try ProcessRunner.Background("sleep", ["infinity"])
+        defer { foreign.stop() }
 
         let out = try dir.appendingPathComponent("out").creatingDirectory()
         let victim = try dir.appendingPathComponent("victim").creatingDirectory()
         try Data("precious\n".utf8).write(to: victim.appendingPathComponent("file"))
-        let (d, f, l) = (dead.processIdentifier, foreign.processIdentifier, live.process.processIdentifier)
+        let (d, f, l) = (dead.pid, foreign.pid, live.pid)
         for name in [".pi.img.partial-\(d)", ".pi.img.partial-\(d).raw", ".pi.img.bmap.partial-\(f)", ".SHA256SUMS.partial-\(d)", ".pi.img.partial-\(l)"] {
             try Data("stale".utf8).write(to: out.appendingPathComponent(name))
         }
@@ -154,20 +153,20 @@ import Testing
         try FileManager.default.createSymbolicLink(atPath: staleTree.appendingPathComponent("udev").path, withDestinationPath: victim.path)
         try FileManager.default.createSymbolicLink(atPath: out.appendingPathComponent(".overlay.partial-\(f).old").path, withDestinationPath: victim.path)
 
-        let build = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "out/pi.img"], in: dir)
+        let build = try Project.buildImage(base: base, output: "out/pi.img", in: dir)
         #expect(build.status == 0, "\(build.stderr)")
         let render = try Project.fpgaLab(["render", "--config", Project.exampleLab, "--output-dir", "out/overlay"], in: dir)
         #expect(render.status == 0, "\(render.stderr)")
-        #expect(Self.listing(out) == [".pi.img.partial-\(l)", "SHA256SUMS", "overlay", "pi.img", "pi.img.bmap"], "\(Self.listing(out))")
-        #expect(Self.listing(victim) == ["file"])
+        #expect(Project.listing(out) == [".pi.img.partial-\(l)", "SHA256SUMS", "overlay", "pi.img", "pi.img.bmap"], "\(Project.listing(out))")
+        #expect(Project.listing(victim) == ["file"])
     }
 
     /// A tmpfs of `size` mounted at DIR/out for the duration of `body`, unmounted on every path.
     static func withSmallDisk<T>(_ dir: URL, size: Int, _ body: (URL) throws -> T) throws -> T {
         let out = try dir.appendingPathComponent("out", isDirectory: true).creatingDirectory()
-        try Project.check("mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", out.path])
+        try ProcessRunner.check("mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", out.path])
         defer {
-            let result = try? Project.run("umount", [out.path])
+            let result = try? ProcessRunner.run("umount", [out.path])
             if result?.status != 0 { Issue.record("umount \(out.path) failed: \(result?.stderr ?? "")") }
         }
         return try body(out)
@@ -175,15 +174,15 @@ import Testing
 
     /// Allocated bytes of a file (what it takes on a tmpfs).
     static func allocated(_ path: String) throws -> Int {
-        Int(try Project.check("stat", ["-c", "%b", path]).trimmingCharacters(in: .whitespacesAndNewlines))! * 512
+        Int(try ProcessRunner.check("stat", ["-c", "%b", path]).stdout.trimmingCharacters(in: .whitespacesAndNewlines))! * 512
     }
 
     @Test func fullOutputDiskIsAClearErrorAndLeavesNothing() throws {
         let dir = try Project.scratch("full-disk")
         defer { try? FileManager.default.removeItem(at: dir) }
         let base = try Self.smallBase(in: dir)
-        try Project.check("xz", ["-k", "-T1", base])
-        let good = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "good/pi.img"], in: dir)
+        try ProcessRunner.check("xz", ["-k", "-T1", base])
+        let good = try Project.buildImage(base: base, output: "good/pi.img", in: dir)
         #expect(good.status == 0, "\(good.stderr)")
         let image = try Self.allocated(dir.appendingPathComponent("good/pi.img").path)
         // (base, output, tmpfs size): full while extracting, while patching (the base's data
@@ -194,11 +193,11 @@ import Testing
         for (input, output, size) in cases {
             let before = try Project.sha256(input)
             try Self.withSmallDisk(dir, size: size) { out in
-                let result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", input, "--output", "out/\(output)"], in: dir)
+                let result = try Project.buildImage(base: input, output: "out/\(output)", in: dir)
                 print("full disk, \(size / 1024) KiB tmpfs: \(result.stderr)", terminator: "")
                 #expect(result.status == 1)
                 #expect(result.stderr == "fpga-lab: error: out/\(output): cannot write the output: \(result.stderr.contains("Write error") ? "Write error: " : "")No space left on device (ENOSPC)\n")
-                #expect(Self.listing(out).isEmpty, "\(size): left \(Self.listing(out))")
+                #expect(Project.listing(out).isEmpty, "\(size): left \(Project.listing(out))")
             }
             #expect(try Project.sha256(input) == before)
         }
@@ -209,13 +208,13 @@ import Testing
         ("raw cut in the middle of the rootfs", { _, base in
             let layout = try BuildImageIntegrationTests.layout(base)
             let size = try FileManager.default.attributesOfItem(atPath: base)[.size] as! UInt64
-            try Project.check("truncate", ["-s", "\(layout.rootOffset + (size - layout.rootOffset) / 2)", base])
+            try ProcessRunner.check("truncate", ["-s", "\(layout.rootOffset + (size - layout.rootOffset) / 2)", base])
             return base
         }, "past the end of the image"),
         ("xz cut after 10%", { _, base in try cutXZ(base, at: 0.1) }, "the compressed image is truncated or corrupt"),
         ("xz cut after 90%", { _, base in try cutXZ(base, at: 0.9) }, "the compressed image is truncated or corrupt"),
         ("xz with one byte flipped mid-stream", { _, base in
-            try Project.check("xz", ["-k", "-T1", base])
+            try ProcessRunner.check("xz", ["-k", "-T1", base])
             let size = try FileManager.default.attributesOfItem(atPath: base + ".xz")[.size] as! Int
             let handle = try FileHandle(forUpdating: URL(fileURLWithPath: base + ".xz"))
             try handle.seek(toOffset: UInt64(size / 2))
@@ -228,9 +227,9 @@ import Testing
     ]
 
     static func cutXZ(_ base: String, at fraction: Double) throws -> String {
-        try Project.check("xz", ["-k", "-T1", base])
+        try ProcessRunner.check("xz", ["-k", "-T1", base])
         let size = try FileManager.default.attributesOfItem(atPath: base + ".xz")[.size] as! Int
-        try Project.check("truncate", ["-s", "\(Int(Double(size) * fraction))", base + ".xz"])
+        try ProcessRunner.check("truncate", ["-s", "\(Int(Double(size) * fraction))", base + ".xz"])
         return base + ".xz"
     }
 
@@ -240,22 +239,6 @@ import Testing
         let dir = try Project.scratch("broken-base")
         defer { try? FileManager.default.removeItem(at: dir) }
         let base = try spoil(dir, try Self.smallBase(in: dir))
-        let before = try Project.sha256(base)
-        let result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "out/pi.img"], in: dir)
-        print("\(what): \(result.stderr)", terminator: "")
-        #expect(result.status == 1, "\(what)")
-        #expect(result.stderr.hasPrefix("fpga-lab: error: \(base): "), "\(what): names the base: \(result.stderr)")
-        #expect(result.stderr.contains(expected), "\(what): \(result.stderr)")
-        #expect(result.stderr.split(separator: "\n").count == 1, "\(what): \(result.stderr)")
-        #expect(Self.listing(dir.appendingPathComponent("out")).isEmpty, "\(what): \(Self.listing(dir.appendingPathComponent("out")))")
-        #expect(try Project.sha256(base) == before)
-    }
-}
-
-extension URL {
-    /// Creates the directory (and parents) and returns it.
-    func creatingDirectory() throws -> URL {
-        try FileManager.default.createDirectory(at: self, withIntermediateDirectories: true)
-        return self
+        try BadBaseIntegrationTests.expectRefused(base: base, in: dir, prefix: "fpga-lab: error: \(base): ", saying: expected, what)
     }
 }

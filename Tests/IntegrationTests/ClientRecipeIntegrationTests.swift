@@ -3,6 +3,7 @@ import Foundation
 import LabConfig
 import Overlay
 import Testing
+import TestSupport
 
 /// The client recipe against the real tools: shellcheck, DKMS, the Debian 12 kernel headers
 /// (linux-headers-amd64), linux-source-6.1, modinfo, objdump, and Debian's kernel
@@ -14,7 +15,7 @@ import Testing
         let scripts = try FileManager.default.contentsOfDirectory(atPath: package.directory)
             .filter { $0.hasSuffix(".sh") }.sorted()
         #expect(scripts == ["install.sh", "prepare.sh"])
-        let result = try ClientRecipeShell.run("shellcheck", ["--shell=bash", "--severity=style"] + scripts.map { package.directory + "/" + $0 })
+        let result = try ProcessRunner.run("shellcheck", ["--shell=bash", "--severity=style"] + scripts.map { package.directory + "/" + $0 }, timeout: 600)
         #expect(result.status == 0, "shellcheck:\n\(result.stdout)\(result.stderr)")
     }
 
@@ -22,11 +23,8 @@ import Testing
         let kernel = try debianHeadersKernel()
         let package = try ScratchPackage(ports: 300)
         defer { package.remove() }
-        let started = Date()
-        let result = try ClientRecipeShell.run(package.directory + "/install.sh",
-                             ["--build-only", "--kernel", kernel, "--work-dir", package.base + "/work"])
-        let seconds = Date().timeIntervalSince(started)
-        print("client-recipe: DKMS build of vhci-hcd.ko for \(kernel) took \(String(format: "%.1f", seconds)) s")
+        let result = try ProcessRunner.run(package.directory + "/install.sh",
+                             ["--build-only", "--kernel", kernel, "--work-dir", package.base + "/work"], timeout: 600)
         try #require(result.status == 0, "install.sh --build-only failed:\n\(result.stderr)")
         #expect(result.stderr.contains("has vhci-hcd with 15 ports x 8 controllers = 240 ports"))
         #expect(result.stderr.contains("vhci.h set to 15 ports x 10 controllers (300 ports)"))
@@ -44,9 +42,7 @@ import Testing
 
         // Debian's kernel itself loads it: booted in qemu with its own usb-common, usbcore and
         // usbip-core, the new vhci-hcd makes 10 controllers and reports 300 ports.
-        let vmStarted = Date()
         let report = try ClientRecipeVM.load(module, kernel: kernel, scratch: package.base)
-        print("client-recipe: qemu boot of \(kernel) loading vhci-hcd.ko took \(String(format: "%.1f", Date().timeIntervalSince(vmStarted))) s")
         #expect(report.loaded == ["1-usb-common.ko", "2-usbcore.ko", "3-usbip-core.ko", "4-vhci-hcd.ko"], "\(report.console)")
         #expect(report.nports == 300, "\(report.console)")
         #expect(report.controllers == 10, "\(report.console)")
@@ -56,8 +52,8 @@ import Testing
         let package = try ScratchPackage(ports: 16)
         defer { package.remove() }
         let config = try package.write("config-debian", kernelConfig(hcPorts: 15, controllers: 8))
-        let result = try ClientRecipeShell.run(package.directory + "/install.sh",
-                             ["--kernel", "6.1.0-99-amd64", "--config-file", config, "--no-udev"])
+        let result = try ProcessRunner.run(package.directory + "/install.sh",
+                             ["--kernel", "6.1.0-99-amd64", "--config-file", config, "--no-udev"], timeout: 600)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("nothing to build: kernel 6.1.0-99-amd64 already has 240 vhci ports, the lab needs 16"))
         #expect(result.stdout.isEmpty)
@@ -69,9 +65,9 @@ import Testing
         let config = try package.write("config-wsl2", kernelConfig(hcPorts: 8, controllers: 1))
         let nports = try package.write("sys/devices/platform/vhci_hcd.0/nports", "480\n")
         let sysfs = String(nports.dropLast("/devices/platform/vhci_hcd.0/nports".count))
-        let running = try ClientRecipeShell.run("uname", ["-r"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let result = try ClientRecipeShell.run(package.directory + "/install.sh",
-                             ["--kernel", running, "--config-file", config, "--sysfs-root", sysfs, "--no-udev"])
+        let running = try ProcessRunner.run("uname", ["-r"], timeout: 600).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let result = try ProcessRunner.run(package.directory + "/install.sh",
+                             ["--kernel", running, "--config-file", config, "--sysfs-root", sysfs, "--no-udev"], timeout: 600)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("has vhci-hcd with 8 ports x 1 controllers = 16 ports"))
         #expect(result.stderr.contains("the loaded vhci-hcd has 480 ports"))
@@ -82,8 +78,8 @@ import Testing
         let package = try ScratchPackage(ports: 300)
         defer { package.remove() }
         let config = try package.write("config-wsl2", kernelConfig(hcPorts: 8, controllers: 1))
-        let result = try ClientRecipeShell.run(package.directory + "/install.sh",
-                             ["--build-only", "--kernel", "5.15.0-fpga-lab-none", "--config-file", config])
+        let result = try ProcessRunner.run(package.directory + "/install.sh",
+                             ["--build-only", "--kernel", "5.15.0-fpga-lab-none", "--config-file", config], timeout: 600)
         #expect(result.status == 1)
         #expect(result.stderr.contains("install.sh: error: no headers for kernel 5.15.0-fpga-lab-none"))
     }
@@ -92,8 +88,8 @@ import Testing
         let package = try ScratchPackage(ports: 300)
         defer { package.remove() }
         let config = try package.write("config-builtin", "CONFIG_USBIP_CORE=y\nCONFIG_USBIP_VHCI_HCD=y\n")
-        let result = try ClientRecipeShell.run(package.directory + "/install.sh",
-                             ["--build-only", "--kernel", "6.1.0-99-amd64", "--config-file", config])
+        let result = try ProcessRunner.run(package.directory + "/install.sh",
+                             ["--build-only", "--kernel", "6.1.0-99-amd64", "--config-file", config], timeout: 600)
         #expect(result.status == 1)
         #expect(result.stderr.contains("has vhci-hcd built in (CONFIG_USBIP_VHCI_HCD=y), which a module cannot replace"))
     }
@@ -148,7 +144,7 @@ private func kernelConfig(hcPorts: Int, controllers: Int) -> String {
 }
 
 private func modinfo(_ field: String, _ module: String) throws -> String {
-    let result = try ClientRecipeShell.run("modinfo", ["-F", field, module])
+    let result = try ProcessRunner.run("modinfo", ["-F", field, module], timeout: 600)
     try #require(result.status == 0, "modinfo: \(result.stderr)")
     return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
 }
@@ -156,15 +152,15 @@ private func modinfo(_ field: String, _ module: String) throws -> String {
 /// The initial value of a 4-byte little-endian global in a relocatable object: its section and
 /// offset from the symbol table (`objdump -t`), its bytes from that section (`objdump -s`).
 private func initialInt32(symbol: String, in object: String) throws -> Int32 {
-    let table = try ClientRecipeShell.run("objdump", ["-t", object])
+    let table = try ProcessRunner.run("objdump", ["-t", object], timeout: 600)
     try #require(table.status == 0, "objdump -t: \(table.stderr)")
     // 0000000000000170 g     O .data	0000000000000004 vhci_num_controllers
     let line = try #require(table.stdout.split(separator: "\n").first { $0.hasSuffix(" " + symbol) }, "\(symbol) not in \(object)")
     let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
     let offset = try #require(UInt64(fields[0], radix: 16))
     let section = try #require(fields.first { $0.hasPrefix(".") }).description
-    let dump = try ClientRecipeShell.run("objdump", ["-s", "-j", section, "--start-address=0x\(String(offset, radix: 16))",
-                                   "--stop-address=0x\(String(offset + 4, radix: 16))", object])
+    let dump = try ProcessRunner.run("objdump", ["-s", "-j", section, "--start-address=0x\(String(offset, radix: 16))",
+                                   "--stop-address=0x\(String(offset + 4, radix: 16))", object], timeout: 600)
     try #require(dump.status == 0, "objdump -s: \(dump.stderr)")
     //  0170 0a000000                             ....
     let row = try #require(dump.stdout.split(separator: "\n").last).split(separator: " ")

@@ -2,15 +2,6 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Runs tools for the client-recipe integration tests.
-enum ClientRecipeShell {
-    /// Runs `tool` (a path, or a name looked up in PATH, /usr/sbin and /sbin) and collects its
-    /// output. A tool still running after `timeout` seconds is terminated and the test fails.
-    static func run(_ tool: String, _ arguments: [String], timeout: TimeInterval = 600) throws -> ProcessRunner.Result {
-        try ProcessRunner.run(tool, arguments, timeout: timeout)
-    }
-}
-
 /// Boots Debian's own kernel (linux-image-amd64) in qemu (TCG: nested KVM is not dependable in
 /// CI) with an initramfs holding a tiny static init and a list of modules, which it loads in
 /// name order with finit_module(2) before reporting what vhci-hcd made:
@@ -92,10 +83,10 @@ enum ClientRecipeVM {
             try FileManager.default.createDirectory(atPath: root + "/" + directory, withIntermediateDirectories: true)
         }
         try Data(initSource.utf8).write(to: URL(fileURLWithPath: scratch + "/init.c"))
-        let gcc = try ClientRecipeShell.run("gcc", ["-static", "-O2", "-o", root + "/init", scratch + "/init.c"])
+        let gcc = try ProcessRunner.run("gcc", ["-static", "-O2", "-o", root + "/init", scratch + "/init.c"], timeout: 600)
         try #require(gcc.status == 0, "gcc -static: \(gcc.stderr)")
 
-        let depends = try ClientRecipeShell.run("modprobe", ["-S", kernel, "--show-depends", "vhci-hcd"])
+        let depends = try ProcessRunner.run("modprobe", ["-S", kernel, "--show-depends", "vhci-hcd"], timeout: 600)
         try #require(depends.status == 0, "modprobe --show-depends: \(depends.stderr)")
         // insmod /lib/modules/6.1.0-56-amd64/kernel/drivers/usb/common/usb-common.ko
         let stock = depends.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) }
@@ -104,11 +95,11 @@ enum ClientRecipeVM {
             let name = URL(fileURLWithPath: path).lastPathComponent
             try FileManager.default.copyItem(atPath: path, toPath: root + "/m/\(index + 1)-\(name)")
         }
-        let cpio = try ClientRecipeShell.run("sh", ["-c", "cd \"$1\" && find . | cpio -o -H newc --quiet > \"$2\"", "sh",
-                                                    root, scratch + "/initramfs.cpio"])
+        let cpio = try ProcessRunner.run("sh", ["-c", "cd \"$1\" && find . | cpio -o -H newc --quiet > \"$2\"", "sh",
+                                                    root, scratch + "/initramfs.cpio"], timeout: 600)
         try #require(cpio.status == 0, "cpio: \(cpio.stderr)")
 
-        let qemu = try ClientRecipeShell.run("qemu-system-x86_64", [
+        let qemu = try ProcessRunner.run("qemu-system-x86_64", [
             "-accel", "tcg", "-m", "512", "-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio",
             "-kernel", "/boot/vmlinuz-\(kernel)", "-initrd", scratch + "/initramfs.cpio",
             "-append", "console=ttyS0 panic=-1 loglevel=4",

@@ -10,9 +10,9 @@ import Testing
 /// (issue 22: before, the volume was opened by path and offset only, and nothing bounded it).
 @Suite(.serialized) struct Ext4BoundsIntegrationTests {
     @Test func aFileSystemLargerThanItsPartitionIsRefused() throws {
-        let dir = try Ext4Tools.scratch("ext4-bounds")
+        let dir = try Project.scratch("ext4-bounds")
         let image = try Ext4Tools.makeImage(in: dir, mkfsOptions: [], megabytes: 64)
-        let before = try Ext4Tools.sha256(ofFile: image)
+        let before = try Project.sha256(image)
         let half = ByteRange(offset: Ext4Tools.partitionOffset, length: 32 << 20)
         #expect(throws: Ext4Error.largerThanPartition(path: image, offset: Ext4Tools.partitionOffset,
                                                       fileSystemBytes: 64 << 20, partitionBytes: 32 << 20)) {
@@ -20,14 +20,14 @@ import Testing
         }
         // The whole partition opens, and the refusal wrote nothing.
         _ = try Ext4Volume(imagePath: image, range: ByteRange(offset: Ext4Tools.partitionOffset, length: 64 << 20), writable: false)
-        #expect(try Ext4Tools.sha256(ofFile: image) == before)
+        #expect(try Project.sha256(image) == before)
     }
 
     /// Below the Swift preflight: the I/O manager given a 1 MiB range refuses the file system's
     /// last block, which lies beyond it, with EXT2_ET_BAD_BLOCK_NUM, while the superblock and
     /// the group descriptors inside it read.
     @Test func theIOManagerRefusesBlocksOutsideItsRange() throws {
-        let dir = try Ext4Tools.scratch("ext4-io-bounds")
+        let dir = try Project.scratch("ext4-io-bounds")
         let image = try Ext4Tools.makeImage(in: dir, mkfsOptions: [], megabytes: 64)
         func open(length: UInt64) -> (errcode_t, ext2_filsys?) {
             var handle: ext2_filsys?

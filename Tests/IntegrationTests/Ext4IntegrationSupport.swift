@@ -1,36 +1,9 @@
-import Digests
 import Foundation
 import Testing
 import TestSupport
 
-/// Helpers for the ext4 and bmap integration tests: running the real tools and
-/// building partitioned images with an ext4 rootfs made by `mkfs.ext4 -d`.
+/// Helpers for the ext4 and bmap integration tests: building partitioned images with an ext4 rootfs made by `mkfs.ext4 -d`.
 enum Ext4Tools {
-    typealias Output = ProcessRunner.Result
-
-    /// Runs a tool found on PATH (or in /sbin, /usr/sbin); a missing tool fails the test.
-    @discardableResult
-    static func run(_ tool: String, _ arguments: [String], check: Bool = true) throws -> Output {
-        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin") + ":/sbin:/usr/sbin"
-        let output = try ProcessRunner.run(tool, arguments, environment: ["PATH": path, "LC_ALL": "C"])
-        if check, output.status != 0 {
-            throw ToolFailure(description: "\(tool) \(arguments.joined(separator: " ")) exited \(output.status): \(output.stderr)\(output.stdout)")
-        }
-        return output
-    }
-
-    struct ToolFailure: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    /// A fresh scratch directory, removed by the caller.
-    static func scratch(_ name: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("fpga-lab-\(name)-\(getpid())-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     /// Byte offset of the rootfs partition in images made by `makeImage`.
     static let partitionOffset: UInt64 = 1 << 20
 
@@ -53,34 +26,29 @@ enum Ext4Tools {
         try fm.linkItem(atPath: tree.appendingPathComponent("etc/hard-a").path, toPath: tree.appendingPathComponent("etc/hard-b").path)
 
         let fs = dir.appendingPathComponent("rootfs.ext4").path
-        try run("truncate", ["-s", "\(megabytes)M", fs])
-        try run("mkfs.ext4", ["-q", "-F", "-E", "root_owner=0:0"] + mkfsOptions + ["-d", tree.path, fs])
+        try ProcessRunner.check("truncate", ["-s", "\(megabytes)M", fs])
+        try ProcessRunner.check("mkfs.ext4", ["-q", "-F", "-E", "root_owner=0:0"] + mkfsOptions + ["-d", tree.path, fs])
 
         let image = dir.appendingPathComponent("disk.img").path
-        try run("truncate", ["-s", "\(megabytes + 2)M", image])
+        try ProcessRunner.check("truncate", ["-s", "\(megabytes + 2)M", image])
         let script = dir.appendingPathComponent("layout.sfdisk")
         try Data("label: dos\nlabel-id: 0x1234abcd\nstart=2048, size=\(megabytes * 2048), type=83\n".utf8).write(to: script)
-        try run("sh", ["-c", "sfdisk -q '\(image)' < '\(script.path)'"])
-        try run("dd", ["if=\(fs)", "of=\(image)", "bs=1M", "seek=1", "conv=notrunc,sparse", "status=none"])
+        try ProcessRunner.check("sh", ["-c", "sfdisk -q '\(image)' < '\(script.path)'"])
+        try ProcessRunner.check("dd", ["if=\(fs)", "of=\(image)", "bs=1M", "seek=1", "conv=notrunc,sparse", "status=none"])
         return image
     }
 
     /// Copies the partition out of the image so that e2fsck and debugfs can read it.
     static func extractPartition(_ image: String, to path: String, megabytes: Int = 64) throws {
-        try run("dd", ["if=\(image)", "of=\(path)", "bs=1M", "skip=1", "count=\(megabytes)", "status=none"])
+        try ProcessRunner.check("dd", ["if=\(image)", "of=\(path)", "bs=1M", "skip=1", "count=\(megabytes)", "status=none"])
     }
 
     static func debugfs(_ fs: String, _ request: String) throws -> String {
-        try run("debugfs", ["-R", request, fs]).stdout
+        try ProcessRunner.check("debugfs", ["-R", request, fs]).stdout
     }
 
     /// debugfs output with runs of spaces folded, for stable `contains` checks.
     static func folded(_ text: String) -> String {
         text.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
-    }
-
-    static func sha256(ofFile path: String) throws -> String {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 }

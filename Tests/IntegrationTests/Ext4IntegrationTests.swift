@@ -4,6 +4,7 @@ import Ext4FS
 import ImageBuild
 import Foundation
 import Testing
+import TestSupport
 
 /// The feature matrix: Debian 12's `mkfs.ext4` defaults (1 KiB blocks at this size),
 /// Raspberry Pi OS's `^64bit,^huge_file`, and the newer `metadata_csum_seed` and
@@ -38,7 +39,7 @@ func applyPatch(_ volume: Ext4Volume) throws {
 @Suite(.serialized) struct Ext4IntegrationTests {
     @Test(arguments: ext4Variants)
     func patchedRootfsIsCleanAndExact(mkfsOptions: [String]) throws {
-        let dir = try Ext4Tools.scratch("ext4")
+        let dir = try Project.scratch("ext4")
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try Ext4Tools.makeImage(in: dir, mkfsOptions: mkfsOptions)
         let volume = try Ext4Volume(imagePath: image, offset: Ext4Tools.partitionOffset, writable: true, now: fixedTime)
@@ -47,7 +48,7 @@ func applyPatch(_ volume: Ext4Volume) throws {
 
         let fs = dir.appendingPathComponent("check.ext4").path
         try Ext4Tools.extractPartition(image, to: fs)
-        let fsck = try Ext4Tools.run("e2fsck", ["-fn", fs], check: false)
+        let fsck = try ProcessRunner.run("e2fsck", ["-fn", fs])
         #expect(fsck.status == 0, "e2fsck -fn: \(fsck.stdout)\(fsck.stderr)")
 
         let conf = Ext4Tools.folded(try Ext4Tools.debugfs(fs, "stat /etc/fpga-lab/binder.conf"))
@@ -78,7 +79,7 @@ func applyPatch(_ volume: Ext4Volume) throws {
         #expect(Ext4Tools.folded(try Ext4Tools.debugfs(fs, "stat /etc/long-link")).contains("Size: \(long.utf8.count)"))
 
         let binary = dir.appendingPathComponent("binder.out").path
-        try Ext4Tools.run("debugfs", ["-R", "dump /usr/local/sbin/usbip-binder \(binary)", fs])
+        try ProcessRunner.check("debugfs", ["-R", "dump /usr/local/sbin/usbip-binder \(binary)", fs])
         #expect(try Data(contentsOf: URL(fileURLWithPath: binary)) == Data((0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }))
         let sbin = Ext4Tools.folded(try Ext4Tools.debugfs(fs, "stat /usr/local/sbin"))
         #expect(sbin.contains("Type: directory Mode: 0755"))
@@ -96,25 +97,25 @@ func applyPatch(_ volume: Ext4Volume) throws {
 
     @Test(arguments: ext4Variants)
     func sameInputsGiveSameBytes(mkfsOptions: [String]) throws {
-        let dir = try Ext4Tools.scratch("ext4-det")
+        let dir = try Project.scratch("ext4-det")
         defer { try? FileManager.default.removeItem(at: dir) }
         let base = try Ext4Tools.makeImage(in: dir, mkfsOptions: mkfsOptions)
         var digests: [String] = []
         for round in 0..<2 {
             let copy = dir.appendingPathComponent("copy\(round).img").path
             try FileManager.default.copyItem(atPath: base, toPath: copy)
-            if round == 1 { Thread.sleep(forTimeInterval: 1.1) }
+            if round == 1 { try Wait.forTheNextSecond() }
             let volume = try Ext4Volume(imagePath: copy, offset: Ext4Tools.partitionOffset, writable: true, now: fixedTime)
             try applyPatch(volume)
             try volume.close()
-            digests.append(try Ext4Tools.sha256(ofFile: copy))
+            digests.append(try Project.sha256(copy))
         }
         #expect(digests[0] == digests[1])
-        #expect(try Ext4Tools.sha256(ofFile: base) != digests[0])
+        #expect(try Project.sha256(base) != digests[0])
     }
 
     @Test func unknownIncompatFeatureIsRefused() throws {
-        let dir = try Ext4Tools.scratch("ext4-unknown")
+        let dir = try Project.scratch("ext4-unknown")
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try Ext4Tools.makeImage(in: dir, mkfsOptions: ["-b", "4096"])
         // s_feature_incompat is at byte 0x60 of the superblock; set bit 19 (byte 2, 0x08).
@@ -125,19 +126,19 @@ func applyPatch(_ volume: Ext4Volume) throws {
         try file.seek(toOffset: byte)
         try file.write(contentsOf: [current | 0x08])
         try file.close()
-        let superblock = try Ext4Tools.run("dumpe2fs", ["-h", "\(image)?offset=\(Ext4Tools.partitionOffset)"], check: false)
+        let superblock = try ProcessRunner.run("dumpe2fs", ["-h", "\(image)?offset=\(Ext4Tools.partitionOffset)"])
         #expect(superblock.stdout.contains("FEATURE_I19") || superblock.stderr.contains("unsupported feature"))
-        let before = try Ext4Tools.sha256(ofFile: image)
+        let before = try Project.sha256(image)
         let expected = Ext4Error.unsupportedFeature(name: "FEATURE_I19", kind: "incompat", mask: 0x80000, action: "write")
         #expect(throws: expected) {
             _ = try Ext4Volume(imagePath: image, offset: Ext4Tools.partitionOffset, writable: true)
         }
         #expect(expected.description == "rootfs: ext4 feature 'FEATURE_I19' (incompat 0x80000) is not supported; refusing to write")
-        #expect(try Ext4Tools.sha256(ofFile: image) == before)
+        #expect(try Project.sha256(image) == before)
     }
 
     @Test func knownButUnsupportedFeatureIsRefused() throws {
-        let dir = try Ext4Tools.scratch("ext4-quota")
+        let dir = try Project.scratch("ext4-quota")
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try Ext4Tools.makeImage(in: dir, mkfsOptions: ["-b", "4096", "-O", "quota"])
         #expect(throws: Ext4Error.unsupportedFeature(name: "quota", kind: "ro_compat", mask: 0x100, action: "write")) {
@@ -146,7 +147,7 @@ func applyPatch(_ volume: Ext4Volume) throws {
     }
 
     @Test func pathsStayInsideTheImage() throws {
-        let dir = try Ext4Tools.scratch("ext4-paths")
+        let dir = try Project.scratch("ext4-paths")
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try Ext4Tools.makeImage(in: dir, mkfsOptions: ["-b", "4096"])
         let volume = try Ext4Volume(imagePath: image, offset: Ext4Tools.partitionOffset, writable: true, now: fixedTime)
@@ -174,7 +175,7 @@ func applyPatch(_ volume: Ext4Volume) throws {
 
         let fs = dir.appendingPathComponent("check.ext4").path
         try Ext4Tools.extractPartition(image, to: fs)
-        let fsck = try Ext4Tools.run("e2fsck", ["-fn", fs], check: false)
+        let fsck = try ProcessRunner.run("e2fsck", ["-fn", fs])
         #expect(fsck.status == 0, "e2fsck -fn: \(fsck.stdout)\(fsck.stderr)")
         #expect(try Ext4Tools.debugfs(fs, "cat /etc/escaped.txt") == "inside\n")
         #expect(try Ext4Tools.debugfs(fs, "cat /usr/lib/via-abs.txt") == "abs\n")
@@ -182,7 +183,7 @@ func applyPatch(_ volume: Ext4Volume) throws {
     }
 
     @Test func architectureFromDpkgWhenEnvIsMissing() throws {
-        let dir = try Ext4Tools.scratch("ext4-arch")
+        let dir = try Project.scratch("ext4-arch")
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try Ext4Tools.makeImage(in: dir, mkfsOptions: ["-b", "4096"])
         let volume = try Ext4Volume(imagePath: image, offset: Ext4Tools.partitionOffset, writable: true, now: fixedTime)
@@ -195,7 +196,7 @@ func applyPatch(_ volume: Ext4Volume) throws {
     }
 
     @Test func growsPlainAndHashIndexedDirectories() throws {
-        let dir = try Ext4Tools.scratch("ext4-dirs")
+        let dir = try Project.scratch("ext4-dirs")
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try Ext4Tools.makeImage(in: dir, mkfsOptions: ["-b", "4096"])
         let fs = dir.appendingPathComponent("check.ext4").path
@@ -206,11 +207,11 @@ func applyPatch(_ volume: Ext4Volume) throws {
         }
         try volume.close()
         try Ext4Tools.extractPartition(image, to: fs)
-        try Ext4Tools.run("e2fsck", ["-fyD", fs], check: false)
+        try ProcessRunner.run("e2fsck", ["-fyD", fs])
         #expect(Ext4Tools.folded(try Ext4Tools.debugfs(fs, "stat /etc")).contains("Flags: 0x81000"), "etc is hash-indexed (0x1000) and extent-mapped")
         let indexed = dir.appendingPathComponent("indexed.img").path
-        try Ext4Tools.run("truncate", ["-s", "66M", indexed])
-        try Ext4Tools.run("dd", ["if=\(fs)", "of=\(indexed)", "bs=1M", "seek=1", "conv=notrunc", "status=none"])
+        try ProcessRunner.check("truncate", ["-s", "66M", indexed])
+        try ProcessRunner.check("dd", ["if=\(fs)", "of=\(indexed)", "bs=1M", "seek=1", "conv=notrunc", "status=none"])
 
         let again = try Ext4Volume(imagePath: indexed, offset: Ext4Tools.partitionOffset, writable: true, now: fixedTime)
         for index in 0..<300 {
@@ -221,7 +222,7 @@ func applyPatch(_ volume: Ext4Volume) throws {
         #expect(try again.readFile("etc/stock-7-with-a-long-name.conf") == [9, 9])
         try again.close()
         try Ext4Tools.extractPartition(indexed, to: fs)
-        let fsck = try Ext4Tools.run("e2fsck", ["-fn", fs], check: false)
+        let fsck = try ProcessRunner.run("e2fsck", ["-fn", fs])
         #expect(fsck.status == 0, "e2fsck -fn: \(fsck.stdout)\(fsck.stderr)")
         #expect(try Ext4Tools.debugfs(fs, "cat /etc/added-150-with-a-long-name") == "\u{01}")
     }

@@ -3,13 +3,14 @@
 @testable import ImageBuild
 import Foundation
 import Testing
+import TestSupport
 
 /// A rootfs that runs out of room, and one that is not clean (issue 18, items 11 and 19).
 @Suite(.serialized) struct Ext4LimitsIntegrationTests {
     /// An 8 MiB rootfs cannot take a 16 MiB file: the error says the file system is full and
     /// names the file, instead of "Unknown code ext2 72".
     @Test func fullRootfsSaysSoAndNamesThePath() throws {
-        let dir = try Ext4Tools.scratch("ext4-full")
+        let dir = try Project.scratch("ext4-full")
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try Ext4Tools.makeImage(in: dir, mkfsOptions: ["-b", "4096"], megabytes: 8)
         let volume = try Ext4Volume(imagePath: image, offset: Ext4Tools.partitionOffset, writable: true, now: fixedTime)
@@ -26,7 +27,7 @@ import Testing
 
     /// Running out of inodes is the same error, naming the file that found none.
     @Test func rootfsWithoutFreeInodesSaysSo() throws {
-        let dir = try Ext4Tools.scratch("ext4-inodes")
+        let dir = try Project.scratch("ext4-inodes")
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try Ext4Tools.makeImage(in: dir, mkfsOptions: ["-b", "4096", "-N", "64"], megabytes: 8)
         let volume = try Ext4Volume(imagePath: image, offset: Ext4Tools.partitionOffset, writable: true, now: fixedTime)
@@ -59,11 +60,11 @@ import Testing
     /// whose journal needs recovery, and is left as it was.
     @Test(arguments: ["2", "0"])
     func uncleanRootfsIsRefused(state: String) throws {
-        let dir = try Ext4Tools.scratch("ext4-unclean")
+        let dir = try Project.scratch("ext4-unclean")
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try Ext4Tools.makeImage(in: dir, mkfsOptions: ["-b", "4096"], megabytes: 8)
-        try Ext4Tools.run("debugfs", ["-w", "-R", "ssv state \(state)", "\(image)?offset=\(Ext4Tools.partitionOffset)"])
-        let before = try Ext4Tools.sha256(ofFile: image)
+        try ProcessRunner.check("debugfs", ["-w", "-R", "ssv state \(state)", "\(image)?offset=\(Ext4Tools.partitionOffset)"])
+        let before = try Project.sha256(image)
         let error = #expect(throws: Ext4Error.self) {
             _ = try Ext4Volume(imagePath: image, offset: Ext4Tools.partitionOffset, writable: true)
         }
@@ -71,7 +72,7 @@ import Testing
         let text = error?.description ?? ""
         #expect(text.contains(state == "2" ? "has errors" : "was not cleanly unmounted"), "\(text)")
         #expect(text.contains("e2fsck -f"), "\(text)")
-        #expect(try Ext4Tools.sha256(ofFile: image) == before)
+        #expect(try Project.sha256(image) == before)
         // Reading it (inspect) stays possible.
         _ = try Ext4Volume(imagePath: image, offset: Ext4Tools.partitionOffset, writable: false)
     }

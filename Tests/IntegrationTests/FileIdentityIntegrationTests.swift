@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// What a verb reads is never what it writes, however the user spells the paths: symlinked
 /// directories, hard links, the companions (.bmap, SHA256SUMS). Each refusal comes before
@@ -8,8 +9,7 @@ import Testing
     /// `dir/same/base.img`, with `dir/samelink` -> `same` and `dir/hard.img` a hard link to it.
     static func baseWithAliases(in dir: URL) throws -> String {
         let base = try BuildImageIntegrationTests.makeBase(in: dir)
-        let same = dir.appendingPathComponent("same")
-        try FileManager.default.createDirectory(at: same, withIntermediateDirectories: true)
+        let same = try dir.appendingPathComponent("same").creatingDirectory()
         try FileManager.default.moveItem(atPath: base, toPath: same.appendingPathComponent("base.img").path)
         try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("samelink").path, withDestinationPath: "same")
         try FileManager.default.linkItem(atPath: same.appendingPathComponent("base.img").path,
@@ -47,7 +47,7 @@ import Testing
         let dir = try Project.scratch("identity-dir")
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("images"), withIntermediateDirectories: true)
-        let run = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", "images", "--output", "out/pi.img"], in: dir)
+        let run = try Project.buildImage(base: "images", output: "out/pi.img", in: dir)
         #expect(run.status == 1)
         #expect(run.stderr == "fpga-lab: error: images: the base image is a directory; give the image file (.img, .img.xz, .zip, ...)\n", "\(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out").path))
@@ -59,8 +59,8 @@ import Testing
         let dir = try Project.scratch("identity-pipe")
         defer { try? FileManager.default.removeItem(at: dir) }
         let base = try BuildImageIntegrationTests.makeBase(in: dir)
-        try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "file/pi.img"], in: dir)
-        let piped = try Project.run("bash", ["-c", "SOURCE_DATE_EPOCH=1700000000 '\(Project.binary)' build-image --config '\(Project.exampleLab)' --base <(cat '\(base)') --output pipe/pi.img"], in: dir)
+        try Project.buildImage(base: base, output: "file/pi.img", in: dir)
+        let piped = try ProcessRunner.run("bash", ["-c", "SOURCE_DATE_EPOCH=1700000000 '\(Project.binary)' build-image --config '\(Project.exampleLab)' --base <(cat '\(base)') --output pipe/pi.img"], in: dir)
         #expect(piped.status == 0, "\(piped.stderr)")
         #expect(try Project.sha256(dir.appendingPathComponent("pipe/pi.img").path) == Project.sha256(dir.appendingPathComponent("file/pi.img").path))
     }

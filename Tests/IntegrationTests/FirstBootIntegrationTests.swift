@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// build-image on a small stand-in made to look like Raspberry Pi OS trixie's first boot
 /// (cloud-init with the NoCloud seed on bootfs, pi with shell nologin, NetworkManager), checked
@@ -30,8 +31,7 @@ import Testing
         let layout = try BuildImageIntegrationTests.layout(base)
         let root = dir.appendingPathComponent("root.fs").path
         try BuildImageIntegrationTests.extract(base, offset: layout.rootOffset, size: nil, to: root)
-        let files = dir.appendingPathComponent("files")
-        try FileManager.default.createDirectory(at: files, withIntermediateDirectories: true)
+        let files = try dir.appendingPathComponent("files").creatingDirectory()
         let passwd = "root:x:0:0:root:/root:/bin/bash\npi:x:1000:1000:,,,:/home/pi:/usr/sbin/nologin\n"
         let contents = ["passwd": passwd, "cfg": "datasource_list: [ NoCloud, None ]\ndatasource:\n  NoCloud:\n    seedfrom: file:///boot/firmware\n",
                         "exe": "#!/bin/sh\n", "user-data": adminUserData, "meta-data": "dsmode: local\ninstance_id: rpios-image\n",
@@ -42,17 +42,17 @@ import Testing
                         "write \(f)/cfg /etc/cloud/cloud.cfg.d/99_raspberry-pi.cfg", "write \(f)/exe /usr/bin/cloud-init",
                         "mkdir /usr/sbin", "write \(f)/exe /usr/sbin/NetworkManager"]
         try Data(commands.joined(separator: "\n").utf8).write(to: files.appendingPathComponent("cmds"))
-        try Project.check("debugfs", ["-w", "-f", files.appendingPathComponent("cmds").path, root])
-        try Project.check("dd", ["if=\(root)", "of=\(base)", "bs=512", "seek=\(layout.rootOffset / 512)", "conv=notrunc", "status=none"])
+        try ProcessRunner.check("debugfs", ["-w", "-f", files.appendingPathComponent("cmds").path, root])
+        try ProcessRunner.check("dd", ["if=\(root)", "of=\(base)", "bs=512", "seek=\(layout.rootOffset / 512)", "conv=notrunc", "status=none"])
         for name in ["user-data", "meta-data", "network-config"] {
-            try Project.check("mcopy", ["-i", "\(base)@@\(layout.bootOffset)", "\(f)/\(name)", "::\(name)"], environment: ["MTOOLS_SKIP_CHECK": "1"])
+            try ProcessRunner.check("mcopy", ["-i", "\(base)@@\(layout.bootOffset)", "\(f)/\(name)", "::\(name)"], environment: ["MTOOLS_SKIP_CHECK": "1"])
         }
         return base
     }
 
     static func bootFile(_ image: String, _ name: String) throws -> String {
         let layout = try BuildImageIntegrationTests.layout(image)
-        return try Project.check("mtype", ["-i", "\(image)@@\(layout.bootOffset)", "::\(name)"], environment: ["MTOOLS_SKIP_CHECK": "1"])
+        return try ProcessRunner.check("mtype", ["-i", "\(image)@@\(layout.bootOffset)", "::\(name)"], environment: ["MTOOLS_SKIP_CHECK": "1"]).stdout
     }
 
     @Test func trixieSeedPasswdAndNetwork() throws {
@@ -82,11 +82,11 @@ import Testing
         let cmdline = try Self.bootFile(image, "cmdline.txt")
         #expect(cmdline.hasSuffix(" ds=nocloud;i=\(id)\n") && cmdline.split(separator: "\n").count == 1)
         #expect(try Self.bootFile(image, "network-config").contains("addresses:\n        - \"10.1.2.3/16\"\n"))
-        #expect(try Project.run("mtype", ["-i", "\(image)@@\(try BuildImageIntegrationTests.layout(image).bootOffset)", "::userconf.txt"],
+        #expect(try ProcessRunner.run("mtype", ["-i", "\(image)@@\(try BuildImageIntegrationTests.layout(image).bootOffset)", "::userconf.txt"],
                                 environment: ["MTOOLS_SKIP_CHECK": "1"]).status != 0, "no userconf.txt on a cloud-init image")
-        #expect(try BuildImageIntegrationTests.debugfs(root, "cat /etc/passwd") == "root:x:0:0:root:/root:/bin/bash\npi:x:1000:1000:,,,:/home/pi:/bin/bash\n")
-        #expect(try BuildImageIntegrationTests.debugfs(root, "cat /etc/fpga-lab/manifest").contains("\nfirst-boot cloud-init instance-id \(id) ssh-user pi network cloud-init\n"))
-        let sshd = try BuildImageIntegrationTests.debugfs(root, "cat /etc/ssh/sshd_config.d/fpga-lab.conf")
+        #expect(try Ext4Tools.debugfs(root, "cat /etc/passwd") == "root:x:0:0:root:/root:/bin/bash\npi:x:1000:1000:,,,:/home/pi:/bin/bash\n")
+        #expect(try Ext4Tools.debugfs(root, "cat /etc/fpga-lab/manifest").contains("\nfirst-boot cloud-init instance-id \(id) ssh-user pi network cloud-init\n"))
+        let sshd = try Ext4Tools.debugfs(root, "cat /etc/ssh/sshd_config.d/fpga-lab.conf")
         #expect(sshd.contains("\nPasswordAuthentication no\n"))
 
         // The same inputs give the same image.
@@ -110,7 +110,7 @@ import Testing
         let layout = try BuildImageIntegrationTests.layout(base)
         let userData = dir.appendingPathComponent("files/user-data").path
         try Data("#cloud-config\nuser: {name: bob}\n".utf8).write(to: URL(fileURLWithPath: userData))
-        try Project.check("mcopy", ["-o", "-i", "\(base)@@\(layout.bootOffset)", userData, "::user-data"], environment: ["MTOOLS_SKIP_CHECK": "1"])
+        try ProcessRunner.check("mcopy", ["-o", "-i", "\(base)@@\(layout.bootOffset)", userData, "::user-data"], environment: ["MTOOLS_SKIP_CHECK": "1"])
         let conflict = try Project.fpgaLab(["build-image", "--config", "lab.yaml", "--base", base, "--output", "out/pi.img"], in: dir)
         #expect(conflict.status == 1)
         #expect(conflict.stderr.contains("user-data on the boot partition: already sets `user:` (bob); server.ssh would set it to pi: keep one of them"), "\(conflict.stderr)")

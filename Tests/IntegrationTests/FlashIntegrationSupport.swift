@@ -1,9 +1,16 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Fixtures for the flash integration tests: a small partitioned image made by the real
 /// tools, its bmap made by bmaptool, a local HTTP server, the fpga-lab binary.
 enum FlashFixture {
+    /// A fresh scratch directory holding the image of ``makeImage(in:)``: (directory, image).
+    static func scratchWithImage(_ name: String = "flash") throws -> (URL, String) {
+        let dir = try Project.scratch(name)
+        return (dir, try makeImage(in: dir))
+    }
+
     /// Makes `dir/pi.img` (64 MiB, sparse): MBR by sfdisk, a 16 MiB FAT (mkfs.vfat) at 1 MiB
     /// and an ext4 (mkfs.ext4 -d) after it, holding a few files; then `pi.img.bmap`
     /// (bmaptool create), `pi.img.xz` (xz -k) and SHA256SUMS (sha256sum) for both.
@@ -22,23 +29,23 @@ enum FlashFixture {
         let fat = dir.appendingPathComponent("fat.part").path
         let ext4 = dir.appendingPathComponent("ext4.part").path
         let ext4MiB = megabytes - 18
-        try Ext4Tools.run("truncate", ["-s", "\(megabytes)M", image])
+        try ProcessRunner.check("truncate", ["-s", "\(megabytes)M", image])
         let layout = dir.appendingPathComponent("layout.sfdisk").path
         try Data("label: dos\nstart=2048, size=32768, type=c\nstart=34816, size=\(ext4MiB * 2048), type=83\n".utf8)
             .write(to: URL(fileURLWithPath: layout))
-        try Ext4Tools.run("sh", ["-c", "sfdisk -q '\(image)' < '\(layout)'"])
+        try ProcessRunner.check("sh", ["-c", "sfdisk -q '\(image)' < '\(layout)'"])
         try fm.removeItem(atPath: layout)
-        try Ext4Tools.run("truncate", ["-s", "16M", fat])
-        try Ext4Tools.run("mkfs.vfat", ["-n", "BOOTFS", fat])
-        try Ext4Tools.run("truncate", ["-s", "\(ext4MiB)M", ext4])
-        try Ext4Tools.run("mkfs.ext4", ["-q", "-F", "-b", "4096", "-d", tree.path, ext4])
-        try Ext4Tools.run("dd", ["if=\(fat)", "of=\(image)", "bs=1M", "seek=1", "conv=notrunc,sparse", "status=none"])
-        try Ext4Tools.run("dd", ["if=\(ext4)", "of=\(image)", "bs=1M", "seek=17", "conv=notrunc,sparse", "status=none"])
+        try ProcessRunner.check("truncate", ["-s", "16M", fat])
+        try ProcessRunner.check("mkfs.vfat", ["-n", "BOOTFS", fat])
+        try ProcessRunner.check("truncate", ["-s", "\(ext4MiB)M", ext4])
+        try ProcessRunner.check("mkfs.ext4", ["-q", "-F", "-b", "4096", "-d", tree.path, ext4])
+        try ProcessRunner.check("dd", ["if=\(fat)", "of=\(image)", "bs=1M", "seek=1", "conv=notrunc,sparse", "status=none"])
+        try ProcessRunner.check("dd", ["if=\(ext4)", "of=\(image)", "bs=1M", "seek=17", "conv=notrunc,sparse", "status=none"])
         try fm.removeItem(atPath: fat)
         try fm.removeItem(atPath: ext4)
         try fm.removeItem(at: tree)
-        try Ext4Tools.run("bmaptool", ["create", "-o", image + ".bmap", image])
-        try Ext4Tools.run("xz", ["-k", "-T1", "-1", image])
+        try ProcessRunner.check("bmaptool", ["create", "-o", image + ".bmap", image])
+        try ProcessRunner.check("xz", ["-k", "-T1", "-1", image])
         try fm.copyItem(atPath: image + ".bmap", toPath: image + ".xz.bmap")
         try writeSums(in: dir, files: ["pi.img", "pi.img.bmap", "pi.img.xz", "pi.img.xz.bmap"])
         return image
@@ -46,7 +53,7 @@ enum FlashFixture {
 
     /// SHA256SUMS for `files` of `dir`, by sha256sum.
     static func writeSums(in dir: URL, files: [String]) throws {
-        let out = try Ext4Tools.run("sh", ["-c", "cd '\(dir.path)' && sha256sum \(files.joined(separator: " "))"])
+        let out = try ProcessRunner.check("sh", ["-c", "cd '\(dir.path)' && sha256sum \(files.joined(separator: " "))"])
         try Data(out.stdout.utf8).write(to: dir.appendingPathComponent("SHA256SUMS"))
     }
 
@@ -71,22 +78,6 @@ enum FlashFixture {
         return ranges.allSatisfy { range in
             range.upperBound <= left.count && range.upperBound <= right.count && left[range] == right[range]
         }
-    }
-
-    /// The fpga-lab executable built beside the test bundle.
-    static func binary() throws -> String {
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [directory, directory.deletingLastPathComponent()] {
-            let path = candidate.appendingPathComponent("fpga-lab").path
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        Issue.record("the fpga-lab executable is not built beside \(directory.path): run swift build first")
-        throw CocoaError(.fileNoSuchFile)
-    }
-
-    /// Runs `fpga-lab ARGS`.
-    static func fpgaLab(_ arguments: [String]) throws -> Ext4Tools.Output {
-        try Ext4Tools.run(try binary(), arguments, check: false)
     }
 }
 
@@ -135,7 +126,7 @@ final class LocalHTTPServer {
         var routes: [String: String] = [:]
     }
 
-    let process = Process()
+    let process: ProcessRunner.Background
     let port: Int
     private let log = URL(fileURLWithPath: NSTemporaryDirectory())
         .appendingPathComponent("fpga-lab-http-\(UUID().uuidString.prefix(8)).log")
@@ -296,20 +287,16 @@ final class LocalHTTPServer {
             json["cuts"] = modes.cuts
         }
         let arguments = String(decoding: try JSONSerialization.data(withJSONObject: json), as: UTF8.self)
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-u", "-c", Self.script, directory.path, arguments, log.path]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var line = Data()
-        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
-            line += byte
+        // The script prints the port the kernel gave its socket (bound to port 0) first.
+        let process = try ProcessRunner.Background("python3", ["-u", "-c", Self.script, directory.path, arguments, log.path])
+        self.process = process
+        let firstLine = { process.output.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) }
+        try Wait.until("python3 http.server reports its port", context: { process.output }) {
+            !process.isRunning || process.output.contains("\n")
         }
-        guard let port = Int(String(decoding: line, as: UTF8.self)) else {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            throw Ext4Tools.ToolFailure(description: "python3 http.server did not start (is python3 installed?)")
+        guard process.output.contains("\n"), let line = firstLine(), let port = Int(line) else {
+            Issue.record("python3 http.server did not start (is python3 installed?):\n\(process.output)")
+            throw ProcessRunner.Failure(description: "python3 http.server did not start")
         }
         self.port = port
     }
@@ -333,9 +320,34 @@ final class LocalHTTPServer {
 
     /// SIGKILL, because children of the test runner inherit a signal mask blocking SIGTERM.
     func stop() {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.stop()
         try? FileManager.default.removeItem(at: log)
+    }
+}
+
+extension LocalHTTPServer {
+    /// A pair like a forge's API and its blob storage: the blob server serves `directory` with
+    /// `blobModes` and refuses (400) any request that carries a credential; the API serves an
+    /// empty root beside it, wants `authorization` when given (401 without) and takes the rest
+    /// of its modes (routes, redirects to the blob server, another credential header) from
+    /// `configure`. The caller stops both; the blob server is stopped here when the API does
+    /// not start.
+    static func apiAndBlob(blob directory: URL, blobModes: Modes = Modes(ranges: true), authorization: String?,
+                           _ configure: (LocalHTTPServer, inout Modes) throws -> Void) throws -> (api: LocalHTTPServer, blob: LocalHTTPServer) {
+        var blobModes = blobModes
+        blobModes.rejectAuthorization = true
+        let blob = try LocalHTTPServer(directory: directory, modes: blobModes)
+        do {
+            let apiRoot = directory.deletingLastPathComponent().appendingPathComponent("api-root")
+            try FileManager.default.createDirectory(at: apiRoot, withIntermediateDirectories: true)
+            var apiModes = Modes()
+            apiModes.requireAuthorization = authorization
+            try configure(blob, &apiModes)
+            return (try LocalHTTPServer(directory: apiRoot, modes: apiModes), blob)
+        } catch {
+            blob.stop()
+            throw error
+        }
     }
 }
 

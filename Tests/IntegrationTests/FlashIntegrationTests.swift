@@ -3,28 +3,20 @@ import Artifacts
 import Flash
 import Foundation
 import Testing
+import TestSupport
 
 /// `fpga-lab flash` against bmaptool (the oracle), over a local HTTP server, from zips.
 @Suite(.serialized) struct FlashIntegrationTests {
-    static func scratch() throws -> (URL, String) {
-        let dir = try Ext4Tools.scratch("flash")
-        return (dir, try FlashFixture.makeImage(in: dir))
-    }
-
     @Test func xzToAFileMatchesTheImageAndBmaptoolCopy() throws {
-        let (dir, image) = try Self.scratch()
+        let (dir, image) = try FlashFixture.scratchWithImage()
         defer { try? FileManager.default.removeItem(at: dir) }
         let target = dir.appendingPathComponent("target.img").path
         let oracle = dir.appendingPathComponent("oracle.img").path
 
-        let started = Date()
         let flasher = Flasher(options: .init(source: image + ".xz", target: target), progress: ProgressBar(enabled: false))
         let plan = try flasher.plan()
         let report = try flasher.run(plan)
-        let ours = Date().timeIntervalSince(started)
-        let bmaptoolStart = Date()
-        try Ext4Tools.run("bmaptool", ["copy", image + ".xz", oracle])
-        let theirs = Date().timeIntervalSince(bmaptoolStart)
+        try ProcessRunner.check("bmaptool", ["copy", image + ".xz", oracle])
 
         let ranges = try FlashFixture.mappedRanges(image + ".bmap")
         let mapped = UInt64(ranges.reduce(0) { $0 + $1.count })
@@ -41,17 +33,14 @@ import Testing
         #expect(try FlashFixture.sameBytes(target, oracle, on: ranges))
         let size = try FileManager.default.attributesOfItem(atPath: target)[.size] as? UInt64
         #expect(size == report.imageSize)
-        print("flash figures: image \(report.imageSize) B, mapped \(mapped) B, written \(report.bytesWritten) B, "
-            + String(format: "fpga-lab flash %.2f s (write %.2f s, verify %.2f s), bmaptool copy %.2f s", ours, report.writeSeconds, report.verifySeconds, theirs))
     }
 
     /// A used card: the target holds 0xA5 everywhere, so a zero block of the image that flash
     /// leaves out shows up as old bytes (it did: only non-zero blocks were written).
     @Test func rawImageWithoutBmapWritesEveryBlockOverOldData() throws {
-        let (dir, image) = try Self.scratch()
+        let (dir, image) = try FlashFixture.scratchWithImage()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let bare = dir.appendingPathComponent("bare")
-        try FileManager.default.createDirectory(at: bare, withIntermediateDirectories: true)
+        let bare = try dir.appendingPathComponent("bare").creatingDirectory()
         try FileManager.default.copyItem(atPath: image, toPath: bare.appendingPathComponent("pi.img").path)
         let imageBytes = try Data(contentsOf: URL(fileURLWithPath: image))
         let target = dir.appendingPathComponent("target.img").path
@@ -68,21 +57,13 @@ import Testing
     }
 
     @Test(arguments: [false, true]) func streamsAnHTTPURL(ranges: Bool) throws {
-        let (dir, image) = try Self.scratch()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let server = try LocalHTTPServer(directory: dir, ranges: ranges)
-        defer { server.stop() }
-        let target = dir.appendingPathComponent("target.img").path
-        let run = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), target])
-        #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout.contains("SHA256SUMS ok"), "\(run.stdout)")
-        #expect(run.stderr.contains("pi.img.xz.bmap: matches SHA256SUMS"), "\(run.stderr)")
-        #expect(try FlashFixture.sameBytes(target, image, on: try FlashFixture.mappedRanges(image + ".bmap")))
-
-        let dry = try FlashFixture.fpgaLab(["flash", "--dry-run", server.url("pi.img.xz"), dir.appendingPathComponent("none.img").path])
-        #expect(dry.status == 0)
-        #expect(dry.stdout.hasPrefix("dry run: would write "), "\(dry.stdout)")
-        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("none.img").path))
+        try Self.flashOverHTTP(.init(ranges: ranges)) { run, server, dir in
+            #expect(run.stderr.contains("pi.img.xz.bmap: matches SHA256SUMS"), "\(run.stderr)")
+            let dry = try Project.fpgaLab(["flash", "--dry-run", server.url("pi.img.xz"), dir.appendingPathComponent("none.img").path])
+            #expect(dry.status == 0)
+            #expect(dry.stdout.hasPrefix("dry run: would write "), "\(dry.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("none.img").path))
+        }
     }
 
     /// A valid xz of an image that differs in one mapped byte: the bmap's range checksum and
@@ -91,10 +72,9 @@ import Testing
     /// bmap maps nothing is neither written nor checked (as with bmaptool). With a bmap that
     /// SHA256SUMS does not list (`--bmap`), the whole file is hashed and the flip is caught.
     @Test func theListedBmapChecksWhatIsWritten() throws {
-        let (dir, image) = try Self.scratch()
+        let (dir, image) = try FlashFixture.scratchWithImage()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let served = dir.appendingPathComponent("served")
-        try FileManager.default.createDirectory(at: served, withIntermediateDirectories: true)
+        let served = try dir.appendingPathComponent("served").creatingDirectory()
         let ranges = try FlashFixture.mappedRanges(image + ".bmap")
         let gap = ranges[0].upperBound + 4096
         try #require(ranges.count > 1 && gap < ranges[1].lowerBound)
@@ -105,14 +85,14 @@ import Testing
         try FileManager.default.copyItem(at: dir.appendingPathComponent("SHA256SUMS"), to: served.appendingPathComponent("SHA256SUMS"))
 
         let target = dir.appendingPathComponent("t.img").path
-        let run = try FlashFixture.fpgaLab(["flash", served.appendingPathComponent("pi.img").path, target])
+        let run = try Project.fpgaLab(["flash", served.appendingPathComponent("pi.img").path, target])
         #expect(run.status == 0, "\(run.stderr)")
         #expect((run.stdout + run.stderr).contains("SHA256SUMS ok (through the bmap it lists)"), "\(run.stdout)")
         #expect(try FlashFixture.sameBytes(target, image, on: ranges))
 
         let other = dir.appendingPathComponent("other.bmap").path
         try FileManager.default.copyItem(atPath: image + ".bmap", toPath: other)
-        let unlisted = try FlashFixture.fpgaLab(["flash", "--bmap", other, served.appendingPathComponent("pi.img").path,
+        let unlisted = try Project.fpgaLab(["flash", "--bmap", other, served.appendingPathComponent("pi.img").path,
                                                  dir.appendingPathComponent("u.img").path])
         #expect(unlisted.status == 1)
         #expect(unlisted.stderr.contains("fpga-lab: error: pi.img: sha256 "), "\(unlisted.stderr)")
@@ -120,29 +100,28 @@ import Testing
     }
 
     @Test func aCorruptedArtifactFailsClearly() throws {
-        let (dir, image) = try Self.scratch()
+        let (dir, image) = try FlashFixture.scratchWithImage()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let served = dir.appendingPathComponent("served")
-        try FileManager.default.createDirectory(at: served, withIntermediateDirectories: true)
+        let served = try dir.appendingPathComponent("served").creatingDirectory()
         var bytes = try Data(contentsOf: URL(fileURLWithPath: image))
         let range = try FlashFixture.mappedRanges(image + ".bmap")[1]
         let offset = range.lowerBound + 100
         bytes[offset] ^= 0x40
         try bytes.write(to: served.appendingPathComponent("pi.img"))
-        try Ext4Tools.run("xz", ["-T1", "-1", served.appendingPathComponent("pi.img").path])
+        try ProcessRunner.check("xz", ["-T1", "-1", served.appendingPathComponent("pi.img").path])
         try FileManager.default.copyItem(atPath: image + ".xz.bmap", toPath: served.appendingPathComponent("pi.img.xz.bmap").path)
         try FileManager.default.copyItem(at: dir.appendingPathComponent("SHA256SUMS"), to: served.appendingPathComponent("SHA256SUMS"))
         let server = try LocalHTTPServer(directory: served, ranges: true)
         defer { server.stop() }
 
-        let run = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
+        let run = try Project.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
         #expect(run.status == 1)
         #expect(run.stderr.contains("fpga-lab: error: blocks \(range.lowerBound / 4096)-\((range.upperBound - 1) / 4096): sha256 "), "\(run.stderr)")
         #expect(run.stderr.contains("the bmap says"), "\(run.stderr)")
 
         // Without the bmap, SHA256SUMS still catches it once the stream ends.
         try FileManager.default.removeItem(at: served.appendingPathComponent("pi.img.xz.bmap"))
-        let bare = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("u.img").path])
+        let bare = try Project.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("u.img").path])
         #expect(bare.status == 1)
         #expect(bare.stderr.contains("fpga-lab: error: pi.img.xz: sha256 "), "\(bare.stderr)")
         #expect(bare.stderr.contains("but SHA256SUMS says"), "\(bare.stderr)")
@@ -151,13 +130,13 @@ import Testing
         var xz = try Data(contentsOf: URL(fileURLWithPath: image + ".xz"))
         xz[xz.count / 2] ^= 0xff
         try xz.write(to: served.appendingPathComponent("pi.img.xz"))
-        let damaged = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("v.img").path])
+        let damaged = try Project.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("v.img").path])
         #expect(damaged.status == 1)
         #expect(damaged.stderr.contains("fpga-lab: error: "), "\(damaged.stderr)")
     }
 
     @Test func aCorruptedBmapFailsClearly() throws {
-        let (dir, image) = try Self.scratch()
+        let (dir, image) = try FlashFixture.scratchWithImage()
         defer { try? FileManager.default.removeItem(at: dir) }
         let bmapPath = image + ".xz.bmap"
         var xml = try String(contentsOfFile: bmapPath, encoding: .utf8)
@@ -168,12 +147,12 @@ import Testing
         let server = try LocalHTTPServer(directory: dir)
         defer { server.stop() }
 
-        let listed = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
+        let listed = try Project.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
         #expect(listed.status == 1)
         #expect(listed.stderr.contains("fpga-lab: error: pi.img.xz.bmap: sha256 "), "\(listed.stderr)")
 
         try FileManager.default.removeItem(at: dir.appendingPathComponent("SHA256SUMS"))
-        let unlisted = try FlashFixture.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
+        let unlisted = try Project.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
         #expect(unlisted.status == 1)
         #expect(unlisted.stderr.contains("pi.img.xz.bmap: bmap: file checksum mismatch"), "\(unlisted.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("t.img").path))
@@ -181,10 +160,10 @@ import Testing
 
     /// GitHub's upload-artifact zip: image first, then bmap and SHA256SUMS; path and URL.
     @Test func flashesACIArtifactZip() throws {
-        let (dir, image) = try Self.scratch()
+        let (dir, image) = try FlashFixture.scratchWithImage()
         defer { try? FileManager.default.removeItem(at: dir) }
         let zip = dir.appendingPathComponent("artifact.zip").path
-        try Ext4Tools.run("sh", ["-c", "cd '\(dir.path)' && grep -v ' pi.img$\\| pi.img.bmap$' SHA256SUMS > sums && mkdir a && mv sums a/SHA256SUMS && cp pi.img.xz pi.img.xz.bmap a/ && cd a && zip -q -0 '\(zip)' pi.img.xz pi.img.xz.bmap SHA256SUMS"])
+        try ProcessRunner.check("sh", ["-c", "cd '\(dir.path)' && grep -v ' pi.img$\\| pi.img.bmap$' SHA256SUMS > sums && mkdir a && mv sums a/SHA256SUMS && cp pi.img.xz pi.img.xz.bmap a/ && cd a && zip -q -0 '\(zip)' pi.img.xz pi.img.xz.bmap SHA256SUMS"])
         let ranges = try FlashFixture.mappedRanges(image + ".bmap")
         let mapped = UInt64(ranges.reduce(0) { $0 + $1.count })
 
@@ -201,7 +180,7 @@ import Testing
         let server = try LocalHTTPServer(directory: dir)
         defer { server.stop() }
         let remote = dir.appendingPathComponent("remote.img").path
-        let run = try FlashFixture.fpgaLab(["flash", server.url("artifact.zip"), remote])
+        let run = try Project.fpgaLab(["flash", server.url("artifact.zip"), remote])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try FlashFixture.sameBytes(remote, image, on: ranges))
     }
@@ -210,23 +189,26 @@ import Testing
 /// While the server honours Range, a slow reader never has more than two 8 MiB chunks
 /// buffered; a server that ignores Range still streams the whole file correctly.
 @Suite struct FlashHTTPBackPressureTests {
+    /// Reads `source` to its end, 1 MiB at a time, noting the most it ever had buffered. A slow
+    /// reader stops after every 16 MiB until the download got at least a chunk (8 MiB) ahead
+    /// of it, or to the end: the producer runs ahead as far as back-pressure lets it.
     static func readAll(_ source: HTTPByteSource, slowly: Bool) throws -> (total: Int, peak: Int) {
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var total = 0
         var peak = 0
-        while true {
-            let count = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
-            if count == 0 { return (total, peak) }
-            total += count
-            if slowly, total / (16 << 20) != (total - count) / (16 << 20) { usleep(100_000) }
+        let total = try source.forEachChunk(bufferSize: 1 << 20) { chunk, offset in
+            let read = Int(offset) + chunk.count
+            if slowly, read / (16 << 20) != Int(offset) / (16 << 20) {
+                let remaining = Int(source.expectedLength ?? 0) - read
+                try Wait.until("the download got ahead of the reader at \(read)") { source.bufferedBytes >= min(8 << 20, remaining) }
+            }
             peak = max(peak, source.bufferedBytes)
         }
+        return (Int(total), peak)
     }
 
     @Test func aSlowReaderKeepsTheBufferBounded() throws {
-        let dir = try Ext4Tools.scratch("flash-http")
+        let dir = try Project.scratch("flash-http")
         defer { try? FileManager.default.removeItem(at: dir) }
-        try Ext4Tools.run("truncate", ["-s", "256M", dir.appendingPathComponent("big.img").path])
+        try ProcessRunner.check("truncate", ["-s", "256M", dir.appendingPathComponent("big.img").path])
         let server = try LocalHTTPServer(directory: dir, ranges: true)
         defer { server.stop() }
         let source = try HTTPByteSource(url: URL(string: server.url("big.img"))!)
@@ -235,11 +217,10 @@ import Testing
         let (total, peak) = try Self.readAll(source, slowly: true)
         #expect(total == 256 << 20)
         #expect(peak <= 16 << 20, "peak buffered \(peak)")
-        print("http back-pressure: peak buffered \(peak) bytes for a 256 MiB download")
     }
 
     @Test func aServerIgnoringRangeStillStreamsTheWholeFile() throws {
-        let dir = try Ext4Tools.scratch("flash-http-plain")
+        let dir = try Project.scratch("flash-http-plain")
         defer { try? FileManager.default.removeItem(at: dir) }
         let bytes = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 7) }
         try Data(bytes).write(to: dir.appendingPathComponent("f.bin"))
@@ -253,7 +234,7 @@ import Testing
     }
 
     @Test func rangedChunksReassembleExactly() throws {
-        let dir = try Ext4Tools.scratch("flash-http-ranged")
+        let dir = try Project.scratch("flash-http-ranged")
         defer { try? FileManager.default.removeItem(at: dir) }
         let bytes = (0..<3_000_001).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 9) }
         try Data(bytes).write(to: dir.appendingPathComponent("f.bin"))
@@ -263,12 +244,7 @@ import Testing
         let source = try HTTPByteSource(url: URL(string: server.url("f.bin"))!, chunkSize: 1 << 20)
         #expect(source.ranged)
         var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 77_777)
-        while true {
-            let count = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
-            if count == 0 { break }
-            out += buffer[..<count]
-        }
+        try source.forEachChunk(bufferSize: 77_777) { chunk, _ in out += chunk }
         #expect(out == bytes)
         let empty = try HTTPByteSource.fetch(URL(string: server.url("empty"))!)
         #expect(empty == [], "\(String(describing: empty))")

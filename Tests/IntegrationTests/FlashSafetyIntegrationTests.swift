@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The refusals, end to end through `fpga-lab flash`: a block device node (mknod) described
 /// by a fake sysfs and mount table, and real loop devices where the kernel offers them.
@@ -13,7 +14,7 @@ import Testing
         var mountinfo: String { root.appendingPathComponent("mountinfo").path }
 
         init(sectors: Int, mounts: [String] = []) throws {
-            root = try Ext4Tools.scratch("flash-safety")
+            root = try Project.scratch("flash-safety")
             func write(_ relative: String, _ text: String) throws {
                 let url = root.appendingPathComponent(relative)
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -31,22 +32,17 @@ import Testing
                                                        withDestinationPath: "../../devices/virtual/usb/block/sdz")
             try write("mountinfo", (["22 1 254:1 / / rw - ext4 /dev/vda1 rw"] + mounts).joined(separator: "\n"))
             try FileManager.default.createDirectory(at: root.appendingPathComponent("dev"), withIntermediateDirectories: true)
-            try Ext4Tools.run("mknod", [node, "b", "8", "240"])
+            try ProcessRunner.check("mknod", [node, "b", "8", "240"])
         }
 
-        func flash(_ image: String, _ extra: [String] = []) throws -> Ext4Tools.Output {
-            try FlashFixture.fpgaLab(["flash", image, node, "--sysfs-root", sysfs, "--mountinfo", mountinfo,
+        func flash(_ image: String, _ extra: [String] = []) throws -> ProcessRunner.Result {
+            try Project.fpgaLab(["flash", image, node, "--sysfs-root", sysfs, "--mountinfo", mountinfo,
                                       "--swaps", "/dev/null", "--root-device", "254:1"] + extra)
         }
     }
 
-    static func image() throws -> (URL, String) {
-        let dir = try Ext4Tools.scratch("flash-safety-image")
-        return (dir, try FlashFixture.makeImage(in: dir))
-    }
-
     @Test func refusesAMountedFakeDevice() throws {
-        let (dir, image) = try Self.image()
+        let (dir, image) = try FlashFixture.scratchWithImage("flash-safety-image")
         defer { try? FileManager.default.removeItem(at: dir) }
         let disk = try FakeDisk(sectors: 1 << 21, mounts: ["40 22 8:241 / /media/card rw - vfat /dev/sdz1 rw"])
         defer { try? FileManager.default.removeItem(at: disk.root) }
@@ -56,7 +52,7 @@ import Testing
     }
 
     @Test func refusesATooSmallFakeDevice() throws {
-        let (dir, image) = try Self.image()
+        let (dir, image) = try FlashFixture.scratchWithImage("flash-safety-image")
         defer { try? FileManager.default.removeItem(at: dir) }
         let disk = try FakeDisk(sectors: 65_536)
         defer { try? FileManager.default.removeItem(at: disk.root) }
@@ -66,11 +62,11 @@ import Testing
     }
 
     @Test func refusesTheSystemDisk() throws {
-        let (dir, image) = try Self.image()
+        let (dir, image) = try FlashFixture.scratchWithImage("flash-safety-image")
         defer { try? FileManager.default.removeItem(at: dir) }
         let disk = try FakeDisk(sectors: 1 << 21)
         defer { try? FileManager.default.removeItem(at: disk.root) }
-        let run = try FlashFixture.fpgaLab(["flash", image + ".xz", disk.node, "--sysfs-root", disk.sysfs, "--mountinfo", disk.mountinfo,
+        let run = try Project.fpgaLab(["flash", image + ".xz", disk.node, "--sysfs-root", disk.sysfs, "--mountinfo", disk.mountinfo,
                                             "--swaps", "/dev/null", "--root-device", "8:241", "--force"])
         #expect(run.status == 1)
         #expect(run.stderr.contains("it holds the running system (/ is on sdz1)"), "\(run.stderr)")
@@ -85,44 +81,43 @@ import Testing
 
     /// Attaches `file` to a free loop device and returns its path; the caller detaches it.
     static func attach(_ file: String) throws -> String {
-        try Ext4Tools.run("losetup", ["-f", "--show", file]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try ProcessRunner.check("losetup", ["-f", "--show", file]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     @Test(.enabled(if: loopDevices)) func flashesARealLoopDeviceAndRefusesItWhileMounted() throws {
-        let (dir, image) = try Self.image()
+        let (dir, image) = try FlashFixture.scratchWithImage("flash-safety-image")
         defer { try? FileManager.default.removeItem(at: dir) }
         let backing = dir.appendingPathComponent("card.img").path
-        try Ext4Tools.run("truncate", ["-s", "80M", backing])
+        try ProcessRunner.check("truncate", ["-s", "80M", backing])
         let loop = try Self.attach(backing)
-        defer { _ = try? Ext4Tools.run("losetup", ["-d", loop]) }
+        defer { _ = try? ProcessRunner.check("losetup", ["-d", loop]) }
 
-        let notRemovable = try FlashFixture.fpgaLab(["flash", image + ".xz", loop])
+        let notRemovable = try Project.fpgaLab(["flash", image + ".xz", loop])
         #expect(notRemovable.status == 1)
         #expect(notRemovable.stderr.contains("it is not a removable disk (pass --force if you are sure)"), "\(notRemovable.stderr)")
 
-        let run = try FlashFixture.fpgaLab(["flash", image + ".xz", loop, "--force"])
+        let run = try Project.fpgaLab(["flash", image + ".xz", loop, "--force"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("verified"), "\(run.stdout)")
         #expect(try FlashFixture.sameBytes(backing, image, on: try FlashFixture.mappedRanges(image + ".bmap")))
 
-        let fs = dir.appendingPathComponent("m")
-        try FileManager.default.createDirectory(at: fs, withIntermediateDirectories: true)
-        try Ext4Tools.run("mkfs.ext4", ["-q", "-F", loop])
-        try Ext4Tools.run("mount", [loop, fs.path])
-        defer { _ = try? Ext4Tools.run("umount", [fs.path]) }
-        let mounted = try FlashFixture.fpgaLab(["flash", image + ".xz", loop, "--force"])
+        let fs = try dir.appendingPathComponent("m").creatingDirectory()
+        try ProcessRunner.check("mkfs.ext4", ["-q", "-F", loop])
+        try ProcessRunner.check("mount", [loop, fs.path])
+        defer { _ = try? ProcessRunner.check("umount", [fs.path]) }
+        let mounted = try Project.fpgaLab(["flash", image + ".xz", loop, "--force"])
         #expect(mounted.status == 1)
         #expect(mounted.stderr.contains("it is mounted: \(loop) on \(fs.path)"), "\(mounted.stderr)")
     }
 
     @Test(.enabled(if: loopDevices)) func refusesARealLoopDeviceSmallerThanTheImage() throws {
-        let (dir, image) = try Self.image()
+        let (dir, image) = try FlashFixture.scratchWithImage("flash-safety-image")
         defer { try? FileManager.default.removeItem(at: dir) }
         let backing = dir.appendingPathComponent("small.img").path
-        try Ext4Tools.run("truncate", ["-s", "8M", backing])
+        try ProcessRunner.check("truncate", ["-s", "8M", backing])
         let loop = try Self.attach(backing)
-        defer { _ = try? Ext4Tools.run("losetup", ["-d", loop]) }
-        let run = try FlashFixture.fpgaLab(["flash", image + ".xz", loop, "--force"])
+        defer { _ = try? ProcessRunner.check("losetup", ["-d", loop]) }
+        let run = try Project.fpgaLab(["flash", image + ".xz", loop, "--force"])
         #expect(run.status == 1)
         #expect(run.stderr.contains("it is smaller (8388608 bytes) than the image (67108864 bytes)"), "\(run.stderr)")
     }
@@ -130,14 +125,14 @@ import Testing
     /// A loop device over the source image is the source: writing it would overwrite the file
     /// being read, under any name.
     @Test(.enabled(if: loopDevices)) func refusesALoopDeviceOverTheSource() throws {
-        let (dir, image) = try Self.image()
+        let (dir, image) = try FlashFixture.scratchWithImage("flash-safety-image")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let before = try Ext4Tools.sha256(ofFile: image)
+        let before = try Project.sha256(image)
         let loop = try Self.attach(image)
-        defer { _ = try? Ext4Tools.run("losetup", ["-d", loop]) }
-        let run = try FlashFixture.fpgaLab(["flash", image, loop, "--force"])
+        defer { _ = try? ProcessRunner.check("losetup", ["-d", loop]) }
+        let run = try Project.fpgaLab(["flash", image, loop, "--force"])
         #expect(run.status == 1)
         #expect(run.stderr.contains("is a loop device over \(image), which this flash reads"), "\(run.stderr)")
-        #expect(try Ext4Tools.sha256(ofFile: image) == before)
+        #expect(try Project.sha256(image) == before)
     }
 }

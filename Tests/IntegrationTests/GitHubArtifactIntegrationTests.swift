@@ -38,40 +38,19 @@ import TestSupport
     /// The API (token required, routes, artifact zips redirected) and the blob server holding
     /// `pi-image.zip` in `blobDirectory`.
     static func servers(blob blobDirectory: URL, zip: String) throws -> (api: LocalHTTPServer, blob: LocalHTTPServer) {
-        var blobModes = LocalHTTPServer.Modes(ranges: true)
-        blobModes.rejectAuthorization = true
-        let blob = try LocalHTTPServer(directory: blobDirectory, modes: blobModes)
-        let apiRoot = blobDirectory.deletingLastPathComponent().appendingPathComponent("api-root")
-        try FileManager.default.createDirectory(at: apiRoot, withIntermediateDirectories: true)
-        var apiModes = LocalHTTPServer.Modes()
-        apiModes.requireAuthorization = "Bearer \(token)"
         let size = try FileManager.default.attributesOfItem(atPath: zip)[.size] as? Int ?? 0
-        apiModes.routes = routes(zipSHA256: try Project.sha256(zip), zipSize: size)
-        apiModes.redirects = Dictionary(uniqueKeysWithValues: [7, 9, 10].map { ("/repos/o/r/actions/artifacts/\($0)/zip", blob.url("pi-image.zip")) })
-        do {
-            return (try LocalHTTPServer(directory: apiRoot, modes: apiModes), blob)
-        } catch {
-            blob.stop()
-            throw error
+        let zipSHA256 = try Project.sha256(zip)
+        return try LocalHTTPServer.apiAndBlob(blob: blobDirectory, authorization: "Bearer \(token)") { blob, api in
+            api.routes = routes(zipSHA256: zipSHA256, zipSize: size)
+            api.redirects = Dictionary(uniqueKeysWithValues: [7, 9, 10].map { ("/repos/o/r/actions/artifacts/\($0)/zip", blob.url("pi-image.zip")) })
         }
-    }
-
-    /// `fpga-lab ARGS` with HOME at `home` (no ~/.netrc), TMPDIR at `home/tmp` (where a
-    /// downloaded zip is spooled) and GH_TOKEN set to `token` ("" for none).
-    static func fpgaLab(_ arguments: [String], home: URL, token: String, in directory: URL? = nil) throws -> ProcessRunner.Result {
-        let temporary = home.appendingPathComponent("tmp")
-        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
-        return try ProcessRunner.run(Project.binary, arguments, in: directory, environment: [
-            "HOME": home.path, "TMPDIR": temporary.path, "GH_TOKEN": token, "GITHUB_TOKEN": "", "SOURCE_DATE_EPOCH": "1700000000",
-        ])
     }
 
     @Test func flashInspectAndBuildImageTakeAGitHubArtifact() throws {
         let dir = try Project.scratch("gh-artifact")
         defer { try? FileManager.default.removeItem(at: dir) }
         let (zip, image) = try ArtifactZipIntegrationTests.workflowArtifact(in: dir)
-        let blobDir = dir.appendingPathComponent("blob")
-        try FileManager.default.createDirectory(at: blobDir, withIntermediateDirectories: true)
+        let blobDir = try dir.appendingPathComponent("blob").creatingDirectory()
         try FileManager.default.copyItem(atPath: zip, toPath: blobDir.appendingPathComponent("pi-image.zip").path)
         let (api, blob) = try Self.servers(blob: blobDir, zip: zip)
         defer { api.stop(); blob.stop() }
@@ -79,19 +58,19 @@ import TestSupport
 
         // The reference: the same zip flashed from its local path.
         let local = dir.appendingPathComponent("local.img").path
-        let reference = try Self.fpgaLab(["flash", zip, local], home: dir, token: "")
+        let reference = try Project.fpgaLab(["flash", zip, local], home: dir, token: "")
         #expect(reference.status == 0, "\(reference.stderr)")
 
         // gh:o/r: the newest successful run on the default branch, its pi-image artifact.
         let target = dir.appendingPathComponent("gh.img").path
-        let run = try Self.fpgaLab(["flash", "--api-url", apiURL, "gh:o/r", target], home: dir, token: Self.token)
+        let run = try Project.fpgaLab(["flash", "--api-url", apiURL, "gh:o/r", target], home: dir, token: Self.token)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("gh:o/r: artifact pi-image (id 7, run 42, commit 0123456789ab"), "\(run.stderr)")
         #expect(run.stderr.contains("sha256 \(try Project.sha256(zip)), as the artifact's digest says"), "\(run.stderr)")
         #expect(run.stdout.contains("SHA256SUMS ok"), "\(run.stdout)")
         #expect(try Project.sha256(target) == Project.sha256(local), "the same bytes as flashing the zip itself")
         let raw = dir.appendingPathComponent("raw.img").path
-        try Project.check("sh", ["-c", "xz -dc '\(image)' > '\(raw)'"])
+        try ProcessRunner.check("sh", ["-c", "xz -dc '\(image)' > '\(raw)'"])
         let bmapRanges = try FlashFixture.mappedRanges(image + ".bmap")
         #expect(try FlashFixture.sameBytes(target, raw, on: bmapRanges), "every mapped block is the image's")
         #expect(!run.output.contains(Self.token))
@@ -104,11 +83,11 @@ import TestSupport
         #expect(!blobRequests.isEmpty && blobRequests.allSatisfy { !$0.authorization }, "blob storage never gets it")
 
         // gh:o/r@7 for inspect, gh:o/r#42 for build-image: the same as the local zip.
-        let inspected = try Self.fpgaLab(["inspect", "--api-url", apiURL, "gh:o/r@7"], home: dir, token: Self.token)
+        let inspected = try Project.fpgaLab(["inspect", "--api-url", apiURL, "gh:o/r@7"], home: dir, token: Self.token)
         #expect(inspected.status == 0, "\(inspected.stderr)")
         #expect(inspected.stdout.contains("manifest (/etc/fpga-lab/manifest)"), "\(inspected.stdout)")
         for (base, output) in [("gh:o/r#42", "g/pi.img"), (zip, "z/pi.img")] {
-            let built = try Self.fpgaLab(["build-image", "--api-url", apiURL, "--config", Project.exampleLab, "--base", base, "--output", output],
+            let built = try Project.fpgaLab(["build-image", "--api-url", apiURL, "--config", Project.exampleLab, "--base", base, "--output", output],
                                          home: dir, token: Self.token, in: dir)
             #expect(built.status == 0, "\(built.stderr)")
             #expect(!built.output.contains(Self.token))
@@ -120,11 +99,10 @@ import TestSupport
     @Test func refusalsSayWhyAndWriteNothing() throws {
         let dir = try Project.scratch("gh-artifact-refusals")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let blobDir = dir.appendingPathComponent("blob")
-        try FileManager.default.createDirectory(at: blobDir, withIntermediateDirectories: true)
+        let blobDir = try dir.appendingPathComponent("blob").creatingDirectory()
         // A small zip: the refusals all happen before its image would be read.
         let image = try FlashFixture.makeImage(in: dir)
-        try Project.check("zip", ["-q", "-0", "-j", blobDir.appendingPathComponent("pi-image.zip").path, image])
+        try ProcessRunner.check("zip", ["-q", "-0", "-j", blobDir.appendingPathComponent("pi-image.zip").path, image])
         let zip = blobDir.appendingPathComponent("pi-image.zip").path
         let (api, blob) = try Self.servers(blob: blobDir, zip: zip)
         defer { api.stop(); blob.stop() }
@@ -142,7 +120,7 @@ import TestSupport
             (["gh:o/r#x1"], Self.token, "gh:o/r#x1: not a GitHub artifact reference: expected a run id after # or an artifact id after @ (digits)"),
         ]
         for (arguments, token, message) in cases {
-            let run = try Self.fpgaLab(["flash", "--api-url", apiURL] + arguments + [target], home: dir, token: token)
+            let run = try Project.fpgaLab(["flash", "--api-url", apiURL] + arguments + [target], home: dir, token: token)
             #expect(run.status == 1, "\(arguments): \(run.stdout)")
             #expect(run.stderr.contains("fpga-lab: error: ") && run.stderr.contains(message), "\(arguments): \(run.stderr)")
             #expect(!run.output.contains(Self.token) && !run.output.contains("wrong"), "\(arguments): \(run.output)")
@@ -155,32 +133,25 @@ import TestSupport
     @Test func gitLabPrivateTokenGoesToTheAPIOnly() throws {
         let dir = try Project.scratch("gitlab-artifact")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let blobDir = dir.appendingPathComponent("blob")
-        try FileManager.default.createDirectory(at: blobDir, withIntermediateDirectories: true)
+        let blobDir = try dir.appendingPathComponent("blob").creatingDirectory()
         let image = try FlashFixture.makeImage(in: blobDir)
-        var blobModes = LocalHTTPServer.Modes(ranges: true)
-        blobModes.rejectAuthorization = true
-        let blob = try LocalHTTPServer(directory: blobDir, modes: blobModes)
-        defer { blob.stop() }
         // GitLab: /api/v4/projects/ID/jobs/artifacts/REF/raw/PATH?job=NAME with PRIVATE-TOKEN,
         // answered with a redirect to object storage.
         let path = "/api/v4/projects/5/jobs/artifacts/main/raw/pi.img?job=build-image"
-        var apiModes = LocalHTTPServer.Modes()
-        apiModes.requireHeader = ("PRIVATE-TOKEN", Self.token)
-        apiModes.redirects = [path: blob.url("pi.img")]
-        let apiRoot = dir.appendingPathComponent("api-root")
-        try FileManager.default.createDirectory(at: apiRoot, withIntermediateDirectories: true)
-        let api = try LocalHTTPServer(directory: apiRoot, modes: apiModes)
-        defer { api.stop() }
+        let (api, blob) = try LocalHTTPServer.apiAndBlob(blob: blobDir, authorization: nil) { blob, api in
+            api.requireHeader = ("PRIVATE-TOKEN", Self.token)
+            api.redirects = [path: blob.url("pi.img")]
+        }
+        defer { api.stop(); blob.stop() }
         let url = "http://127.0.0.1:\(api.port)\(path)"
         let target = dir.appendingPathComponent("target.img").path
 
-        let denied = try Self.fpgaLab(["flash", url, target], home: dir, token: Self.token)
+        let denied = try Project.fpgaLab(["flash", url, target], home: dir, token: Self.token)
         #expect(denied.status == 1)
         #expect(denied.stderr.contains("\(url): HTTP status 401"), "\(denied.stderr)")
         #expect(!FileManager.default.fileExists(atPath: target))
 
-        let run = try Self.fpgaLab(["flash", "--header", "PRIVATE-TOKEN: \(Self.token)", url, target], home: dir, token: "")
+        let run = try Project.fpgaLab(["flash", "--header", "PRIVATE-TOKEN: \(Self.token)", url, target], home: dir, token: "")
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try Project.sha256(target) == Project.sha256(image))
         #expect(!run.output.contains(Self.token))

@@ -3,6 +3,7 @@ import Ext4FS
 import ImageBuild
 import Foundation
 import Testing
+import TestSupport
 
 /// PartitionTable against images partitioned by sfdisk and formatted by mkfs.vfat / mkfs.ext4.
 @Suite("MBR and GPT integration")
@@ -13,31 +14,36 @@ struct MBRIntegrationTests {
     static let rootSectors: UInt64 = 131_072  // 64 MiB
     static let imageBytes = (rootStart + rootSectors) * 512
 
+    /// A sparse file of `bytes` at `path`, partitioned by sfdisk with `layout` (its script); `path`.
+    static func partitioned(_ path: String, bytes: UInt64, _ layout: String) throws -> String {
+        try FATTools.makeFile(path, bytes: bytes)
+        try ProcessRunner.check("sfdisk", ["--no-reread", "--no-tell-kernel", path], input: layout, mergeStderr: true)
+        return path
+    }
+
     /// A Raspberry Pi OS-like image: MBR, FAT32 bootfs (-s 4) at sector 8192, ext4 after it.
     static func piImage(in dir: URL) throws -> String {
-        let path = dir.appendingPathComponent("pi.img").path
-        try FATTools.makeFile(path, bytes: imageBytes)
-        try FATTools.check("sfdisk", ["--no-reread", "--no-tell-kernel", path], input: """
+        let path = try partitioned(dir.appendingPathComponent("pi.img").path, bytes: imageBytes, """
             label: dos
             label-id: 0x1234abcd
             start=\(bootStart), size=\(bootSectors), type=c
             start=\(rootStart), size=\(rootSectors), type=83
 
             """)
-        try FATTools.check("mkfs.vfat", [
+        try ProcessRunner.check("mkfs.vfat", [
             "-F", "32", "-s", "4", "-n", "bootfs", "-i", "5e5e5e5e", "--invariant",
             "--offset=\(bootStart)", path, "\(bootSectors / 2)",
-        ])
-        try FATTools.check("mkfs.ext4", [
+        ], mergeStderr: true)
+        try ProcessRunner.check("mkfs.ext4", [
             "-q", "-F", "-O", "^64bit,^huge_file", "-L", "rootfs",
             "-E", "offset=\(rootStart * 512)", path, "\(rootSectors / 2)k",
-        ])
+        ], mergeStderr: true)
         return path
     }
 
     @Test("pi-gen-like MBR: bootfs and rootfs found, bootfs patched, fsck.fat and mtools agree")
     func piLayout() throws {
-        let dir = try FATTools.temporaryDirectory()
+        let dir = try Project.scratch("fat")
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = try Self.piImage(in: dir)
         let image = try ImageFile(path: path, writable: true)
@@ -62,17 +68,17 @@ struct MBRIntegrationTests {
 
         try FATTools.expectClean(path, offset: boot.range.offset, length: boot.range.length)
         let mtoolsImage = "\(path)@@\(boot.range.offset)"
-        #expect(try FATTools.check("mtype", ["-i", mtoolsImage, "::cmdline.txt"]) == cmdline)
-        #expect(try FATTools.check("mtype", ["-i", mtoolsImage, "::overlays/README"]) == "overlays\n")
+        #expect(try ProcessRunner.check("mtype", ["-i", mtoolsImage, "::cmdline.txt"], mergeStderr: true).output == cmdline)
+        #expect(try ProcessRunner.check("mtype", ["-i", mtoolsImage, "::overlays/README"], mergeStderr: true).output == "overlays\n")
         let ranges = try volume.allocatedRanges()
         #expect(ranges.allSatisfy { $0.offset >= boot.range.offset && $0.end <= boot.range.end })
-        let fsck = try FATTools.run("e2fsck", ["-fn", "\(path)?offset=\(root.range.offset)"])
+        let fsck = try ProcessRunner.run("e2fsck", ["-fn", "\(path)?offset=\(root.range.offset)"], mergeStderr: true)
         #expect(fsck.status == 0, "ext4 untouched:\n\(fsck.output)")
     }
 
     @Test("a truncated image: partition 2 past the end is a clear error")
     func truncated() throws {
-        let dir = try FATTools.temporaryDirectory()
+        let dir = try Project.scratch("fat")
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = try Self.piImage(in: dir)
         let short = Self.imageBytes - 1_048_576
@@ -87,11 +93,9 @@ struct MBRIntegrationTests {
 
     @Test("GPT made by sfdisk: entries, names, GUIDs match sfdisk --json")
     func gpt() throws {
-        let dir = try FATTools.temporaryDirectory()
+        let dir = try Project.scratch("fat")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("gpt.img").path
-        try FATTools.makeFile(path, bytes: 200 << 20)
-        try FATTools.check("sfdisk", ["--no-reread", "--no-tell-kernel", path], input: """
+        let path = try Self.partitioned(dir.appendingPathComponent("gpt.img").path, bytes: 200 << 20, """
             label: gpt
             label-id: 0A0B0C0D-1111-2222-3333-444455556666
             start=2048, size=4096, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="scratch"
@@ -99,13 +103,13 @@ struct MBRIntegrationTests {
             start=139264, size=262144, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="rootfs"
 
             """)
-        try FATTools.check("mkfs.vfat", ["-F", "32", "-n", "bootfs", "--offset=8192", path, "65536"])
-        try FATTools.check("mkfs.ext4", ["-q", "-F", "-E", "offset=\(139264 * 512)", path, "128M"])
+        try ProcessRunner.check("mkfs.vfat", ["-F", "32", "-n", "bootfs", "--offset=8192", path, "65536"], mergeStderr: true)
+        try ProcessRunner.check("mkfs.ext4", ["-q", "-F", "-E", "offset=\(139264 * 512)", path, "128M"], mergeStderr: true)
 
         let table = try PartitionTable.read(from: ImageFile(path: path, writable: false))
         #expect(table.scheme == .gpt)
         #expect(table.diskIdentifier == "0a0b0c0d-1111-2222-3333-444455556666")
-        let json = try FATTools.check("sfdisk", ["--json", path])
+        let json = try ProcessRunner.check("sfdisk", ["--json", path], mergeStderr: true).output
         let parsed = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
         let listed = try #require((parsed?["partitiontable"] as? [String: Any])?["partitions"] as? [[String: Any]])
         #expect(table.partitions.count == listed.count)
@@ -123,19 +127,17 @@ struct MBRIntegrationTests {
 
     @Test("two FAT partitions: the one labelled bootfs is the boot partition; none is a clear error")
     func pickByLabel() throws {
-        let dir = try FATTools.temporaryDirectory()
+        let dir = try Project.scratch("fat")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("two.img").path
-        try FATTools.makeFile(path, bytes: 80 << 20)
-        try FATTools.check("sfdisk", ["--no-reread", "--no-tell-kernel", path], input: """
+        let path = try Self.partitioned(dir.appendingPathComponent("two.img").path, bytes: 80 << 20, """
             label: dos
             label-id: 0xcafe0001
             start=2048, size=65536, type=e
             start=67584, size=65536, type=c
 
             """)
-        try FATTools.check("mkfs.vfat", ["-F", "16", "-n", "DATA", "--offset=2048", path, "32768"])
-        try FATTools.check("mkfs.vfat", ["-F", "32", "-n", "bootfs", "--offset=67584", path, "32768"])
+        try ProcessRunner.check("mkfs.vfat", ["-F", "16", "-n", "DATA", "--offset=2048", path, "32768"], mergeStderr: true)
+        try ProcessRunner.check("mkfs.vfat", ["-F", "32", "-n", "bootfs", "--offset=67584", path, "32768"], mergeStderr: true)
         let table = try PartitionTable.read(from: ImageFile(path: path, writable: false))
         #expect(try table.boot().index == 2)
         #expect(table.rootPartition == nil)

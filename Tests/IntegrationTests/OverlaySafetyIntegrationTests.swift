@@ -4,6 +4,7 @@ import ImageBuild
 import Foundation
 import Overlay
 import Testing
+import TestSupport
 
 /// Nothing fpga-lab writes lands outside the root it writes to: overlay paths stay relative and
 /// below the root, build-image never writes through a symlink of the base image (ext4) and
@@ -36,7 +37,7 @@ import Testing
         let layout = try BuildImageIntegrationTests.layout(base)
         let size = try FileManager.default.attributesOfItem(atPath: base)[.size] as! UInt64
         let tree = dir.appendingPathComponent("tree").path, rootfs = dir.appendingPathComponent("root.ext4").path
-        try Project.check("sh", ["-ec", """
+        try ProcessRunner.check("sh", ["-ec", """
             rm -rf "$1" && mkdir -p "$1" && cd "$1"
             mkdir -p etc/systemd/system/multi-user.target.wants etc/udev/rules.d usr/bin usr/sbin usr/lib usr/local/sbin boot/firmware tmp/evil var/lib/dpkg
             ln -s usr/bin bin && ln -s usr/lib lib
@@ -46,10 +47,10 @@ import Testing
             printf 'keep\\n' > tmp/evil/keep
             \(shell)
             """, "sh", tree])
-        try Project.check("truncate", ["-s", "\(size - layout.rootOffset)", rootfs])
-        try Project.check("mkfs.ext4", ["-q", "-F", "-O", "^64bit,^huge_file", "-b", "4096", "-d", tree, rootfs],
+        try ProcessRunner.check("truncate", ["-s", "\(size - layout.rootOffset)", rootfs])
+        try ProcessRunner.check("mkfs.ext4", ["-q", "-F", "-O", "^64bit,^huge_file", "-b", "4096", "-d", tree, rootfs],
                           environment: ["E2FSPROGS_FAKE_TIME": "1731974400"])
-        try Project.check("dd", ["if=\(rootfs)", "of=\(base)", "bs=1M", "oflag=seek_bytes", "seek=\(layout.rootOffset)", "conv=notrunc", "status=none"])
+        try ProcessRunner.check("dd", ["if=\(rootfs)", "of=\(base)", "bs=1M", "oflag=seek_bytes", "seek=\(layout.rootOffset)", "conv=notrunc", "status=none"])
         return (base, rootfs)
     }
 
@@ -69,11 +70,11 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let (base, _) = try Self.baseWithRootfs(in: dir, #"rm -rf "\#(link)" && ln -s "\#(target)" "\#(link)""#)
         let before = try Project.sha256(base)
-        let result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "out/pi.img"], in: dir)
+        let result = try Project.buildImage(base: base, output: "out/pi.img", in: dir)
         #expect(result.status == 1)
         #expect(result.stderr == "fpga-lab: error: \(base): rootfs: refusing to write /\(link): /\(link) is a symlink (-> \(target)) in the image, and fpga-lab never writes through symlinks\n",
                 "\(result.stderr)")
-        #expect(BuildImageFaultTests.listing(dir.appendingPathComponent("out")).isEmpty)
+        #expect(Project.listing(dir.appendingPathComponent("out")).isEmpty)
         #expect(try Project.sha256(base) == before)
     }
 
@@ -108,9 +109,9 @@ import Testing
         try volume.writeFile("etc/fpga-lab/binder.conf", bytes: bytes, mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000)
         try volume.close()
 
-        let fsck = try Project.run("e2fsck", ["-fn", rootfs])
+        let fsck = try ProcessRunner.run("e2fsck", ["-fn", rootfs])
         #expect(fsck.status == 0, "\(fsck.stdout)\(fsck.stderr)")
-        let debugfs = { (request: String) in try BuildImageIntegrationTests.debugfs(rootfs, request) }
+        let debugfs = { (request: String) in try Ext4Tools.debugfs(rootfs, request) }
         #expect(try debugfs("ls /tmp/evil").split(whereSeparator: \.isWhitespace).filter { !$0.hasPrefix("(") && !$0.allSatisfy(\.isNumber) } == [".", "..", "keep"])
         #expect(try debugfs("cat /tmp/evil/keep") == "keep\n", "the old symlink's target is untouched")
         #expect(try debugfs("ls /boot/firmware").split(whereSeparator: \.isWhitespace).filter { !$0.hasPrefix("(") && !$0.allSatisfy(\.isNumber) } == [".", ".."])
@@ -125,11 +126,11 @@ import Testing
         let dir = try Project.scratch("final-symlink")
         defer { try? FileManager.default.removeItem(at: dir) }
         let (base, _) = try Self.baseWithRootfs(in: dir, "ln -sf /tmp/evil/keep etc/hostname")
-        let result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "out/pi.img"], in: dir)
+        let result = try Project.buildImage(base: base, output: "out/pi.img", in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         let root = try BuildImageIntegrationTests.expectClean(dir.appendingPathComponent("out/pi.img").path, in: dir)
-        #expect(try BuildImageIntegrationTests.debugfs(root, "cat /tmp/evil/keep") == "keep\n")
-        #expect(try BuildImageIntegrationTests.debugfs(root, "cat /etc/hostname") == "fpga-pi-01\n")
+        #expect(try Ext4Tools.debugfs(root, "cat /tmp/evil/keep") == "keep\n")
+        #expect(try Ext4Tools.debugfs(root, "cat /etc/hostname") == "fpga-pi-01\n")
     }
 
     @Test func fatWritesRefuseDotDotAndOddNames() throws {
@@ -137,7 +138,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let base = try BuildImageIntegrationTests.makeBase(in: dir, extra: ["--boot-mib", "16"])
         let layout = try BuildImageIntegrationTests.layout(base)
-        let listing = { try Project.check("mdir", ["-/", "-i", "\(base)@@\(layout.bootOffset)", "::"]) }
+        let listing = { try ProcessRunner.check("mdir", ["-/", "-i", "\(base)@@\(layout.bootOffset)", "::"]).stdout }
         let before = try listing()
         let volume = try FATVolume(image: try ImageFile(path: base, writable: true), range: ByteRange(offset: layout.bootOffset, length: layout.bootSize))
         for path in ["../config.txt", "overlays/../../x", "./x", "a/./b"] {
@@ -156,7 +157,7 @@ import Testing
         #expect(try listing() == before, "nothing was written")
         let boot = dir.appendingPathComponent("boot.fs").path
         try BuildImageIntegrationTests.extract(base, offset: layout.bootOffset, size: layout.bootSize, to: boot)
-        let fsck = try Project.run("fsck.fat", ["-n", boot])
+        let fsck = try ProcessRunner.run("fsck.fat", ["-n", boot])
         #expect(fsck.status == 0, "\(fsck.stdout)\(fsck.stderr)")
     }
 
@@ -165,7 +166,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let victim = try dir.appendingPathComponent("victim").creatingDirectory()
         try Data("precious\n".utf8).write(to: victim.appendingPathComponent("file"))
-        let victimListing = { try Project.check("find", [victim.path, "-printf", "%p %y %s %T@ %C@\\n"]) }
+        let victimListing = { try ProcessRunner.check("find", [victim.path, "-printf", "%p %y %s %T@ %C@\\n"]).stdout }
         let victimBefore = try victimListing()
 
         // DIR itself a symlink: refused, the target untouched.
@@ -187,9 +188,9 @@ import Testing
         #expect(second.status == 0, "\(second.stderr)")
         #expect(try victimListing() == victimBefore)
         #expect(try String(contentsOf: victim.appendingPathComponent("file"), encoding: .utf8) == "precious\n")
-        let links = try Project.check("find", [overlay.path, "-type", "l"]).split(separator: "\n")
+        let links = try ProcessRunner.check("find", [overlay.path, "-type", "l"]).stdout.split(separator: "\n")
         #expect(links == ["\(overlay.path)/etc/systemd/system/multi-user.target.wants/usbip-binder.service"], "only the overlay's own link")
-        #expect(BuildImageFaultTests.listing(dir).filter { $0.contains(".partial-") }.isEmpty)
+        #expect(Project.listing(dir).filter { $0.contains(".partial-") }.isEmpty)
     }
 
     /// OUT, OUT.bmap and SHA256SUMS that are symlinks are replaced by the new files, never
@@ -203,12 +204,12 @@ import Testing
             try Data("victim \(name)\n".utf8).write(to: dir.appendingPathComponent("victim-\(name)"))
             try FileManager.default.createSymbolicLink(atPath: out.appendingPathComponent(name).path, withDestinationPath: "../victim-\(name)")
         }
-        let result = try Project.fpgaLab(["build-image", "--config", Project.exampleLab, "--base", base, "--output", "out/pi.img"], in: dir)
+        let result = try Project.buildImage(base: base, output: "out/pi.img", in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         for name in ["pi.img", "pi.img.bmap", "SHA256SUMS"] {
             #expect(try String(contentsOf: dir.appendingPathComponent("victim-\(name)"), encoding: .utf8) == "victim \(name)\n")
             #expect(try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent(name).path)[.type] as? FileAttributeType == .typeRegular)
         }
-        try Project.check("sha256sum", ["-c", "SHA256SUMS"], in: out)
+        try ProcessRunner.check("sha256sum", ["-c", "SHA256SUMS"], in: out)
     }
 }

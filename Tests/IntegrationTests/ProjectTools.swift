@@ -9,42 +9,49 @@ enum Project {
 
     static var binary: String { ProcessRunner.builtProduct("fpga-lab") }
 
-    /// Runs an executable (absolute path or found in PATH, /usr/sbin, /sbin) with separate
-    /// stdout and stderr. A missing tool fails the test: CI installs every tool (deps/*.apt).
-    @discardableResult
-    static func run(_ tool: String, _ arguments: [String], in directory: URL? = nil,
-                    environment extra: [String: String] = [:]) throws -> ProcessRunner.Result {
-        try ProcessRunner.run(tool, arguments, in: directory,
-                              environment: ["LC_ALL": "C.UTF-8", "MTOOLS_SKIP_CHECK": "1"].merging(extra) { $1 })
-    }
-
-    /// Runs a tool that must succeed; returns its stdout.
-    @discardableResult
-    static func check(_ tool: String, _ arguments: [String], in directory: URL? = nil,
-                      environment: [String: String] = [:]) throws -> String {
-        let result = try run(tool, arguments, in: directory, environment: environment)
-        guard result.status == 0 else {
-            Issue.record("\(tool) \(arguments.joined(separator: " ")) exited \(result.status):\n\(result.stdout)\(result.stderr)")
-            throw CocoaError(.executableLoad)
-        }
-        return result.stdout
-    }
-
     /// `fpga-lab ARGS` with a fixed SOURCE_DATE_EPOCH.
     @discardableResult
     static func fpgaLab(_ arguments: [String], in directory: URL? = nil, epoch: String = "1700000000") throws -> ProcessRunner.Result {
-        try run(binary, arguments, in: directory, environment: ["SOURCE_DATE_EPOCH": epoch])
+        try ProcessRunner.run(binary, arguments, in: directory, environment: ["SOURCE_DATE_EPOCH": epoch])
+    }
+
+    /// `fpga-lab build-image` of the example lab from `base` to `output`, in `directory`.
+    @discardableResult
+    static func buildImage(base: String, output: String, in directory: URL) throws -> ProcessRunner.Result {
+        try fpgaLab(["build-image", "--config", exampleLab, "--base", base, "--output", output], in: directory)
+    }
+
+    /// `fpga-lab ARGS` as a user without credentials would run it: HOME at `home` (no
+    /// ~/.netrc unless the test writes one), TMPDIR at `home/tmp` (where a downloaded zip is
+    /// spooled), GH_TOKEN set to `token` ("" for none) and no GITHUB_TOKEN.
+    static func fpgaLab(_ arguments: [String], home: URL, token: String = "", in directory: URL? = nil) throws -> ProcessRunner.Result {
+        let temporary = try home.appendingPathComponent("tmp").creatingDirectory()
+        return try ProcessRunner.run(binary, arguments, in: directory, environment: [
+            "HOME": home.path, "TMPDIR": temporary.path, "GH_TOKEN": token, "GITHUB_TOKEN": "", "SOURCE_DATE_EPOCH": "1700000000",
+        ])
     }
 
     static func scratch(_ name: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("fpga-lab-\(name)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        let url = try FileManager.default.temporaryDirectory.appendingPathComponent("fpga-lab-\(name)-\(UUID().uuidString)").creatingDirectory()
         return url
     }
 
+    /// The names in `dir`, sorted; none when it does not exist.
+    static func listing(_ dir: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
+    }
+
     static func sha256(_ path: String) throws -> String {
-        String(try check("sha256sum", [path]).prefix(64))
+        String(try ProcessRunner.check("sha256sum", [path]).stdout.prefix(64))
     }
 
     static var exampleLab: String { root.appendingPathComponent("examples/lab.yaml").path }
+}
+
+extension URL {
+    /// Creates the directory (and parents) and returns it.
+    func creatingDirectory() throws -> URL {
+        try FileManager.default.createDirectory(at: self, withIntermediateDirectories: true)
+        return self
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `fpga-lab render` checked with the real tar and systemd-analyze.
 @Suite struct RenderIntegrationTests {
@@ -9,11 +10,11 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         try Project.fpgaLab(["render", "--config", Project.exampleLab, "--output", name], in: dir)
         let first = try Project.sha256(dir.appendingPathComponent(name).path)
-        Thread.sleep(forTimeInterval: 1.1)
+        try Wait.forTheNextSecond()
         let again = try Project.fpgaLab(["render", "--config", Project.exampleLab, "--output", name], in: dir)
         #expect(again.status == 0)
         #expect(try Project.sha256(dir.appendingPathComponent(name).path) == first)
-        let listing = try Project.check("tar", ["-tvvf", name], in: dir)
+        let listing = try ProcessRunner.check("tar", ["-tvvf", name], in: dir).stdout
         for line in listing.split(separator: "\n") {
             #expect(line.contains(" root/root "), "\(line)")
             #expect(line.contains(" 2023-11-14 22:13 "), "\(line)")
@@ -53,22 +54,22 @@ import Testing
         try Project.fpgaLab(["render", "--config", "lab.yaml", "--output", "o.tar", "--binder", fakeBinder.path], in: dir)
         let root = dir.appendingPathComponent("root")
         try FileManager.default.createDirectory(at: root.appendingPathComponent("usr/lib/systemd"), withIntermediateDirectories: true)
-        try Project.check("cp", ["-a", "/lib/systemd/system", root.appendingPathComponent("usr/lib/systemd/").path])
+        try ProcessRunner.check("cp", ["-a", "/lib/systemd/system", root.appendingPathComponent("usr/lib/systemd/").path])
         try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("lib").path, withDestinationPath: "usr/lib")
-        try Project.check("tar", ["-xf", "o.tar", "-C", root.path], in: dir)
+        try ProcessRunner.check("tar", ["-xf", "o.tar", "-C", root.path], in: dir)
         let server = daemon == "binder" ? "usbip-binder.service" : "usbipd.service"
         let units = ["/etc/systemd/system/\(server)", "/etc/systemd/system/usbip-bind@1-1.3.service"]
         // usbipd's bind unit runs usbip through /bin/sh (it skips a board already bound).
         let programs = daemon == "binder" ? ["usr/local/sbin/usbip-binder"] : ["usr/sbin/usbipd", "bin/sh"]
         for program in programs { try? FileManager.default.removeItem(at: root.appendingPathComponent(program)) }
-        let missing = try Project.run("systemd-analyze", ["verify", "--root=\(root.path)"] + units)
+        let missing = try ProcessRunner.run("systemd-analyze", ["verify", "--root=\(root.path)"] + units)
         #expect(missing.status != 0, "verify must notice the missing programs")
         #expect(missing.stderr.contains("is not executable: No such file or directory"))
         for program in programs {
             try FileManager.default.createDirectory(at: root.appendingPathComponent(program).deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Project.check("cp", ["/bin/true", root.appendingPathComponent(program).path])
+            try ProcessRunner.check("cp", ["/bin/true", root.appendingPathComponent(program).path])
         }
-        let verified = try Project.run("systemd-analyze", ["verify", "--root=\(root.path)"] + units)
+        let verified = try ProcessRunner.run("systemd-analyze", ["verify", "--root=\(root.path)"] + units)
         #expect(verified.status == 0)
         #expect(verified.stdout + verified.stderr == "")
     }
@@ -97,12 +98,12 @@ import Testing
                 continue
             }
             let instance = name.replacingOccurrences(of: "@.service", with: "@1-1.3.service")
-            try Project.check("cp", [units.appendingPathComponent(name).path, units.appendingPathComponent(instance).path])
+            try ProcessRunner.check("cp", [units.appendingPathComponent(name).path, units.appendingPathComponent(instance).path])
             services.append(instance)
         }
         #expect(services.sorted() == budgets.keys.sorted(), "every rendered service unit has a budget")
         for unit in services {
-            let result = try Project.run("systemd-analyze", ["security", "--offline=yes", "--root=\(dir.path)/root",
+            let result = try ProcessRunner.run("systemd-analyze", ["security", "--offline=yes", "--root=\(dir.path)/root",
                                                               "/etc/systemd/system/\(unit)"])
             let line = try #require(result.stdout.split(separator: "\n").last { $0.contains("Overall exposure level") })
             let score = try #require(Double(line.split(separator: ":").last!.split(separator: " ").first!))

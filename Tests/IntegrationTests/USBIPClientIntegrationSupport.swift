@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import USBIPClient
 
 /// A fake server-side sysfs tree for usbip-binder (DESIGN.md section 6): boards under a hub,
@@ -77,50 +78,67 @@ struct FakeServerTree {
 /// usbip-binder serving a fake tree on a loopback port (built by `make -f mk/binder.mk binder`).
 final class BinderServer {
     static var binary: String { Project.root.appendingPathComponent("build/binder/x86_64/usbip-binder").path }
-    let process = Process()
+    let process: ProcessRunner.Background
     let port: UInt16
 
-    init(tree: FakeServerTree, port: UInt16) throws {
-        self.port = port
+    /// Serves `tree` on `port`, or when nil on a port the kernel picked. usbip-binder takes no
+    /// `--port 0` (it cannot report a port it was given), so the test binds port 0, reads the
+    /// port with getsockname and releases it for the binder; should another program take it in
+    /// between, the binder exits and another port is picked.
+    init(tree: FakeServerTree, port fixed: UInt16? = nil) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             Issue.record("\(Self.binary) is missing: run `make -f mk/binder.mk binder` first")
             throw CocoaError(.fileNoSuchFile)
         }
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["--sysfs-root", tree.root.path, "serve", "--port", String(port)]
-        process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if (try? USBIPConnection(to: USBIPServerAddress(host: "127.0.0.1", port: port), timeout: 1)) != nil { return }
-            usleep(20_000)
+        var attempts = 0
+        while true {
+            attempts += 1
+            let port = try fixed ?? LoopbackSocket().port
+            let process = try ProcessRunner.Background(Self.binary, ["--sysfs-root", tree.root.path, "serve", "--port", String(port)])
+            // It says so once it listens; or it exits (the port was taken).
+            try Wait.until("usbip-binder listens on port \(port)", context: { process.output }) {
+                !process.isRunning || process.output.contains("listening on port \(port)")
+            }
+            if process.isRunning {
+                (self.process, self.port) = (process, port)
+                return
+            }
+            guard fixed == nil, attempts < 5 else {
+                Issue.record("usbip-binder exited instead of serving on port \(port):\n\(process.output)")
+                throw CocoaError(.executableLoad)
+            }
         }
-        stop()
-        Issue.record("usbip-binder did not listen on port \(port)")
-        throw CocoaError(.executableLoad)
     }
 
     /// SIGKILL: the server vanishes as on a crash or power loss.
-    func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
+    func stop() { process.stop() }
 
     deinit { stop() }
+}
 
-    /// A loopback port nobody listens on (bound and released).
-    static func freePort() -> UInt16 {
-        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(s) }
+/// A TCP socket bound to a loopback port the kernel picked, and not listening: while it is
+/// open, nobody else gets the port and a connection to it is refused.
+final class LoopbackSocket {
+    let descriptor: Int32
+    let port: UInt16
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.descriptor = descriptor
+        try #require(descriptor >= 0, "socket: \(String(cString: strerror(errno)))")
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
-        return UInt16(bigEndian: addr.sin_port)
+        let bound = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, len) } }
+        try #require(bound == 0, "bind 127.0.0.1:0: \(String(cString: strerror(errno)))")
+        let named = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &len) } }
+        try #require(named == 0, "getsockname: \(String(cString: strerror(errno)))")
+        port = UInt16(bigEndian: addr.sin_port)
     }
+
+    deinit { close(descriptor) }
 }
 
 /// A fake client vhci tree (vhci_hcd.0 with `nports`, `attach`, `detach`, `status`) and the

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The used-card property: whatever the image's shape, `fpga-lab flash` onto a target full of
 /// old data (0xA5 everywhere) leaves a target whose partition table, every file system
@@ -62,17 +63,17 @@ import Testing
         }
         let size = try FileManager.default.attributesOfItem(atPath: image)[.size] as! UInt64
         let target = dir.appendingPathComponent("card.img").path
-        try Project.check("sh", ["-c", "head -c \(size) /dev/zero | tr '\\000' '\\245' > '\(target)'"])
+        try ProcessRunner.check("sh", ["-c", "head -c \(size) /dev/zero | tr '\\000' '\\245' > '\(target)'"])
 
         let flashed = try Project.fpgaLab(["flash", source, target])
         try #require(flashed.status == 0, "\(shape): \(flashed.stderr)")
         #expect(flashed.stdout.contains(withBmap ? "(the blocks its bmap maps)" : "(every block: no bmap)"), "\(flashed.stdout)")
 
         // The partition table, as sfdisk reads it (both GPT CRCs checked on the way).
-        let table = { (path: String) in try Project.check("sfdisk", ["-d", path]).replacingOccurrences(of: path, with: "IMG") }
+        let table = { (path: String) in try ProcessRunner.check("sfdisk", ["-d", path]).stdout.replacingOccurrences(of: path, with: "IMG") }
         #expect(try table(target) == table(image), "\(shape)")
         if shape.label == "gpt" {
-            let verify = try Project.run("sfdisk", ["--verify", target])
+            let verify = try ProcessRunner.run("sfdisk", ["--verify", target])
             #expect(verify.status == 0 && !verify.stdout.contains("corrupt"), "\(shape): \(verify.stdout)\(verify.stderr)")
         }
         // Every file system clean, every file the image's.
@@ -83,23 +84,23 @@ import Testing
             try BuildImageIntegrationTests.extract(image, offset: part.offset, size: part.size, to: theirs)
             let isExt4 = index == 1
             if isExt4 {
-                let fsck = try Project.run("e2fsck", ["-fn", mine])
+                let fsck = try ProcessRunner.run("e2fsck", ["-fn", mine])
                 #expect(fsck.status == 0, "\(shape) partition \(index + 1): \(fsck.stdout)\(fsck.stderr)")
             } else {
-                let fsck = try Project.run("fsck.fat", ["-n", mine])
+                let fsck = try ProcessRunner.run("fsck.fat", ["-n", mine])
                 #expect(fsck.status == 0 && !fsck.stdout.contains("differ"), "\(shape) partition \(index + 1): \(fsck.stdout)")
             }
             let trees = try [mine, theirs].map { fs in
                 let tree = fs + ".tree"
                 try FileManager.default.createDirectory(atPath: tree, withIntermediateDirectories: true)
                 if isExt4 {
-                    try Project.check("debugfs", ["-R", "rdump / \(tree)", fs])
+                    try ProcessRunner.check("debugfs", ["-R", "rdump / \(tree)", fs])
                 } else {
-                    try Project.check("mcopy", ["-s", "-p", "-m", "-i", fs, "::*", tree])
+                    try ProcessRunner.check("mcopy", ["-s", "-p", "-m", "-i", fs, "::*", tree])
                 }
                 return tree
             }
-            let diff = try Project.run("diff", ["-r", "--no-dereference", trees[0], trees[1]])
+            let diff = try ProcessRunner.run("diff", ["-r", "--no-dereference", trees[0], trees[1]])
             #expect(diff.status == 0, "\(shape) partition \(index + 1): \(diff.stdout)")
         }
     }
@@ -107,7 +108,7 @@ import Testing
     struct Extent { var offset: UInt64; var size: UInt64 }
 
     static func partitions(_ image: String) throws -> [Extent] {
-        let json = try Project.check("sfdisk", ["--json", image])
+        let json = try ProcessRunner.check("sfdisk", ["--json", image]).stdout
         let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
         let parts = (object["partitiontable"] as! [String: Any])["partitions"] as! [[String: Any]]
         return parts.map { Extent(offset: UInt64($0["start"] as! Int) * 512, size: UInt64($0["size"] as! Int) * 512) }
@@ -156,10 +157,10 @@ import Testing
             fi
             rm -rf tree boot.fs root.fs data.fs config.txt cmdline.txt
             """
-        try Project.check("bash", ["-c", script], in: dir, environment: ["MTOOLS_SKIP_CHECK": "1"])
+        try ProcessRunner.check("bash", ["-c", script], in: dir, environment: ["MTOOLS_SKIP_CHECK": "1"])
         let base = dir.appendingPathComponent("base.img").path
         if shape.compressed {
-            try Project.check("xz", ["-T1", "-0", base])
+            try ProcessRunner.check("xz", ["-T1", "-0", base])
             return base + ".xz"
         }
         return base

@@ -90,22 +90,28 @@ import Testing
         ])
     }
 
+    /// A lab.yaml with one device and a pi4 server; VALUE marks where a test puts its value.
+    static func lab(lab: String = "l", server: String = "board: pi4", device: String = #"name: a, vendor: "0403", product: "6010""#,
+                    client: String? = nil) -> String {
+        "lab: \(lab)\nserver: {\(server)}\ndevices: [{\(device)}]" + (client.map { "\nclient: {\($0)}" } ?? "")
+    }
+
     /// Each string field with a value far too long: one short error naming the field and the
     /// limit, never the value.
     @Test(arguments: [
-        ("lab", "lab: VALUE\nserver: {board: pi4}\ndevices: [{name: a, vendor: \"0403\", product: \"6010\"}]", 63),
-        ("server.hostname", "lab: l\nserver: {board: pi4, hostname: VALUE}\ndevices: [{name: a, vendor: \"0403\", product: \"6010\"}]", 253),
-        ("server.board", "lab: l\nserver: {board: VALUE}\ndevices: [{name: a, vendor: \"0403\", product: \"6010\"}]", 16),
-        ("server.daemon", "lab: l\nserver: {board: pi4, daemon: VALUE}\ndevices: [{name: a, vendor: \"0403\", product: \"6010\"}]", 16),
-        ("server.allow[0]", "lab: l\nserver: {board: pi4, allow: [VALUE]}\ndevices: [{name: a, vendor: \"0403\", product: \"6010\"}]", 43),
-        ("server.ssh.user", "lab: l\nserver: {board: pi4, ssh: {user: VALUE, authorized_keys: [\"\(key)\"]}}\ndevices: [{name: a, vendor: \"0403\", product: \"6010\"}]", 32),
-        ("server.ssh.authorized_keys[0]", "lab: l\nserver: {board: pi4, ssh: {user: lab, authorized_keys: [\"ssh-ed25519 VALUE\"]}}\ndevices: [{name: a, vendor: \"0403\", product: \"6010\"}]", 8192),
-        ("server.blacklist[0]", "lab: l\nserver: {board: pi4, blacklist: [VALUE]}\ndevices: [{name: a, vendor: \"0403\", product: \"6010\"}]", 55),
-        ("devices[0].name", "lab: l\nserver: {board: pi4}\ndevices: [{name: VALUE, vendor: \"0403\", product: \"6010\"}]", 63),
-        ("devices[0].vendor", "lab: l\nserver: {board: pi4}\ndevices: [{name: a, vendor: \"VALUE\", product: \"6010\"}]", 16),
-        ("devices[0].serial", "lab: l\nserver: {board: pi4}\ndevices: [{name: a, vendor: \"0403\", product: \"6010\", serial: VALUE}]", 126),
-        ("devices[0].port", "lab: l\nserver: {board: pi4}\ndevices: [{name: a, vendor: \"0403\", product: \"6010\", port: VALUE}]", 32),
-        ("client.server", "lab: l\nserver: {board: pi4}\ndevices: [{name: a, vendor: \"0403\", product: \"6010\"}]\nclient: {server: VALUE}", 253),
+        ("lab", lab(lab: "VALUE"), 63),
+        ("server.hostname", lab(server: "board: pi4, hostname: VALUE"), 253),
+        ("server.board", lab(server: "board: VALUE"), 16),
+        ("server.daemon", lab(server: "board: pi4, daemon: VALUE"), 16),
+        ("server.allow[0]", lab(server: "board: pi4, allow: [VALUE]"), 43),
+        ("server.ssh.user", lab(server: "board: pi4, ssh: {user: VALUE, authorized_keys: [\"\(key)\"]}"), 32),
+        ("server.ssh.authorized_keys[0]", lab(server: "board: pi4, ssh: {user: lab, authorized_keys: [\"ssh-ed25519 VALUE\"]}"), 8192),
+        ("server.blacklist[0]", lab(server: "board: pi4, blacklist: [VALUE]"), 55),
+        ("devices[0].name", lab(device: "name: VALUE, vendor: \"0403\", product: \"6010\""), 63),
+        ("devices[0].vendor", lab(device: "name: a, vendor: \"VALUE\", product: \"6010\""), 16),
+        ("devices[0].serial", lab(device: "name: a, vendor: \"0403\", product: \"6010\", serial: VALUE"), 126),
+        ("devices[0].port", lab(device: "name: a, vendor: \"0403\", product: \"6010\", port: VALUE"), 32),
+        ("client.server", lab(client: "server: VALUE"), 253),
     ])
     func everyStringFieldIsBounded(field: String, template: String, limit: Int) {
         let value = String(repeating: "a", count: 100_000)

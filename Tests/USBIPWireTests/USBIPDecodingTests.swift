@@ -64,34 +64,29 @@ import USBIPWire
         #expect(decoded.0 == reply)
     }
 
-    @Test func badVersion() {
-        #expect(throws: USBIPWireError.badVersion(0x0106)) {
-            try USBIPRequest.decode([0x01, 0x06, 0x80, 0x05, 0, 0, 0, 0])
+    /// The message a malformed header is given to.
+    enum Decoder: String, Sendable {
+        case request, devlistReply, importReply
+
+        func decode(_ bytes: [UInt8]) throws(USBIPWireError) {
+            switch self {
+            case .request: _ = try USBIPRequest.decode(bytes)
+            case .devlistReply: _ = try USBIPDevlistReply.decode(bytes)
+            case .importReply: _ = try USBIPImportReply.decode(bytes)
+            }
         }
     }
 
-    @Test func unknownRequestCode() {
-        #expect(throws: USBIPWireError.unexpectedCode(0x8004)) {
-            try USBIPRequest.decode([0x01, 0x11, 0x80, 0x04, 0, 0, 0, 0])
-        }
-    }
-
-    @Test func requestWithStatus() {
-        #expect(throws: USBIPWireError.badStatus(7)) {
-            try USBIPRequest.decode([0x01, 0x11, 0x80, 0x05, 0, 0, 0, 7])
-        }
-    }
-
-    @Test func replyWithWrongCode() {
-        #expect(throws: USBIPWireError.unexpectedCode(0x0005)) {
-            try USBIPImportReply.decode([0x01, 0x11, 0x00, 0x05, 0, 0, 0, 0])
-        }
-    }
-
-    @Test func absurdDeviceCount() {
-        #expect(throws: USBIPWireError.tooManyDevices(0x0001_0000)) {
-            try USBIPDevlistReply.decode([0x01, 0x11, 0x00, 0x05, 0, 0, 0, 0, 0, 1, 0, 0])
-        }
+    /// Malformed headers are refused with the error that says what is wrong.
+    @Test(arguments: [
+        (Decoder.request, [0x01, 0x06, 0x80, 0x05, 0, 0, 0, 0] as [UInt8], USBIPWireError.badVersion(0x0106)),
+        (.request, [0x01, 0x11, 0x80, 0x04, 0, 0, 0, 0], .unexpectedCode(0x8004)),
+        (.request, [0x01, 0x11, 0x80, 0x05, 0, 0, 0, 7], .badStatus(7)),
+        (.importReply, [0x01, 0x11, 0x00, 0x05, 0, 0, 0, 0], .unexpectedCode(0x0005)),
+        (.devlistReply, [0x01, 0x11, 0x00, 0x05, 0, 0, 0, 0, 0, 1, 0, 0], .tooManyDevices(0x0001_0000)),
+    ])
+    func malformedHeaderIsRefused(decoder: Decoder, bytes: [UInt8], error: USBIPWireError) {
+        #expect(throws: error) { try decoder.decode(bytes) }
     }
 
     @Test func errorMessages() {
