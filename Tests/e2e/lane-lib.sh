@@ -15,7 +15,7 @@
 #   vm_report TITLE SERIAL CMD      for a failure report: interrupt, run CMD, print its output
 #   host_usbip_list PORT            the host's Debian `usbip list -r` against the forwarded PORT
 #   free_port                       a TCP port on 127.0.0.1 the kernel reports free (for a hostfwd)
-#   wait_for SECONDS CMD...         CMD every second until it succeeds; fails only after SECONDS
+#   wait_for SECONDS CMD...         CMD every 0.2 s until it succeeds; fails only after SECONDS
 #   vm_wait_marker PID LOG MARKER S until LOG holds MARKER; fails (the reason in VM_WAIT_ERROR)
 #                                   when the qemu PID exits first, or after S seconds
 #   lane_tail TITLE FILE N          the last N lines of FILE under a "--- TITLE ---" header
@@ -91,7 +91,7 @@ wait_for() {
   shift
   until "$@"; do
     ((SECONDS < deadline)) || return 1
-    sleep 1
+    sleep 0.2
   done
 }
 
