@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Dead-peer socket options and board holders (issue 20).
 
-    holders-peer.py BINDER SYSFS_ROOT PORT
+    holders-peer.py BINDER SYSFS_ROOT PORT PORT2   (PORT2: the second binder.conf's run)
 
 For two binder.conf files (no dead_peer_timeout: 30 s; `dead_peer_timeout 60`), `serve` runs
 under `strace -f -e trace=setsockopt,open,openat,write`. A client imports 1-1.3 (usbip_status 1)
@@ -124,10 +124,10 @@ def run(checks, binder, tree, port, timeout):
 
 
 def main():
-    binder, tree, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    binder, tree, port, port2 = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     checks = Checks()
     run(checks, binder, tree, port, 30)
-    run(checks, binder, tree, port + 1, 60)
+    run(checks, binder, tree, port2, 60)
     return checks.summary("holders and dead-peer options")
 
 

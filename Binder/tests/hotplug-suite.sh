@@ -7,23 +7,15 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=Binder/tests/lib.sh
 . "$HERE/lib.sh"
-command -v usbip > /dev/null || { echo "usbip (Debian package usbip) is required"; exit 1; }
-command -v python3 > /dev/null || { echo "python3 is required (uevent sender)"; exit 1; }
+need usbip "Debian package usbip"
+need python3 "uevent sender, free ports"
 
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill "$p" 2> /dev/null; done
-    wait 2> /dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+suite_workdir
 T=$WORK/sys
 HOST=$T/bus/usb/drivers/usbip-host
 HUB=devices/platform/soc/usb1/1-1
 EVENTS=$WORK/uevents.sock
-PORT=$((20000 + RANDOM % 20000))
+PORT=$(free_port)
 
 # uevent ACTION BUSID [KEY=VALUE...]: one kernel-format datagram for the USB device BUSID.
 uevent() {
@@ -39,8 +31,6 @@ PY
 raw_datagram() {
     python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(eval(sys.argv[2]), sys.argv[1])' "$EVENTS" "$1"
 }
-# state: every file the binder may write, for before/after comparisons.
-state() { (cd "$T/bus/usb/drivers" && grep -r . --include=bind --include=unbind --include=match_busid --include=rebind . | sort) }
 # fresh_writes: empties the command files the fake kernel watches (it waits for a whole line).
 fresh_writes() {
     local f
@@ -68,16 +58,16 @@ wait_for_line "$WORK/serve.log" "usbip-binder: hotplug: 1-1.3 bound to usbip-hos
 check_contains "coldplug names the board" "hotplug: 1-1.3 (arty-a7-1) present, not exported" "$(cat "$WORK/serve.log")"
 check "coldplug bound the Arty only" "./usb/unbind:1-1.3
 ./usbip-host/bind:1-1.3
-./usbip-host/match_busid:add 1-1.3" "$(state)"
+./usbip-host/match_busid:add 1-1.3" "$(driver_state)"
 check "devlist shows it" "1-1.3 " "$(listed)"
 
 echo "hot-plug: add, then the generic driver's bind -> bound"
 add_device "$T" 1-1.5 "$HUB/1-1.5" 09fb 6010 0100 00 usb 480 "" "ff/ff/ff"
 fresh_writes
-before=$(state)
+before=$(driver_state)
 uevent add 1-1.5 DEVTYPE=usb_device PRODUCT=9fb/6010/100
 wait_for_line "$WORK/serve.log" "usbip-binder: hotplug: 1-1.5 (de10-nano-1) plugged"
-check "nothing written before the driver's bind" "$before" "$(state)"
+check "nothing written before the driver's bind" "$before" "$(driver_state)"
 kernel_move usb 1-1.5 "$HUB/1-1.5" &
 uevent bind 1-1.5 DEVTYPE=usb_device DRIVER=usb
 wait_for_line "$WORK/serve.log" "usbip-binder: hotplug: 1-1.5 bound to usbip-host (was usb)"
@@ -85,7 +75,7 @@ check "usbip-host told to bind 1-1.5" "1-1.5" "$(cat "$HOST/bind")"
 check "devlist shows both" "1-1.3 1-1.5 " "$(listed)"
 
 echo "interfaces, other subsystems, the lab's board rebound by hand, junk: ignored"
-before=$(state)
+before=$(driver_state)
 uevent add 1-1.5:1.0 DEVTYPE=usb_interface
 uevent bind 1-1.5:1.0 DEVTYPE=usb_interface DRIVER=ftdi_sio
 python3 -c 'import socket, sys
@@ -103,11 +93,13 @@ uevent add 1-1.6 DEVTYPE=usb_device
 uevent bind 1-1.6 DEVTYPE=usb_device DRIVER=usb
 uevent add 1-1.5 DEVTYPE=usb_device
 uevent bind 1-1.5 DEVTYPE=usb_device DRIVER=usbip-host
-sleep 1.5
-check "nothing written" "$before" "$(state)"
-check "server alive, devlist unchanged but for the given-back board" "1-1.5 " "$(listed)"
+# The server reads the datagrams in order, and the pending 1-1.5 is settled after all of them:
+# once that is logged, every datagram above has been handled.
+wait_for 10 has_line "$WORK/serve.log" "usbip-binder: hotplug: 1-1.5 already bound to usbip-host"
 check_contains "the pending bound board was found bound after the deadline" \
     "hotplug: 1-1.5 already bound to usbip-host" "$(cat "$WORK/serve.log")"
+check "nothing written" "$before" "$(driver_state)"
+check "server alive, devlist unchanged but for the given-back board" "1-1.5 " "$(listed)"
 
 echo "add without a bind uevent (older kernels): bound after the settle time"
 add_device "$T" 1-1.7 "$HUB/1-1.7" 09fb 6810 0100 00 usb 480 "" "ff/ff/ff"
@@ -119,18 +111,20 @@ check_contains "deadline logged" "hotplug: 1-1.7: no bind uevent within 1000 ms,
 
 echo "add, then remove before the driver binds: forgotten"
 add_device "$T" 1-1.8 "$HUB/1-1.8" 09fb 6010 0100 00 usb 480 "" "ff/ff/ff"
-before=$(state)
+before=$(driver_state)
 uevent add 1-1.8 DEVTYPE=usb_device
 uevent remove 1-1.8 DEVTYPE=usb_device
+# Nothing marks "nothing happened": the check waits past the settle time (1000 ms) after which
+# a board still pending would be bound.
 sleep 1.5
-check "nothing written for the removed board" "$before" "$(state)"
+check "nothing written for the removed board" "$before" "$(driver_state)"
 
 echo "a board whose bind fails: logged, server goes on"
 add_device "$T" 1-1.9 "$HUB/1-1.9" 09fb 6010 0100 00 usb 480 "" "ff/ff/ff"
 uevent add 1-1.9 DEVTYPE=usb_device
 rm -rf "${T:?}/$HUB/1-1.9" "$T/bus/usb/devices/1-1.9"
 uevent bind 1-1.9 DEVTYPE=usb_device DRIVER=usb
-sleep 0.5
+wait_for 10 has_text "$WORK/serve.log" "hotplug: 1-1.9: no USB device 1-1.9"
 check_contains "bind failure logged" "hotplug: 1-1.9: no USB device 1-1.9" "$(cat "$WORK/serve.log")"
 if kill -0 "$SERVER" 2> /dev/null; then pass "server still running"; else fail "server died"; fi
 check "devlist still answers" "1-1.5 1-1.7 " "$(listed)"
@@ -138,11 +132,12 @@ check "devlist still answers" "1-1.5 1-1.7 " "$(listed)"
 echo "no --uevents on a fake tree: no hot-plug binding at all"
 kill "$SERVER"
 make_tree "$T"; add_boards "$T"
-before=$(state)
+before=$(driver_state)
 start_server "$WORK/off.log" --config "$WORK/binder.conf" --port "$PORT"
 check "READY=1" "READY=1" "${NOTIFIED%%$'\n'*}"
-sleep 0.5
-check "nothing bound" "$before" "$(state)"
+# A devlist answered: the server is past its start (where a coldplug would bind) and in its loop.
+check "devlist answers, nothing exported" "" "$(listed)"
+check "nothing bound" "$before" "$(driver_state)"
 check "no hotplug line" "" "$(grep hotplug "$WORK/off.log")"
 
 echo "--uevents outside serve: usage error"

@@ -105,15 +105,59 @@ add_boards() {
     add_device "$root" 1-1.4 devices/platform/soc/usb1/1-1/1-1.4 03fd 0013 0001 ff usb 12 "" "ff/00/00"
 }
 
-# wait_for_line FILE LINE [TENTHS]: polls until FILE holds LINE (default 10 s).
-wait_for_line() {
-    local n=0 limit=${3:-100}
-    until grep -qxF "$2" "$1" 2>/dev/null; do
-        n=$((n + 1))
-        [ "$n" -ge "$limit" ] && return 1
+# need TOOL WHY: the suite cannot run without TOOL.
+need() { command -v "$1" > /dev/null || { echo "$1 is required ($2)"; exit 1; }; }
+
+# suite_workdir: WORK, a temporary directory, and PIDS, background processes of the suite;
+# on exit both go (the processes killed and waited for).
+suite_workdir() {
+    WORK=$(mktemp -d)
+    PIDS=()
+    trap suite_cleanup EXIT
+}
+suite_cleanup() {
+    local p
+    for p in ${PIDS[@]+"${PIDS[@]}"}; do kill "$p" 2> /dev/null; done
+    wait 2> /dev/null
+    rm -rf "$WORK"
+}
+
+# free_port: a TCP port the kernel reports free on the IPv4 and IPv6 wildcards (a dual-stack
+# socket bound to port 0), for a server under test that listens on both. The port is released
+# before the server binds it, so another process could take it in between: the binder's --port
+# takes 1-65535 only, and it reports the port it was given, not one it got from the kernel.
+free_port() {
+    python3 -c 'import socket
+try:
+    s = socket.socket(socket.AF_INET6)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind(("::", 0))
+except OSError:
+    s = socket.socket(socket.AF_INET)
+    s.bind(("0.0.0.0", 0))
+print(s.getsockname()[1])'
+}
+
+# wait_for SECONDS COMMAND...: runs COMMAND every 0.1 s until it succeeds; fails only when
+# SECONDS pass without that.
+wait_for() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
         sleep 0.1
     done
 }
+
+# has_line FILE LINE / has_text FILE TEXT: FILE holds LINE as a whole line / TEXT anywhere.
+has_line() { grep -qxF -- "$2" "$1" 2> /dev/null; }
+has_text() { grep -qF -- "$2" "$1" 2> /dev/null; }
+
+# wait_for_line FILE LINE [SECONDS]: until FILE holds LINE (default 10 s).
+wait_for_line() { wait_for "${3:-10}" has_line "$1" "$2"; }
+
+# driver_state: every file the binder may write under $T, for before/after comparisons.
+driver_state() { (cd "$T/bus/usb/drivers" && grep -r . --include=bind --include=unbind --include=match_busid --include=rebind . | sort); }
 
 # The fake tree's kernel (needs $T and $HOST = $T/bus/usb/drivers/usbip-host), run in the
 # background while the binder works.
@@ -134,20 +178,20 @@ kernel_move() { kernel_unbind "$@" && kernel_bind "$2" "$3"; }
 # in $WORK; the server's pid is added to PIDS and set in SERVER, the notification in NOTIFIED.
 # shellcheck disable=SC2034 # SERVER and NOTIFIED are for the sourcing suite
 start_server() {
-    local log=$1 sock=$WORK/notify.$RANDOM n=0
+    local log=$1 sock
     shift
+    NOTIFY_COUNT=$(( ${NOTIFY_COUNT:-0} + 1 ))
+    sock=$WORK/notify.$NOTIFY_COUNT
     python3 -c 'import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); s.settimeout(30)
 print(s.recv(4096).decode())' "$sock" > "$sock.out" &
-    until [ -S "$sock" ]; do sleep 0.05; done
+    wait_for 10 test -S "$sock" || { fail "notify listener never bound $sock"; return 1; }
     # Not through the binder function: $! must be the server (or its qemu) itself.
     # shellcheck disable=SC2086 # BINDER_RUNNER is a command line, split on purpose
     NOTIFY_SOCKET=$sock $BINDER_RUNNER "$BINDER" --sysfs-root "$T" serve "$@" 2> "$log" &
     PIDS+=("$!")
     SERVER=$!
-    until [ -s "$sock.out" ]; do
-        n=$((n + 1)); [ "$n" -ge 300 ] && break
-        sleep 0.1
-    done
+    # No READY=1 within 30 s leaves NOTIFIED empty: the suite's READY=1 check reports it.
+    wait_for 30 test -s "$sock.out"
     NOTIFIED=$(cat "$sock.out")
 }

@@ -9,24 +9,22 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=Binder/tests/lib.sh
 . "$HERE/lib.sh"
-command -v python3 > /dev/null || { echo "python3 is required"; exit 1; }
-command -v strace > /dev/null || { echo "strace (Debian package strace) is required"; exit 1; }
+need python3 "the peers, free ports"
+need strace "Debian package strace"
 
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+suite_workdir
 T=$WORK/sys
 make_tree "$T"; add_boards "$T"
 set_driver "$T" devices/platform/soc/usb1/1-1/1-1.3 usbip-host
 attr "$T/devices/platform/soc/usb1/1-1/1-1.3/usbip_status" 1
 : > "$T/devices/platform/soc/usb1/1-1/1-1.3/usbip_sockfd"
-PORT=$((20000 + RANDOM % 20000))
 BIN=$(cd "$(dirname "$BINDER")" && pwd)/$(basename "$BINDER")
 
 status=0
 echo "hostile peers (prober: devlist every 50 ms, budget 100 ms)"
-python3 "$HERE/hostile-peers.py" "$BIN" "$T" "$PORT" 1 || status=1
+python3 "$HERE/hostile-peers.py" "$BIN" "$T" "$(free_port)" 1 || status=1
 echo "allowlist: refused before any byte is read"
-python3 "$HERE/allowlist-peer.py" "$BIN" "$T" "$((PORT + 1))" || status=1
+python3 "$HERE/allowlist-peer.py" "$BIN" "$T" "$(free_port)" || status=1
 echo "dead-peer socket options and board holders (strace, OP_REQ_HOLDERS, status)"
-python3 "$HERE/holders-peer.py" "$BIN" "$T" "$((PORT + 2))" || status=1
+python3 "$HERE/holders-peer.py" "$BIN" "$T" "$(free_port)" "$(free_port)" || status=1
 exit "$status"

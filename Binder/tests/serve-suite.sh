@@ -7,21 +7,13 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=Binder/tests/lib.sh
 . "$HERE/lib.sh"
-command -v usbip > /dev/null || { echo "usbip (Debian package usbip) is required"; exit 1; }
-command -v python3 > /dev/null || { echo "python3 is required (sd_notify listener)"; exit 1; }
+need usbip "Debian package usbip"
+need python3 "sd_notify listener, free ports"
 
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill "$p" 2> /dev/null; done
-    wait 2> /dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+suite_workdir
 T=$WORK/sys
 BASE=devices/platform/soc/usb1/1-1
-PORT=$((20000 + RANDOM % 20000))
+PORT=$(free_port)
 
 make_tree "$T"; add_boards "$T"
 add_device "$T" 1-1.2 "$BASE/1-1.2" 09fb 6010 0100 00 usbip-host 480 "" "ff/ff/ff"
@@ -141,7 +133,7 @@ check_contains "log: busy" "import 1-1.2 refused: in use" "$log"
 kill "$SERVER"
 
 echo "allowlist"
-PORT=$((PORT + 1))
+PORT=$(free_port)
 start_server "$WORK/allow.log" --port "$PORT" --allow 10.0.0.0/8 --allow 127.0.0.1
 usbip --tcp-port "$PORT" list -r ::1 > /dev/null 2>&1; rc=$?
 check "::1 not in 10.0.0.0/8 127.0.0.1/32: usbip fails" 1 "$rc"
@@ -153,7 +145,7 @@ check_contains "log: refusal" "[::1]:" "$(grep 'refused, not in allowlist' "$WOR
 kill "$SERVER"
 
 echo "binder.conf gives port and allowlist"
-PORT=$((PORT + 1))
+PORT=$(free_port)
 printf 'port %s\nallow ::1/128\n' "$PORT" > "$WORK/binder.conf"
 start_server "$WORK/conf.log" --config "$WORK/binder.conf"
 usbip --tcp-port "$PORT" list -r 127.0.0.1 > /dev/null 2>&1; rc=$?

@@ -10,14 +10,23 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=Binder/tests/lib.sh
 . "$HERE/lib.sh"
 
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+suite_workdir
 T=$WORK/sys
 ARTY=devices/platform/soc/usb1/1-1/1-1.3
 HOST=$T/bus/usb/drivers/usbip-host
 
-# state: every file the binder may write, for before/after comparisons.
-state() { (cd "$T/bus/usb/drivers" && grep -r . --include=bind --include=unbind --include=match_busid --include=rebind . | sort) }
+# check_again WHAT MESSAGE ARGS...: the binder run once more with ARGS exits 0, says MESSAGE
+# and writes nothing.
+check_again() {
+    local what=$1 message=$2 before out rc
+    shift 2
+    before=$(driver_state)
+    out=$(binder --sysfs-root "$T" "$@" 2>&1); rc=$?
+    check "$what exits 0" 0 "$rc"
+    check "$what says so" "$message" "$out"
+    check "$what writes nothing" "$before" "$(driver_state)"
+}
+
 
 echo "bind"
 make_tree "$T"; add_boards "$T"
@@ -32,11 +41,7 @@ check "usbip-host told to bind" "1-1.3" "$(cat "$HOST/bind")"
 check "nothing else written" "" "$(cat "$HOST/unbind" "$HOST/rebind")"
 
 echo "bind again (idempotent)"
-before=$(state)
-out=$(binder --sysfs-root "$T" bind 1-1.3 2>&1); rc=$?
-check "second bind exits 0" 0 "$rc"
-check "second bind says so" "usbip-binder: 1-1.3 already bound to usbip-host" "$out"
-check "second bind writes nothing" "$before" "$(state)"
+check_again "second bind" "usbip-binder: 1-1.3 already bound to usbip-host" bind 1-1.3
 
 echo "status"
 cat > "$WORK/binder.conf" <<'CONF'
@@ -66,16 +71,12 @@ del 1-1.3" "$(cat "$HOST/match_busid")"
 check "rebind asked for" "1-1.3" "$(cat "$HOST/rebind")"
 echo "unbind again (idempotent)"
 set_driver "$T" "$ARTY" usb; : > "$HOST/match_busid"
-before=$(state)
-out=$(binder --sysfs-root "$T" unbind 1-1.3 2>&1); rc=$?
-check "second unbind exits 0" 0 "$rc"
-check "second unbind says so" "usbip-binder: 1-1.3 not bound to usbip-host" "$out"
-check "second unbind writes nothing" "$before" "$(state)"
+check_again "second unbind" "usbip-binder: 1-1.3 not bound to usbip-host" unbind 1-1.3
 
 echo "hubs and vhci devices are refused"
 make_tree "$T"; add_boards "$T"
 add_device "$T" 3-1 devices/platform/vhci_hcd.0/usb3/3-1 0403 6010 0700 00 usb 480 "" "ff/ff/ff"
-before=$(state)
+before=$(driver_state)
 out=$(binder --sysfs-root "$T" bind 1-1 2>&1); rc=$?
 check "hub: exit 5" 5 "$rc"
 check "hub: message" "usbip-binder: refusing 1-1: it is a USB hub" "$out"
@@ -84,7 +85,7 @@ check "vhci: exit 5" 5 "$rc"
 check "vhci: message" "usbip-binder: refusing 3-1: it is attached through vhci_hcd" "$out"
 out=$(binder --sysfs-root "$T" bind usb1 2>&1); rc=$?
 check "root hub name is no busid: exit 2" 2 "$rc"
-check "refusals write nothing" "$before" "$(state)"
+check "refusals write nothing" "$before" "$(driver_state)"
 
 echo "stale match_busid entries"
 make_tree "$T"; add_boards "$T"

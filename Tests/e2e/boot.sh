@@ -7,6 +7,9 @@ set -Eeuo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$HERE/../.." && pwd)
 MARKER=FPGA-LAB-BOOTED
+LANE=boot.sh
+# shellcheck source=Tests/e2e/lane-lib.sh
+. "$HERE/lane-lib.sh"
 
 usage() {
   cat <<'EOF'
@@ -37,10 +40,6 @@ environment:
   E2E_ACCEL        qemu accelerator (default tcg,thread=multi)
 EOF
 }
-
-die() { printf 'boot.sh: error: %s\n' "$*" >&2; exit 1; }
-say() { printf 'boot.sh: %s\n' "$*"; }
-elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
 image='' timeout=420 port='' hotplug=1 keep=0 workdir=''
 coldplug=() disks=() lan=() forwards=''
@@ -96,7 +95,7 @@ for tool in qemu-system-x86_64 sfdisk mcopy mtype python3; do
   command -v "$tool" >/dev/null || die "missing tool $tool (see deps/standin.apt)"
 done
 
-lane_start=$(date +%s.%N)
+lane_start=$(now)
 workdir=${workdir:-$REPO_ROOT/build/e2e/boot-$(date -u +%Y%m%dT%H%M%S)-$$}
 mkdir -p "$workdir"
 workdir=$(cd "$workdir" && pwd)
@@ -114,9 +113,7 @@ cmdline=$(mtype -i "$boot_fs" ::cmdline.txt | tr -d '\r\n') || die "no cmdline.t
 cmdline=$(printf '%s' "$cmdline" | sed -e 's/console=serial0/console=ttyS0/' -e 's/ *console=tty1//')
 [[ $cmdline == *root=* ]] || die "cmdline.txt has no root=: $cmdline"
 
-if [[ -z $port ]]; then
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-fi
+[[ -n $port ]] || port=$(free_port)
 
 # Cold-plugged boards: the chardev id follows qmp.py's convention (ID-chr), so unplug works.
 usb_args=()
@@ -130,15 +127,7 @@ for spec in ${coldplug[@]+"${coldplug[@]}"}; do
 done
 
 qemu_pid=''
-stop_vm() {
-  [[ -n $qemu_pid ]] || return 0
-  python3 "$HERE/qmp.py" "$qmp_sock" quit >/dev/null 2>&1 || true
-  for _ in 1 2 3 4 5 6 7 8 9 10; do
-    kill -0 "$qemu_pid" 2>/dev/null || return 0
-    sleep 0.5
-  done
-  kill "$qemu_pid" 2>/dev/null || true
-}
+stop_vm() { vm_stop "$qemu_pid" "$qmp_sock"; }
 fail() {
   printf 'boot.sh: FAILED: %s\n--- last 40 lines of %s ---\n' "$*" "$console_log" >&2
   tail -n 40 "$console_log" >&2 2>/dev/null || true
@@ -146,12 +135,10 @@ fail() {
   stop_vm
   exit 1
 }
-trap 'fail "command failed (line $LINENO): $BASH_COMMAND"' ERR
-trap '((keep)) || stop_vm' EXIT
-trap 'stop_vm; exit 130' INT TERM
+lane_traps fail '((keep)) || stop_vm' stop_vm
 
 say "booting $image (accel ${E2E_ACCEL:-tcg,thread=multi}, port $port -> 3240, log $console_log)"
-boot_start_time=$(date +%s.%N)
+boot_start_time=$(now)
 qemu-system-x86_64 -accel "${E2E_ACCEL:-tcg,thread=multi}" -smp 2 -m 1024 \
   -display none -monitor none \
   -kernel "$workdir/vmlinuz" -initrd "$workdir/initrd.img" -append "$cmdline" \
@@ -165,32 +152,24 @@ qemu-system-x86_64 -accel "${E2E_ACCEL:-tcg,thread=multi}" -smp 2 -m 1024 \
 qemu_pid=$!
 printf '%s\n' "$qemu_pid" >"$workdir/qemu.pid"
 
-deadline=$((SECONDS + timeout))
-until grep -q "$MARKER" "$console_log" 2>/dev/null; do
-  kill -0 "$qemu_pid" 2>/dev/null || fail "qemu exited before $MARKER"
-  ((SECONDS < deadline)) || fail "no $MARKER within $timeout s"
-  sleep 1
-done
+vm_wait_marker "$qemu_pid" "$console_log" "$MARKER" "$timeout" || fail "$VM_WAIT_ERROR"
 boot_seconds=$(elapsed "$boot_start_time")
 say "$MARKER after ${boot_seconds} s"
 
 if ((hotplug)); then
-  console() { python3 "$HERE/console.py" "$serial_sock" run "$1" "${2:-120}"; }
-  before=$(console lsusb) || fail "lsusb failed in the guest: $before"
-  [[ $before != *0403:6001* ]] || fail "0403:6001 is present before device_add"
-  python3 "$HERE/qmp.py" "$qmp_sock" plug-ftdi board1 "$workdir/board1.out" || fail "device_add failed"
-  plugged=''
-  for _ in $(seq 30); do
-    plugged=$(console lsusb) || fail "lsusb failed in the guest"
-    [[ $plugged == *0403:6001* ]] && break
-    sleep 1
-  done
-  [[ $plugged == *0403:6001* ]] || fail "0403:6001 not in lsusb after device_add:
-$plugged"
-  say "after device_add, guest lsusb shows: $(grep 0403:6001 <<<"$plugged" | tr -d '\r')"
-  python3 "$HERE/qmp.py" "$qmp_sock" unplug board1 || fail "device_del failed"
-  after=$(console lsusb) || fail "lsusb failed in the guest"
-  [[ $after != *0403:6001* ]] || fail "0403:6001 still in lsusb after device_del"
+  # ftdi_listed / ftdi_gone: the guest's lsusb (in $usb) does / does not list 0403:6001.
+  usb=''
+  ftdi_listed() { usb=$(vm_run guest "$serial_sock" lsusb 120) && [[ $usb == *0403:6001* ]]; }
+  ftdi_gone() { usb=$(vm_run guest "$serial_sock" lsusb 120) && [[ $usb != *0403:6001* ]]; }
+  ftdi_gone || fail "0403:6001 is present before device_add (or lsusb failed):
+$usb"
+  vm_qmp "$qmp_sock" plug-ftdi board1 "$workdir/board1.out" || fail "device_add failed"
+  wait_for 30 ftdi_listed || fail "0403:6001 not in lsusb within 30 s of device_add:
+$usb"
+  say "after device_add, guest lsusb shows: $(grep 0403:6001 <<<"$usb")"
+  vm_qmp "$qmp_sock" unplug board1 || fail "device_del failed"
+  wait_for 30 ftdi_gone || fail "0403:6001 still in lsusb 30 s after device_del:
+$usb"
   say "after device_del, 0403:6001 is gone"
 fi
 

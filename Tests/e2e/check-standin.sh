@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the stand-in base images against the real tools: layout (sfdisk), fsck.fat -n,
 # e2fsck -fn, stock bootfs files, rootfs skeleton, ELF arch of /usr/bin/env (run under
-# qemu-user), build time (< 10 s) and determinism under SOURCE_DATE_EPOCH.
+# qemu-user) and determinism under SOURCE_DATE_EPOCH. Build times are printed, not checked:
+# how fast a build runs depends on the machine and its load, not on the stand-in.
 #
 # usage: Tests/e2e/check-standin.sh [--bootable IMAGE]
 #   --bootable IMAGE   also check a bootable stand-in (bootfs at 16384, FAT32, kernel + initrd)
@@ -113,8 +114,7 @@ for spec in x86_64:62: aarch64:183:qemu-aarch64-static armhf:40:qemu-arm-static;
   img=$work/small-$arch.img
   start=$(date +%s%N)
   "$MAKE_BASE" --small "$img" --arch "$arch" 2>"$work/$arch.log" || { failed "small $arch build: $(cat "$work/$arch.log")" && continue; }
-  ms=$((($(date +%s%N) - start) / 1000000))
-  if ((ms < 10000)); then pass "small-$arch built in $ms ms (< 10 s)"; else failed "small-$arch took $ms ms (>= 10 s)"; fi
+  pass "small-$arch built (in $((($(date +%s%N) - start) / 1000000)) ms)"
   check_layout "small-$arch" "$img" 5e3da3f1 8192 16 e
   check_elf "small-$arch" "$img" "$machine" "$runner"
 done

@@ -122,6 +122,10 @@ PY
 }
 # exported: the bus IDs the host's Debian usbip client sees on the server VM (forwarded port).
 exported() { host_usbip_list "$usbip_port" | awk '$1 ~ /^[0-9]+-[0-9.]+:$/ { sub(":", "", $1); print $1 }'; }
+# first_exported: sets busid to the first busid the server exports; fails while there is none.
+first_exported() { busid=$(exported | head -n 1) && [[ -n $busid ]]; }
+# is_exported: the server exports $busid (host usbip list -r).
+is_exported() { exported | grep -qx "$busid"; }
 fail() {
   local reason=$*
   trap - ERR
@@ -235,12 +239,7 @@ peer_pid=$!
 qmp execute device_add "{\"driver\": \"usb-serial\", \"bus\": \"xhci.0\", \"port\": \"1\", \"chardev\": \"board-chr\", \"id\": \"board\", \"serial\": \"$SERIAL\"}" >/dev/null ||
   fail "device_add usb-serial (serial $SERIAL) failed"
 busid=''
-for _ in $(seq 300); do
-  busid=$(exported | head -n 1)
-  [[ -n $busid ]] && break
-  sleep 0.1
-done
-[[ -n $busid ]] || fail "the board was not exported by the server VM within 30 s"
+wait_for 30 first_exported || fail "the board was not exported by the server VM within 30 s"
 say "board $BOARD (0403:6001 serial $SERIAL, chardev $board_sock) exported by the server VM as $busid"
 
 # The virtual cable: each VM's second NIC (found by its MAC) has its address (the stand-in's
@@ -316,13 +315,7 @@ detach=$(client "fpga-lab detach $BOARD --config /mnt/e2e/lab.yaml && for i in \
 [[ $detach == *"detached from vhci port"* && $detach != *STILL* ]] ||
   fail "(5) /dev/ttyUSB0 or /dev/fpga/$BOARD still there after detach:
 $detach"
-again=''
-for _ in $(seq 100); do
-  again=$(exported | grep -x "$busid" || true)
-  [[ -n $again ]] && break
-  sleep 0.1
-done
-[[ -n $again ]] || fail "(5) the server does not export $busid again after detach"
+wait_for 10 is_exported || fail "(5) the server does not export $busid again after detach"
 say "(5) detached: /dev/ttyUSB0 gone, $busid exportable again (host usbip list -r)"
 
 # (7) The data path over the virtual cable, per daemon.
@@ -335,13 +328,7 @@ detach_lan() {
   client "fpga-lab detach --all --config /mnt/e2e/lab.yaml; for i in \$(seq 250); do [ -e /dev/ttyUSB0 ] || break; sleep 0.02; done" 60 >/dev/null || true
 }
 # wait_exported: the server exports the board again (host usbip list -r).
-wait_exported() {
-  for _ in $(seq 300); do
-    exported | grep -qx "$busid" && return 0
-    sleep 0.1
-  done
-  fail "(7) the server does not export $busid again ($1)"
-}
+wait_exported() { wait_for 30 is_exported || fail "(7) the server does not export $busid again ($1)"; }
 # pingpong LABEL RUN BYTES: 1000 one-byte round trips (every trip's ms kept in the client VM's
 # /tmp/pp-RUN.txt, to pool runs), then BYTES each way (0: none); sets pp_median, pp_p99,
 # bulk_mbps.
@@ -471,8 +458,7 @@ client "for i in \$(seq 500); do [ -e /dev/ttyUSB0 ] && break; sleep 0.05; done;
   fail "(6) fpga-lab watch did not attach $BOARD"
 server "systemctl restart usbip-binder && systemctl is-active usbip-binder" >/dev/null ||
   fail "(6) systemctl restart usbip-binder failed in the server VM"
-sleep 2
-round_trip PING-AFTER-RESTART || fail "(6) no echo through /dev/ttyUSB0 after the server's binder restarted"
+wait_for 30 round_trip PING-AFTER-RESTART || fail "(6) no echo through /dev/ttyUSB0 after the server's binder restarted"
 wlog=$(watch_log)
 [[ $wlog == *"$BOARD: attached $busid"* && $wlog != *lost* ]] ||
   fail "(6) fpga-lab watch should have attached $BOARD once and lost nothing:
@@ -499,8 +485,7 @@ done
 [[ -n $back ]] || fail "(6) fpga-lab watch did not re-attach $BOARD after the server dropped it:
 $wlog"
 reattach_s=$(elapsed "$t")
-sleep 2
-round_trip PING-AFTER-DROP || fail "(6) no echo through /dev/ttyUSB0 after watch re-attached $BOARD"
+wait_for 30 round_trip PING-AFTER-DROP || fail "(6) no echo through /dev/ttyUSB0 after watch re-attached $BOARD"
 wlog=$(watch_log)
 lost=$(grep -c ': lost ' <<<"$wlog" || true)
 last=$(tail -n 1 <<<"$wlog")
@@ -541,8 +526,7 @@ while ((SECONDS < deadline)); do
 done
 [[ -n $back ]] || fail "(8) fpga-lab watch did not re-attach $BOARD after the server's link came back:
 $(watch_log)"
-sleep 2
-round_trip PING-AFTER-DEAD-SERVER || fail "(8) no echo through /dev/ttyUSB0 after watch re-attached $BOARD"
+wait_for 30 round_trip PING-AFTER-DEAD-SERVER || fail "(8) no echo through /dev/ttyUSB0 after watch re-attached $BOARD"
 say "(8) dead server: watch noticed the loss ${lost_s} s after the server's link was cut (dead_peer_timeout 10 s), re-attached ${back} s after it came back, echoes again"
 
 lane_seconds=$(elapsed "$lane_start")

@@ -144,7 +144,7 @@ check_image() {
 boot_vm() {
   vm_dir=$3
   mkdir -p "$vm_dir"
-  ssh_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  ssh_port=$(free_port)
   console_log=$vm_dir/console.log qmp_sock=$vm_dir/qmp.sock qemu_pid=''
   start=$(now)
   "$HERE/boot.sh" "$2" --no-hotplug --keep-running --workdir "$vm_dir" --timeout "$timeout" \

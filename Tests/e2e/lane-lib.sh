@@ -14,6 +14,10 @@
 #   vm_interrupt SERIAL             Ctrl-C to a shell that may still run a command console.py gave up on
 #   vm_report TITLE SERIAL CMD      for a failure report: interrupt, run CMD, print its output
 #   host_usbip_list PORT            the host's Debian `usbip list -r` against the forwarded PORT
+#   free_port                       a TCP port on 127.0.0.1 the kernel reports free (for a hostfwd)
+#   wait_for SECONDS CMD...         CMD every 0.2 s until it succeeds; fails only after SECONDS
+#   vm_wait_marker PID LOG MARKER S until LOG holds MARKER; fails (the reason in VM_WAIT_ERROR)
+#                                   when the qemu PID exits first, or after S seconds
 #   lane_tail TITLE FILE N          the last N lines of FILE under a "--- TITLE ---" header
 #   lane_traps FAIL_FN EXIT_CMD STOP_CMD
 #                                   ERR -> FAIL_FN "command failed (line L): CMD"; EXIT -> EXIT_CMD;
@@ -74,6 +78,31 @@ host_usbip_list() {
   log "host\$ usbip --tcp-port $port list -r 127.0.0.1" "$output" "(exit $status)"
   printf '%s\n' "$output"
   return "$status"
+}
+
+# The port is released before qemu binds it: another process taking it in between makes qemu
+# fail to start (its hostfwd cannot bind), which the lane reports; it does not pass by chance.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_for() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+# shellcheck disable=SC2034 # VM_WAIT_ERROR is for the sourcing lane
+vm_wait_marker() {
+  local pid=$1 log=$2 marker=$3 seconds=$4 deadline=$((SECONDS + $4))
+  until grep -q "$marker" "$log" 2>/dev/null; do
+    kill -0 "$pid" 2>/dev/null || { VM_WAIT_ERROR="qemu exited before $marker"; return 1; }
+    ((SECONDS < deadline)) || { VM_WAIT_ERROR="no $marker within $seconds s"; return 1; }
+    sleep 1
+  done
 }
 
 lane_tail() {

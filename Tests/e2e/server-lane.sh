@@ -14,6 +14,9 @@ set -Eeuo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$HERE/../.." && pwd)
+LANE='server-lane'
+# shellcheck source=Tests/e2e/lane-lib.sh
+. "$HERE/lane-lib.sh"
 
 usage() {
   cat <<'EOF'
@@ -30,10 +33,6 @@ Outputs go to build/e2e/: server.img and server-lane/ (console.log, lane.log, so
 server-trixie.img and server-lane-trixie/ with --release trixie.
 EOF
 }
-
-die() { printf 'server-lane: error: %s\n' "$*" >&2; exit 1; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="${2:-$(now)}" 'BEGIN { printf "%.2f", b - a }'; }
 
 fpga_lab=${FPGA_LAB:-} lab=${E2E_LAB:-$HERE/lab.yaml} replugs=10 keep=0 release=bookworm
 while (($#)); do
@@ -84,66 +83,35 @@ rm -rf "$workdir"
 mkdir -p "$workdir"
 transcript=$workdir/lane.log
 qmp_sock=$workdir/qmp.sock serial_sock=$workdir/serial.sock console_log=$workdir/console.log
-: >"$transcript"
-
 # Every guest/host command and its output go to the transcript, which a failure prints.
-log() { printf '%s\n' "$@" >>"$transcript"; }
-say() { printf 'server-lane: %s\n' "$*"; log "== $*"; }
+lane_transcript "$transcript"
 
 qemu_pid='' usbip_port=''
 stop_vm() {
-  [[ -n $qemu_pid ]] || return 0
-  python3 "$HERE/qmp.py" "$qmp_sock" quit >/dev/null 2>&1 || true
-  for _ in $(seq 20); do
-    kill -0 "$qemu_pid" 2>/dev/null || { qemu_pid=''; return 0; }
-    sleep 0.25
-  done
-  kill "$qemu_pid" 2>/dev/null || true
+  vm_stop "$qemu_pid" "$qmp_sock"
   qemu_pid=''
 }
-
 # guest CMD [TIMEOUT]: runs CMD over the serial root shell; its output on stdout and in the log.
-guest() {
-  local output status=0
-  output=$(python3 "$HERE/console.py" "$serial_sock" run "$1" "${2:-60}" 2>&1) || status=$?
-  output=${output//$'\r'/}
-  log "guest\$ $1" "$output" "(exit $status)"
-  printf '%s\n' "$output"
-  return "$status"
-}
-
-# remote_list: the host's Debian usbip client against the guest's usbipd (forwarded port).
-remote_list() {
-  local output status=0
-  output=$(usbip --tcp-port "$usbip_port" list -r 127.0.0.1 2>&1) || status=$?
-  log "host\$ usbip --tcp-port $usbip_port list -r 127.0.0.1" "$output" "(exit $status)"
-  printf '%s\n' "$output"
-  return "$status"
-}
-
-qmp() { python3 "$HERE/qmp.py" "$qmp_sock" "$@"; }
+guest() { vm_run guest "$serial_sock" "$1" "${2:-60}"; }
+# remote_list: the host's Debian usbip client against the guest's server (forwarded port).
+remote_list() { host_usbip_list "$usbip_port"; }
+qmp() { vm_qmp "$qmp_sock" "$@"; }
 
 fail() {
-  local reason=$*
   trap - ERR
   {
-    printf '\nserver-lane: FAILED: %s\n' "$reason"
+    printf '\nserver-lane: FAILED: %s\n' "$*"
     if [[ -n $qemu_pid ]] && kill -0 "$qemu_pid" 2>/dev/null; then
-      printf -- '--- guest: journalctl -u %s -u usbip-bind@* ---\n' "$server"
-      python3 "$HERE/console.py" "$serial_sock" run \
-        "journalctl --no-pager -o short-monotonic -u $server -u 'usbip-bind@*' | tail -n 60; systemctl --no-pager --failed" 60 2>&1 | tr -d '\r' || true
+      vm_report "guest: journalctl -u $server -u usbip-bind@*" "$serial_sock" \
+        "journalctl --no-pager -o short-monotonic -u $server -u 'usbip-bind@*' | tail -n 60; systemctl --no-pager --failed"
     fi
-    printf -- '--- last 60 lines of the transcript %s ---\n' "$transcript"
-    tail -n 60 "$transcript"
-    printf -- '--- last 40 lines of %s ---\n' "$console_log"
-    tail -n 40 "$console_log" 2>/dev/null || true
+    lane_tail transcript "$transcript" 60
+    lane_tail console "$console_log" 40
   } >&2
   stop_vm
   exit 1
 }
-trap 'fail "command failed (line $LINENO): $BASH_COMMAND"' ERR
-trap '((keep)) || stop_vm' EXIT
-trap 'stop_vm; exit 130' INT TERM
+lane_traps fail '((keep)) || stop_vm' stop_vm
 
 # Boards bound to usbip-host in the guest, one "BUSID SERIAL" line each (serial "-" if none).
 # shellcheck disable=SC2016 # expanded by the guest's shell

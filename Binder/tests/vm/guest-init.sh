@@ -27,7 +27,12 @@ while [ "$(cat /sys/bus/usb/devices/1-1/usbip_status 2> /dev/null)" != 2 ] && [ 
 echo "T: usbip_status after import: $(cat /sys/bus/usb/devices/1-1/usbip_status)"
 sleep 1
 $B unbind 1-1; echo "T: unbind rc=$?"
-sleep 1
+# The kernel probes the device again (usbip-binder asked for rebind): until its driver is usb.
+n=0
+while [ "$n" -lt 100 ]; do
+    case "$(readlink /sys/bus/usb/devices/1-1/driver)" in *usbip-host) ;; *) break ;; esac
+    sleep 0.1; n=$((n + 1))
+done
 echo "T: driver after unbind: $(readlink /sys/bus/usb/devices/1-1/driver)"
 echo "T: match_busid after unbind: $(cat /sys/bus/usb/drivers/usbip-host/match_busid)"
 $B unbind 1-1; echo "T: unbind again rc=$?"

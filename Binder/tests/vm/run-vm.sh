@@ -40,7 +40,9 @@ cp "$BINDER" "$ROOT/usbip-binder"
 chmod 0755 "$ROOT/init" "$ROOT/usbip-binder"
 (cd "$ROOT" && find . | cpio -o -H newc --quiet) > "$WORK/initrd.cpio"
 
-PORT=$((20000 + RANDOM % 20000))
+# A port the kernel reports free, for qemu to forward (lib.sh free_port: taken between the
+# check and qemu's bind by another process, qemu fails to start and the test fails).
+PORT=$(free_port)
 # TCG: KVM is not reliable in nested CI machines (set ACCEL=kvm to try it).
 ACCEL=${ACCEL:-tcg}
 qemu-system-x86_64 -accel "$ACCEL" -m 512 -smp 1 -display none -monitor none -no-reboot \
@@ -51,13 +53,7 @@ qemu-system-x86_64 -accel "$ACCEL" -m 512 -smp 1 -display none -monitor none -no
 QEMU_PID=$!
 
 # wait_console TEXT [SECONDS]: until the guest prints TEXT.
-wait_console() {
-    local n=0
-    until grep -qF "$1" "$WORK/console.log" 2> /dev/null; do
-        n=$((n + 1)); [ "$n" -ge $((${2:-120} * 10)) ] && return 1
-        sleep 0.1
-    done
-}
+wait_console() { wait_for "${2:-120}" has_text "$WORK/console.log" "$1"; }
 
 wait_console "listening on port 3240" 180 || { echo "guest never served"; cat "$WORK/console.log"; exit 1; }
 out=$(usbip --tcp-port "$PORT" list -r 127.0.0.1 2> /dev/null); rc=$?
