@@ -7,11 +7,9 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=Binder/tests/lib.sh
 . "$HERE/lib.sh"
-need usbip "Debian package usbip"
-need python3 "uevent sender, free ports"
+need usbip "Debian package usbip" python3 "uevent sender, free ports"
 
 suite_workdir
-T=$WORK/sys
 HOST=$T/bus/usb/drivers/usbip-host
 HUB=devices/platform/soc/usb1/1-1
 EVENTS=$WORK/uevents.sock

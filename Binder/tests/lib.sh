@@ -105,13 +105,19 @@ add_boards() {
     add_device "$root" 1-1.4 devices/platform/soc/usb1/1-1/1-1.4 03fd 0013 0001 ff usb 12 "" "ff/00/00"
 }
 
-# need TOOL WHY: the suite cannot run without TOOL.
-need() { command -v "$1" > /dev/null || { echo "$1 is required ($2)"; exit 1; }; }
+# need TOOL WHY [TOOL WHY...]: the suite cannot run without each TOOL.
+need() {
+    while [ $# -ge 2 ]; do
+        command -v "$1" > /dev/null || { echo "$1 is required ($2)"; exit 1; }
+        shift 2
+    done
+}
 
-# suite_workdir: WORK, a temporary directory, and PIDS, background processes of the suite;
-# on exit both go (the processes killed and waited for).
+# suite_workdir: WORK, a temporary directory, T, the fake sysfs root inside it, and PIDS,
+# background processes of the suite; on exit all go (the processes killed and waited for).
 suite_workdir() {
     WORK=$(mktemp -d)
+    T=$WORK/sys
     PIDS=()
     trap suite_cleanup EXIT
 }

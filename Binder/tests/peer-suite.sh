@@ -9,11 +9,9 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=Binder/tests/lib.sh
 . "$HERE/lib.sh"
-need python3 "the peers, free ports"
-need strace "Debian package strace"
+need python3 "the peers, free ports" strace "Debian package strace"
 
 suite_workdir
-T=$WORK/sys
 make_tree "$T"; add_boards "$T"
 set_driver "$T" devices/platform/soc/usb1/1-1/1-1.3 usbip-host
 attr "$T/devices/platform/soc/usb1/1-1/1-1.3/usbip_status" 1

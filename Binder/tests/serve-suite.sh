@@ -7,11 +7,9 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=Binder/tests/lib.sh
 . "$HERE/lib.sh"
-need usbip "Debian package usbip"
-need python3 "sd_notify listener, free ports"
+need usbip "Debian package usbip" python3 "sd_notify listener, free ports"
 
 suite_workdir
-T=$WORK/sys
 BASE=devices/platform/soc/usb1/1-1
 PORT=$(free_port)
 

@@ -11,7 +11,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
 suite_workdir
-T=$WORK/sys
 ARTY=devices/platform/soc/usb1/1-1/1-1.3
 HOST=$T/bus/usb/drivers/usbip-host
 

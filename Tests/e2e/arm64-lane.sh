@@ -39,11 +39,7 @@ while (($#)); do
       esac
       shift 2
       ;;
-    -h | --help)
-      usage
-      exit 0
-      ;;
-    *) die "unknown argument '$1' (try --help)" ;;
+    *) lane_help_or_die "$1" ;;
   esac
 done
 [[ -x $fpga_lab ]] || die "no fpga-lab executable at '$fpga_lab' (give --fpga-lab)"

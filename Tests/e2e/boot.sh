@@ -72,15 +72,8 @@ while (($#)); do
       hotplug=0
       shift
       ;;
-    --keep-running)
-      keep=1
-      shift
-      ;;
-    -h | --help)
-      usage
-      exit 0
-      ;;
-    -*) die "unknown option '$1' (try --help)" ;;
+    --keep-running) keep=1 && shift ;;
+    -*) lane_help_or_die "$1" ;;
     *)
       [[ -z $image ]] || die "one IMAGE only"
       image=$1

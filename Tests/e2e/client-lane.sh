@@ -61,15 +61,8 @@ while (($#)); do
       esac
       shift 2
       ;;
-    --keep-running)
-      keep=1
-      shift
-      ;;
-    -h | --help)
-      usage
-      exit 0
-      ;;
-    *) die "unknown argument '$1' (try --help)" ;;
+    --keep-running) keep=1 && shift ;;
+    *) lane_help_or_die "$1" ;;
   esac
 done
 [[ -x $fpga_lab ]] || die "no fpga-lab executable at '$fpga_lab' (give --fpga-lab)"

@@ -45,11 +45,7 @@ while (($#)); do
       esac
       shift 2
       ;;
-    -h | --help)
-      usage
-      exit 0
-      ;;
-    *) die "unknown argument '$1' (try --help)" ;;
+    *) lane_help_or_die "$1" ;;
   esac
 done
 for release in "${releases[@]}"; do

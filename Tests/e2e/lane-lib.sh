@@ -28,6 +28,18 @@ LANE_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LANE_TRANSCRIPT=/dev/null
 
 die() { printf '%s: error: %s\n' "$LANE" "$*" >&2; exit 1; }
+
+# lane_help_or_die ARG: the end of every lane's option loop. --help prints the lane's usage()
+# and exits 0; any other argument the lane did not take is an error.
+lane_help_or_die() {
+  case $1 in
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    *) die "unknown argument '$1' (try --help)" ;;
+  esac
+}
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="${2:-$(now)}" 'BEGIN { printf "%.2f", b - a }'; }
 

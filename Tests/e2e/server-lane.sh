@@ -47,15 +47,8 @@ while (($#)); do
       esac
       shift 2
       ;;
-    --keep-running)
-      keep=1
-      shift
-      ;;
-    -h | --help)
-      usage
-      exit 0
-      ;;
-    *) die "unknown argument '$1' (try --help)" ;;
+    --keep-running) keep=1 && shift ;;
+    *) lane_help_or_die "$1" ;;
   esac
 done
 [[ $replugs =~ ^[0-9]+$ ]] || die "--replugs must be a whole number"
