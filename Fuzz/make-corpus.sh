@@ -227,3 +227,4 @@ EOF
 # --- inputs that once trapped (the regression tests' fixtures) stay in the corpora ------------
 cp Tests/DiskFormatsTests/Fixtures/fuzz/gpt-* "$out/mbr/"
 cp Tests/DiskFormatsTests/Fixtures/fuzz/fat-* "$out/fat/"
+cp Tests/DiskFormatsTests/Fixtures/fuzz/ext4-* "$out/ext4/"

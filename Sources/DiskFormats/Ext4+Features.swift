@@ -25,7 +25,7 @@ public struct Ext4Superblock: Equatable, Sendable {
     public var incompat: UInt32
     public var roCompat: UInt32
     /// The file system's size in bytes (blocks times block size); nil when the block size
-    /// field is out of range (more than 64 KiB blocks).
+    /// field is out of range (more than 64 KiB blocks) or the product passes 2^64.
     public var byteSize: UInt64?
 
     /// Decodes the superblock record; nil when the magic number is absent or input is short.
@@ -42,7 +42,9 @@ public struct Ext4Superblock: Equatable, Sendable {
         let logBlockSize = u32(0x18)
         var blocks = UInt64(u32(0x04))
         if incompat & 0x80 != 0, bytes.count >= 0x154 { blocks |= UInt64(u32(0x150)) << 32 }
-        byteSize = logBlockSize <= 6 ? blocks * (1024 << UInt64(logBlockSize)) : nil
+        // A corrupt count times the block size can pass 2^64: that is no size either.
+        let product = logBlockSize <= 6 ? blocks.multipliedReportingOverflow(by: 1024 << UInt64(logBlockSize)) : nil
+        byteSize = product.flatMap { $0.overflow ? nil : $0.partialValue }
     }
 
     /// Incompatible features whose on-disk rules this patcher (through libext2fs) keeps.

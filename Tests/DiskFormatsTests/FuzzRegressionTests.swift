@@ -100,4 +100,16 @@ struct FuzzRegressionTests {
         #expect(PartitionTableError.gptLBAOutOfRange(what: "partition 3", lba: 1 << 60).description
             == "GPT partition 3 reaches LBA 1152921504606846976, past the end of any disk")
     }
+
+    /// fuzz-ext4 (issue 22's size check): a 64bit superblock whose block count times its block
+    /// size passes 2^64 trapped on the multiplication; it has no size, and Ext4Volume refuses it
+    /// as larger than any partition.
+    @Test func ext4SizeBeyondUInt64() throws {
+        let superblock = try #require(Ext4Superblock(bytes: try Self.fixture("ext4-size-overflow")))
+        #expect(superblock.byteSize == nil)
+        var exact = [UInt8](repeating: 0, count: 0x154)
+        exact[0x38] = 0x53; exact[0x39] = 0xEF; exact[0x60] = 0x80  // magic, 64bit
+        BytesLE.put32(&exact, 0x04, 1); BytesLE.put32(&exact, 0x150, 1); BytesLE.put32(&exact, 0x18, 2)
+        #expect(Ext4Superblock(bytes: exact)?.byteSize == ((1 << 32) + 1) * 4096)
+    }
 }
