@@ -18,23 +18,11 @@ final class BackgroundDigest: @unchecked Sendable {
     static let slotSize = 4 << 20
     static let slotCount = 4
 
+    /// What the hashing thread holds: the queue and the hash, never the digest itself, so a
+    /// digest its owner drops (a flash that failed midway) is freed, and its `deinit` ends the
+    /// thread and frees the slots.
+    private let queue: SlotQueue
     private let slots: [UnsafeMutableRawBufferPointer]
-    private let condition = NSCondition()
-    /// What the thread is handed, in order.
-    private enum Item {
-        /// A slot and its byte count.
-        case bytes(slot: Int, count: Int)
-        /// The end of a segment: its digest goes to `segments`, the next starts empty.
-        case cut
-        case end
-    }
-
-    private var queue: [Item] = []
-    /// Hex digests of the segments ended by `cut` and hashed so far, in order.
-    private var segments: [String] = []
-    private var free: [Int]
-    private var hash = SHA256()
-    private let finished = DispatchSemaphore(value: 0)
     private var ended = false
     // The producer's side: the slot being filled.
     private var current: Int?
@@ -43,8 +31,8 @@ final class BackgroundDigest: @unchecked Sendable {
 
     init() {
         slots = (0..<Self.slotCount).map { _ in .allocate(byteCount: Self.slotSize, alignment: 64) }
-        free = Array(0..<Self.slotCount)
-        let thread = Thread { [self] in hashSlots() }
+        queue = SlotQueue(slots: slots)
+        let thread = Thread { [queue] in queue.hashSlots() }
         thread.stackSize = 1 << 20
         thread.start()
     }
@@ -72,22 +60,17 @@ final class BackgroundDigest: @unchecked Sendable {
     /// The digest of everything given to `update` since the last `cut`; no update may follow.
     func hex() -> String {
         end()
-        return Hex.encode(hash.finalize())
+        return Hex.encode(queue.hash.finalize())
     }
 
     /// Ends a segment: what `update` got since the previous cut is hashed into its own digest.
     func cut() {
         submitCurrent()
-        condition.withLock {
-            queue.append(.cut)
-            condition.broadcast()
-        }
+        queue.submit(.cut)
     }
 
     /// The digests of the segments hashed so far, from the `from`th on (without waiting).
-    func segments(from index: Int) -> [String] {
-        condition.withLock { index < segments.count ? Array(segments[index...]) : [] }
-    }
+    func segments(from index: Int) -> [String] { queue.segments(from: index) }
 
     /// Waits for every segment cut so far and returns their digests from the `from`th on; no
     /// update may follow.
@@ -101,37 +84,74 @@ final class BackgroundDigest: @unchecked Sendable {
         guard !ended else { return }
         ended = true
         submitCurrent()
-        condition.withLock {
-            queue.append(.end)
-            condition.broadcast()
-        }
-        finished.wait()
+        queue.submit(.end)
+        queue.finished.wait()
     }
 
     private func takeFreeSlot() -> Int {
-        condition.lock()
-        defer { condition.unlock() }
-        while free.isEmpty { condition.wait() }
         filled = 0
-        return free.removeFirst()
+        return queue.takeFreeSlot()
     }
 
     private func submitCurrent() {
         guard let slot = current else { return }
         current = nil
+        queue.submit(.bytes(slot: slot, count: filled))
+        filled = 0
+    }
+}
+
+/// The hashing thread's side of a ``BackgroundDigest``: slots handed over in order, the free
+/// ones handed back, the running hash and the digests of the segments cut so far.
+private final class SlotQueue: @unchecked Sendable {
+    /// What the thread is handed, in order.
+    enum Item {
+        /// A slot and its byte count.
+        case bytes(slot: Int, count: Int)
+        /// The end of a segment: its digest goes to `segments`, the next starts empty.
+        case cut
+        case end
+    }
+
+    private let slots: [UnsafeMutableRawBufferPointer]
+    private let condition = NSCondition()
+    private var items: [Item] = []
+    /// Hex digests of the segments ended by `cut` and hashed so far, in order.
+    private var done: [String] = []
+    private var free: [Int]
+    /// Read by the producer only after `finished` (the thread no longer touches it).
+    var hash = SHA256()
+    let finished = DispatchSemaphore(value: 0)
+
+    init(slots: [UnsafeMutableRawBufferPointer]) {
+        self.slots = slots
+        free = Array(slots.indices)
+    }
+
+    func submit(_ item: Item) {
         condition.withLock {
-            queue.append(.bytes(slot: slot, count: filled))
+            items.append(item)
             condition.broadcast()
         }
-        filled = 0
+    }
+
+    func takeFreeSlot() -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        while free.isEmpty { condition.wait() }
+        return free.removeFirst()
+    }
+
+    func segments(from index: Int) -> [String] {
+        condition.withLock { index < done.count ? Array(done[index...]) : [] }
     }
 
     /// The thread: hashes slots in the order they came until the end marker.
-    private func hashSlots() {
+    func hashSlots() {
         while true {
             condition.lock()
-            while queue.isEmpty { condition.wait() }
-            let next = queue.removeFirst()
+            while items.isEmpty { condition.wait() }
+            let next = items.removeFirst()
             condition.unlock()
             switch next {
             case .end:
@@ -140,7 +160,7 @@ final class BackgroundDigest: @unchecked Sendable {
             case .cut:
                 let digest = Hex.encode(hash.finalize())
                 hash = SHA256()
-                condition.withLock { segments.append(digest) }
+                condition.withLock { done.append(digest) }
             case .bytes(let slot, let count):
                 hash.update(bufferPointer: UnsafeRawBufferPointer(rebasing: slots[slot][..<count]))
                 condition.withLock {
