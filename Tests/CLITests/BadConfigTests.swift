@@ -72,10 +72,7 @@ import Testing
     @Test(arguments: cases.indices)
     func badConfigIsReportedExactly(index: Int) throws {
         let (what, text, expected) = Self.cases[index]
-        let dir = try FPGALabBinary.scratch()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        try Data(text.utf8).write(to: dir.appendingPathComponent("lab.yaml"))
-        let result = try FPGALabBinary.run(["check", "--config", "lab.yaml"], in: dir)
+        let result = try FPGALabBinary.run(["check", "--config", "lab.yaml"], lab: text)
         #expect(result.status == 1, "\(what)")
         #expect(result.stdout == "", "\(what)")
         let errors = expected.count
@@ -85,20 +82,14 @@ import Testing
     }
 
     @Test func goodConfigIsValid() throws {
-        let dir = try FPGALabBinary.scratch()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        try Data(Self.good.utf8).write(to: dir.appendingPathComponent("lab.yaml"))
-        let result = try FPGALabBinary.run(["check", "--config", "lab.yaml"], in: dir)
+        let result = try FPGALabBinary.run(["check", "--config", "lab.yaml"], lab: Self.good)
         #expect(result.status == 0)
         #expect(result.stdout == "lab.yaml: valid: lab lab1, 1 board, server pi3 (lab1) with binder on port 3240\n")
         #expect(result.stderr == "")
     }
 
     @Test func warningsGoToStderrResultsToStdout() throws {
-        let dir = try FPGALabBinary.scratch()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        try Data(Self.good.utf8).write(to: dir.appendingPathComponent("lab.yaml"))
-        let result = try FPGALabBinary.run(["render", "--config", "lab.yaml", "--output", "o.tar"], in: dir)
+        let result = try FPGALabBinary.run(["render", "--config", "lab.yaml", "--output", "o.tar"], lab: Self.good)
         #expect(result.status == 0)
         #expect(result.stdout == "o.tar: 17 entries\n")
         #expect(result.stderr.hasPrefix("fpga-lab: warning: daemon binder: no usbip-binder executable was given"))
@@ -107,8 +98,6 @@ import Testing
 
     /// Shared device fields through an anchor and a merge key check as valid.
     @Test func mergeKeysAreValid() throws {
-        let dir = try FPGALabBinary.scratch()
-        defer { try? FileManager.default.removeItem(at: dir) }
         let text = """
         x-ftdi: &ftdi {vendor: "0403", product: "6010"}
         lab: lab1
@@ -118,8 +107,7 @@ import Testing
           - {<<: *ftdi, name: arty-2, serial: "A2"}
 
         """
-        try Data(text.utf8).write(to: dir.appendingPathComponent("lab.yaml"))
-        let result = try FPGALabBinary.run(["check", "--config", "lab.yaml"], in: dir)
+        let result = try FPGALabBinary.run(["check", "--config", "lab.yaml"], lab: text)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "lab.yaml: valid: lab lab1, 2 boards, server pi3 (lab1) with binder on port 3240\n")
     }
@@ -127,23 +115,22 @@ import Testing
     /// `--output-dir` and `--output` make missing parent directories, as build-image does; a
     /// parent that cannot be made is one `fpga-lab: error:` line naming it and the reason.
     @Test func renderOutputParents() throws {
-        let dir = try FPGALabBinary.scratch()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        try Data(Self.good.utf8).write(to: dir.appendingPathComponent("lab.yaml"))
-        let made = try FPGALabBinary.run(["render", "--config", "lab.yaml", "--output-dir", "missing/sub/overlay"], in: dir)
-        #expect(made.status == 0, "\(made.stderr)")
-        #expect(made.stdout == "missing/sub/overlay: 17 entries\n")
-        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("missing/sub/overlay/etc/udev/rules.d/90-fpga-lab.rules").path))
-        let tarball = try FPGALabBinary.run(["render", "--config", "lab.yaml", "--output", "other/o.tar"], in: dir)
-        #expect(tarball.status == 0, "\(tarball.stderr)")
-        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("other/o.tar").path))
+        try FPGALabBinary.withLab(Self.good) { dir in
+            let made = try FPGALabBinary.run(["render", "--config", "lab.yaml", "--output-dir", "missing/sub/overlay"], in: dir)
+            #expect(made.status == 0, "\(made.stderr)")
+            #expect(made.stdout == "missing/sub/overlay: 17 entries\n")
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("missing/sub/overlay/etc/udev/rules.d/90-fpga-lab.rules").path))
+            let tarball = try FPGALabBinary.run(["render", "--config", "lab.yaml", "--output", "other/o.tar"], in: dir)
+            #expect(tarball.status == 0, "\(tarball.stderr)")
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("other/o.tar").path))
 
-        try Data("not a directory\n".utf8).write(to: dir.appendingPathComponent("file"))
-        let blocked = try FPGALabBinary.run(["render", "--config", "lab.yaml", "--output-dir", "file/sub/overlay"], in: dir)
-        #expect(blocked.status == 1)
-        let errors = blocked.stderr.split(separator: "\n").filter { !$0.contains(": warning: ") }
-        #expect(errors == ["fpga-lab: error: file/sub/overlay: cannot write the output: cannot create its directory file/sub: Not a directory"])
-        #expect(!blocked.stderr.contains("NSCocoaErrorDomain"))
+            try Data("not a directory\n".utf8).write(to: dir.appendingPathComponent("file"))
+            let blocked = try FPGALabBinary.run(["render", "--config", "lab.yaml", "--output-dir", "file/sub/overlay"], in: dir)
+            #expect(blocked.status == 1)
+            let errors = blocked.stderr.split(separator: "\n").filter { !$0.contains(": warning: ") }
+            #expect(errors == ["fpga-lab: error: file/sub/overlay: cannot write the output: cannot create its directory file/sub: Not a directory"])
+            #expect(!blocked.stderr.contains("NSCocoaErrorDomain"))
+        }
     }
 
     @Test func missingConfigFile() throws {

@@ -62,33 +62,36 @@ import ImageBuild
         #expect(inspect.stdout.contains("manifest: none"))
     }
 
-    @Test func aWrongPinFailsAndLeavesTheOutputDirectoryEmpty() throws {
-        let dir = try Project.scratch("base-url-pin")
+    /// build-image from the served base's URL (the first `cuts` bodies cut) to out/`output` with
+    /// `extra` fails (exit status 1), leaves `out` empty, and gives `check` its result and the URL.
+    static func expectFailedBuild(_ scratch: String, cuts: Int, output: String, _ extra: [String] = [],
+                                  sourceLocation: SourceLocation = #_sourceLocation,
+                                  _ check: (ProcessRunner.Result, String) -> Void) throws {
+        let dir = try Project.scratch(scratch)
         defer { try? FileManager.default.removeItem(at: dir) }
-        _ = try Self.servedBase(in: dir)
-        let server = try LocalHTTPServer(directory: dir.appendingPathComponent("srv"), modes: Self.modes(cuts: 0))
+        _ = try servedBase(in: dir)
+        let server = try LocalHTTPServer(directory: dir.appendingPathComponent("srv"), modes: modes(cuts: cuts))
         defer { server.stop() }
         let url = server.url("raspios_lite_arm64_latest")
-        let run = try Self.build(url, "out/pi.img.xz", in: dir, ["--base-sha256", String(repeating: "0", count: 64)])
-        #expect(run.status == 1)
-        #expect(run.stderr.hasPrefix("fpga-lab: error: \(url): the download's sha256 is "), "\(run.stderr)")
-        #expect(run.stderr.contains("not the \(String(repeating: "0", count: 64)) it was pinned to"))
+        let run = try build(url, "out/\(output)", in: dir, extra)
+        #expect(run.status == 1, sourceLocation: sourceLocation)
+        check(run, url)
         let left = Project.listing(dir.appendingPathComponent("out"))
-        #expect(left.isEmpty, "nothing left behind: \(left)")
+        #expect(left.isEmpty, "nothing left behind: \(left)", sourceLocation: sourceLocation)
+    }
+
+    @Test func aWrongPinFailsAndLeavesTheOutputDirectoryEmpty() throws {
+        let pin = String(repeating: "0", count: 64)
+        try Self.expectFailedBuild("base-url-pin", cuts: 0, output: "pi.img.xz", ["--base-sha256", pin]) { run, url in
+            #expect(run.stderr.hasPrefix("fpga-lab: error: \(url): the download's sha256 is "), "\(run.stderr)")
+            #expect(run.stderr.contains("not the \(pin) it was pinned to"))
+        }
     }
 
     @Test func aDownloadCutTooOftenFailsClearly() throws {
-        let dir = try Project.scratch("base-url-cut")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        _ = try Self.servedBase(in: dir)
-        let server = try LocalHTTPServer(directory: dir.appendingPathComponent("srv"), modes: Self.modes(cuts: 100))
-        defer { server.stop() }
-        let url = server.url("raspios_lite_arm64_latest")
-        let run = try Self.build(url, "out/pi.img", in: dir)
-        #expect(run.status == 1)
-        #expect(run.stderr.contains("download failed: cut or stalled 4 times, resumed from where it stopped each time; gave up after 20000 of"), "\(run.stderr)")
-        let left = Project.listing(dir.appendingPathComponent("out"))
-        #expect(left.isEmpty, "nothing left behind: \(left)")
+        try Self.expectFailedBuild("base-url-cut", cuts: 100, output: "pi.img") { run, _ in
+            #expect(run.stderr.contains("download failed: cut or stalled 4 times, resumed from where it stopped each time; gave up after 20000 of"), "\(run.stderr)")
+        }
     }
 }
 

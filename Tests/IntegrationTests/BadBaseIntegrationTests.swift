@@ -46,10 +46,21 @@ import TestSupport
     @Test(arguments: cases.indices)
     func badBaseFailsCleanly(index: Int) throws {
         let (name, spoil, expected) = Self.cases[index]
-        let dir = try Project.scratch("bad-base")
+        try Self.expectSpoiledRefused(name, scratch: "bad-base", base: { try BuildImageIntegrationTests.makeBase(in: $0) },
+                                      spoil: spoil, saying: expected)
+    }
+
+    /// Case `name`: a good base made by `makeBase` in a new scratch directory, spoiled by
+    /// `spoil`, is refused as ``expectRefused(base:in:prefix:saying:_:sourceLocation:)`` says,
+    /// the error starting with `prefix(spoiled base)`.
+    static func expectSpoiledRefused(_ name: String, scratch: String, base makeBase: (URL) throws -> String,
+                                     spoil: (URL, String) throws -> String, saying expected: String,
+                                     prefix: (String) -> String = { _ in "fpga-lab: error: " },
+                                     sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let dir = try Project.scratch(scratch)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let base = try spoil(dir, try BuildImageIntegrationTests.makeBase(in: dir))
-        try Self.expectRefused(base: base, in: dir, saying: expected, name)
+        let base = try spoil(dir, try makeBase(dir))
+        try expectRefused(base: base, in: dir, prefix: prefix(base), saying: expected, name, sourceLocation: sourceLocation)
     }
 
     /// build-image from `base` fails as a bad base must: exit 1, one error line that starts

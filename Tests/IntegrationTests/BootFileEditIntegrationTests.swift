@@ -30,6 +30,17 @@ import TestSupport
         return Array(try Data(contentsOf: file))
     }
 
+    /// build-image from `base` to `name`/pi.img in `dir` succeeds, says `warning` on stderr, and
+    /// the image's config.txt is `config`.
+    static func expectBuilt(from base: String, _ name: String, dir: URL, warning: String, config: String,
+                            sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let result = try Project.buildImage(base: base, output: "\(name)/pi.img", in: dir)
+        #expect(result.status == 0, "\(result.stderr)", sourceLocation: sourceLocation)
+        #expect(result.stderr.contains(warning), "\(result.stderr)", sourceLocation: sourceLocation)
+        let image = dir.appendingPathComponent("\(name)/pi.img").path
+        #expect(String(decoding: try Self.get("config.txt", from: image, dir: dir), as: UTF8.self) == config, sourceLocation: sourceLocation)
+    }
+
     @Test func bootFilesAsTheyCome() throws {
         let dir = try Project.scratch("boot-files")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -41,9 +52,9 @@ import TestSupport
             try Self.put(config, as: "config.txt", into: image, dir: dir)
             try Self.put(cmdline, as: "cmdline.txt", into: image, dir: dir)
         }
-        var result = try Project.buildImage(base: latin1, output: "latin1/pi.img", in: dir)
-        #expect(result.status == 0, "\(result.stderr)")
-        var image = dir.appendingPathComponent("latin1/pi.img").path
+        let latin1Result = try Project.buildImage(base: latin1, output: "latin1/pi.img", in: dir)
+        #expect(latin1Result.status == 0, "\(latin1Result.stderr)")
+        let image = dir.appendingPathComponent("latin1/pi.img").path
         let editedConfig = try Self.get("config.txt", from: image, dir: dir)
         #expect(editedConfig.starts(with: config), "\(editedConfig)")
         #expect(editedConfig.count > config.count)
@@ -54,25 +65,19 @@ import TestSupport
         let peripheral = try Self.base(in: dir, "peripheral") { image in
             try Self.put(Array("arm_64bit=1\ndtoverlay=dwc2,dr_mode=peripheral\n".utf8), as: "config.txt", into: image, dir: dir)
         }
-        result = try Project.buildImage(base: peripheral, output: "peripheral/pi.img", in: dir)
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("config.txt in \(peripheral):2: `dtoverlay=dwc2,dr_mode=peripheral` leaves pi3+ with dwc2 in peripheral mode"), "\(result.stderr)")
-        image = dir.appendingPathComponent("peripheral/pi.img").path
-        #expect(String(decoding: try Self.get("config.txt", from: image, dir: dir), as: UTF8.self)
-                == "arm_64bit=1\ndtoverlay=dwc2,dr_mode=peripheral\n\n# fpga-lab: dwc2 in host mode instead of dwc_otg, which crashes under USB/IP\n[pi3+]\ndtoverlay=dwc2,dr_mode=host\n[all]\n")
+        try Self.expectBuilt(from: peripheral, "peripheral", dir: dir,
+                             warning: "config.txt in \(peripheral):2: `dtoverlay=dwc2,dr_mode=peripheral` leaves pi3+ with dwc2 in peripheral mode",
+                             config: "arm_64bit=1\ndtoverlay=dwc2,dr_mode=peripheral\n\n# fpga-lab: dwc2 in host mode instead of dwc_otg, which crashes under USB/IP\n[pi3+]\ndtoverlay=dwc2,dr_mode=host\n[all]\n")
 
         // Item 7: no config.txt: created, with a warning.
         let noConfig = try Self.base(in: dir, "no-config") { image in try ProcessRunner.check("mdel", ["-i", image, "::config.txt"]) }
-        result = try Project.buildImage(base: noConfig, output: "no-config/pi.img", in: dir)
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("config.txt in \(noConfig) does not exist; created it with `dtoverlay=dwc2,dr_mode=host` for pi3+"), "\(result.stderr)")
-        image = dir.appendingPathComponent("no-config/pi.img").path
-        #expect(String(decoding: try Self.get("config.txt", from: image, dir: dir), as: UTF8.self)
-                == "# fpga-lab: dwc2 in host mode instead of dwc_otg, which crashes under USB/IP\n[pi3+]\ndtoverlay=dwc2,dr_mode=host\n[all]\n")
+        try Self.expectBuilt(from: noConfig, "no-config", dir: dir,
+                             warning: "config.txt in \(noConfig) does not exist; created it with `dtoverlay=dwc2,dr_mode=host` for pi3+",
+                             config: "# fpga-lab: dwc2 in host mode instead of dwc_otg, which crashes under USB/IP\n[pi3+]\ndtoverlay=dwc2,dr_mode=host\n[all]\n")
 
         // Item 7: no cmdline.txt: an error naming the image and the file, no output.
         let noCmdline = try Self.base(in: dir, "no-cmdline") { image in try ProcessRunner.check("mdel", ["-i", image, "::cmdline.txt"]) }
-        result = try Project.buildImage(base: noCmdline, output: "no-cmdline/pi.img", in: dir)
+        let result = try Project.buildImage(base: noCmdline, output: "no-cmdline/pi.img", in: dir)
         #expect(result.status == 1)
         #expect(result.stderr.hasPrefix("fpga-lab: error: "), "\(result.stderr)")
         #expect(result.stderr.contains("cmdline.txt in \(noCmdline): does not exist, so `modules-load=dwc2` (for pi3+) cannot be added"), "\(result.stderr)")

@@ -236,9 +236,7 @@ import TestSupport
     @Test(arguments: brokenBases.indices)
     func baseThatEndsOrBreaksMidStream(index: Int) throws {
         let (what, spoil, expected) = Self.brokenBases[index]
-        let dir = try Project.scratch("broken-base")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let base = try spoil(dir, try Self.smallBase(in: dir))
-        try BadBaseIntegrationTests.expectRefused(base: base, in: dir, prefix: "fpga-lab: error: \(base): ", saying: expected, what)
+        try BadBaseIntegrationTests.expectSpoiledRefused(what, scratch: "broken-base", base: { try Self.smallBase(in: $0) },
+                                                         spoil: spoil, saying: expected, prefix: { "fpga-lab: error: \($0): " })
     }
 }

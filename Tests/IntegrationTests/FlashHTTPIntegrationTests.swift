@@ -10,16 +10,16 @@ extension FlashIntegrationTests {
     /// hands the run, the server (still serving) and the scratch directory to `more`.
     static func flashOverHTTP(_ modes: LocalHTTPServer.Modes,
                               _ more: (ProcessRunner.Result, LocalHTTPServer, URL) throws -> Void) throws {
-        let (dir, image) = try FlashFixture.scratchWithImage()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let server = try LocalHTTPServer(directory: dir, modes: modes)
-        defer { server.stop() }
-        let target = dir.appendingPathComponent("target.img").path
-        let run = try Project.fpgaLab(["flash", server.url("pi.img.xz"), target])
-        #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout.contains("SHA256SUMS ok"), "\(run.stdout)")
-        #expect(try FlashFixture.sameBytes(target, image, on: try FlashFixture.mappedRanges(image + ".bmap")))
-        try more(run, server, dir)
+        try FlashFixture.withImage() { dir, image in
+            let server = try LocalHTTPServer(directory: dir, modes: modes)
+            defer { server.stop() }
+            let target = dir.appendingPathComponent("target.img").path
+            let run = try Project.fpgaLab(["flash", server.url("pi.img.xz"), target])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stdout.contains("SHA256SUMS ok"), "\(run.stdout)")
+            #expect(try FlashFixture.sameBytes(target, image, on: try FlashFixture.mappedRanges(image + ".bmap")))
+            try more(run, server, dir)
+        }
     }
 
     /// A server that gzip-encodes whatever the client allows: image downloads ask for
@@ -47,37 +47,37 @@ extension FlashIntegrationTests {
     /// arrives is decoded, so the image is the decoded stream, fetched whole (ranges of an
     /// encoded body cannot be decoded apart), and SHA256SUMS' line for the .gz is not claimed.
     @Test(arguments: [false, true]) func aGzFileServedWithContentEncodingGzip(ranges: Bool) throws {
-        let (dir, image) = try FlashFixture.scratchWithImage()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let served = try dir.appendingPathComponent("served").creatingDirectory()
-        let gz = served.appendingPathComponent("pi.img.gz").path
-        try FileManager.default.copyItem(atPath: image, toPath: served.appendingPathComponent("pi.img").path)
-        try ProcessRunner.check("gzip", ["-1", "-n", served.appendingPathComponent("pi.img").path])
-        try #require(FileManager.default.fileExists(atPath: gz))
-        try FlashFixture.writeSums(in: served, files: ["pi.img.gz"])
-        let server = try LocalHTTPServer(directory: served, modes: .init(ranges: ranges, gzFiles: true))
-        defer { server.stop() }
+        try FlashFixture.withImage() { dir, image in
+            let served = try dir.appendingPathComponent("served").creatingDirectory()
+            let gz = served.appendingPathComponent("pi.img.gz").path
+            try FileManager.default.copyItem(atPath: image, toPath: served.appendingPathComponent("pi.img").path)
+            try ProcessRunner.check("gzip", ["-1", "-n", served.appendingPathComponent("pi.img").path])
+            try #require(FileManager.default.fileExists(atPath: gz))
+            try FlashFixture.writeSums(in: served, files: ["pi.img.gz"])
+            let server = try LocalHTTPServer(directory: served, modes: .init(ranges: ranges, gzFiles: true))
+            defer { server.stop() }
 
-        let target = dir.appendingPathComponent("target.img").path
-        let run = try Project.fpgaLab(["flash", server.url("pi.img.gz"), target])
-        #expect(run.status == 0, "\(run.stderr)")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: target)) == Data(contentsOf: URL(fileURLWithPath: image)))
-        #expect(run.stderr.contains("Content-Encoding: gzip"), "\(run.stderr)")
-        #expect(!run.stdout.contains("SHA256SUMS ok"), "\(run.stdout)")
-        #expect(server.requests().allSatisfy { $0.acceptEncoding == "identity" })
+            let target = dir.appendingPathComponent("target.img").path
+            let run = try Project.fpgaLab(["flash", server.url("pi.img.gz"), target])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: target)) == Data(contentsOf: URL(fileURLWithPath: image)))
+            #expect(run.stderr.contains("Content-Encoding: gzip"), "\(run.stderr)")
+            #expect(!run.stdout.contains("SHA256SUMS ok"), "\(run.stdout)")
+            #expect(server.requests().allSatisfy { $0.acceptEncoding == "identity" })
+        }
     }
 
     /// A Content-Encoding nothing here decodes is refused by name, never mis-counted.
     @Test func anUndecodableContentEncodingIsRefused() throws {
-        let (dir, _) = try FlashFixture.scratchWithImage()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let server = try LocalHTTPServer(directory: dir, modes: .init(ranges: true, encoding: "br"))
-        defer { server.stop() }
-        let run = try Project.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
-        #expect(run.status == 1)
-        #expect(run.stderr.contains("fpga-lab: error: \(server.url("pi.img.xz")): "), "\(run.stderr)")
-        #expect(run.stderr.contains("Content-Encoding: br"), "\(run.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("t.img").path))
+        try FlashFixture.withImage() { dir, _ in
+            let server = try LocalHTTPServer(directory: dir, modes: .init(ranges: true, encoding: "br"))
+            defer { server.stop() }
+            let run = try Project.fpgaLab(["flash", server.url("pi.img.xz"), dir.appendingPathComponent("t.img").path])
+            #expect(run.status == 1)
+            #expect(run.stderr.contains("fpga-lab: error: \(server.url("pi.img.xz")): "), "\(run.stderr)")
+            #expect(run.stderr.contains("Content-Encoding: br"), "\(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("t.img").path))
+        }
     }
 
     /// A server that stops sending after 500,000 bytes of every reply: `--timeout 2` ends the
@@ -85,24 +85,24 @@ extension FlashIntegrationTests {
     /// long and how much had arrived; with it, the download resumes where it stopped (3 times)
     /// and then fails the same way, after 4 x 500,000 bytes.
     @Test(arguments: [false, true]) func aStalledServerTimesOut(ranges: Bool) throws {
-        let (dir, image) = try FlashFixture.scratchWithImage()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let size = try #require(try FileManager.default.attributesOfItem(atPath: image + ".xz")[.size] as? Int)
-        try #require(size > 2_000_000)
-        let out = try dir.appendingPathComponent("out").creatingDirectory()
-        let server = try LocalHTTPServer(directory: dir, modes: .init(ranges: ranges, stallAfter: 500_000))
-        defer { server.stop() }
+        try FlashFixture.withImage() { dir, image in
+            let size = try #require(try FileManager.default.attributesOfItem(atPath: image + ".xz")[.size] as? Int)
+            try #require(size > 2_000_000)
+            let out = try dir.appendingPathComponent("out").creatingDirectory()
+            let server = try LocalHTTPServer(directory: dir, modes: .init(ranges: ranges, stallAfter: 500_000))
+            defer { server.stop() }
 
-        // What timed out, after how long, is asserted on the message, not on the clock.
-        let run = try Project.fpgaLab(["flash", "--timeout", "2", server.url("pi.img.xz"), out.appendingPathComponent("t.img").path])
-        #expect(run.status == 1)
-        #expect(run.stderr.contains("fpga-lab: error: \(server.url("pi.img.xz")): "), "\(run.stderr)")
-        #expect(run.stderr.contains("timed out"), "\(run.stderr)")
-        #expect(run.stderr.contains("2 s"), "\(run.stderr)")
-        #expect(run.stderr.contains("\(ranges ? 2_000_000 : 500_000) of \(size) bytes"), "\(run.stderr)")
-        if ranges { #expect(run.stderr.contains("cut or stalled 4 times, resumed from where it stopped each time"), "\(run.stderr)") }
-        #expect(!run.stderr.contains("NSURLErrorDomain"), "\(run.stderr)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path) == ["t.img"])
+            // What timed out, after how long, is asserted on the message, not on the clock.
+            let run = try Project.fpgaLab(["flash", "--timeout", "2", server.url("pi.img.xz"), out.appendingPathComponent("t.img").path])
+            #expect(run.status == 1)
+            #expect(run.stderr.contains("fpga-lab: error: \(server.url("pi.img.xz")): "), "\(run.stderr)")
+            #expect(run.stderr.contains("timed out"), "\(run.stderr)")
+            #expect(run.stderr.contains("2 s"), "\(run.stderr)")
+            #expect(run.stderr.contains("\(ranges ? 2_000_000 : 500_000) of \(size) bytes"), "\(run.stderr)")
+            if ranges { #expect(run.stderr.contains("cut or stalled 4 times, resumed from where it stopped each time"), "\(run.stderr)") }
+            #expect(!run.stderr.contains("NSURLErrorDomain"), "\(run.stderr)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: out.path) == ["t.img"])
+        }
     }
 
     /// Nothing listening: said in words, with the address.
@@ -138,14 +138,14 @@ extension FlashIntegrationTests {
     }
 
     @Test func aDownloadCutTooOftenFailsClearly() throws {
-        let (dir, _) = try FlashFixture.scratchWithImage()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let server = try LocalHTTPServer(directory: dir, modes: Self.cutModes(100))
-        defer { server.stop() }
-        let out = try dir.appendingPathComponent("out").creatingDirectory()
-        let run = try Project.fpgaLab(["flash", server.url("pi.img.xz"), out.appendingPathComponent("t.img").path])
-        #expect(run.status == 1)
-        #expect(run.stderr.contains("fpga-lab: error: \(server.url("pi.img.xz")): download failed: cut or stalled 4 times, resumed from where it stopped each time; gave up after 1200000 of"),
-                "\(run.stderr)")
+        try FlashFixture.withImage() { dir, _ in
+            let server = try LocalHTTPServer(directory: dir, modes: Self.cutModes(100))
+            defer { server.stop() }
+            let out = try dir.appendingPathComponent("out").creatingDirectory()
+            let run = try Project.fpgaLab(["flash", server.url("pi.img.xz"), out.appendingPathComponent("t.img").path])
+            #expect(run.status == 1)
+            #expect(run.stderr.contains("fpga-lab: error: \(server.url("pi.img.xz")): download failed: cut or stalled 4 times, resumed from where it stopped each time; gave up after 1200000 of"),
+                    "\(run.stderr)")
+        }
     }
 }

@@ -5,10 +5,12 @@ import TestSupport
 /// Fixtures for the flash integration tests: a small partitioned image made by the real
 /// tools, its bmap made by bmaptool, a local HTTP server, the fpga-lab binary.
 enum FlashFixture {
-    /// A fresh scratch directory holding the image of ``makeImage(in:)``: (directory, image).
-    static func scratchWithImage(_ name: String = "flash") throws -> (URL, String) {
+    /// `body` given a fresh scratch directory holding the image of ``makeImage(in:)``:
+    /// (directory, image); the directory is removed afterwards.
+    static func withImage<T>(_ name: String = "flash", _ body: (URL, String) throws -> T) throws -> T {
         let dir = try Project.scratch(name)
-        return (dir, try makeImage(in: dir))
+        defer { try? FileManager.default.removeItem(at: dir) }
+        return try body(dir, try makeImage(in: dir))
     }
 
     /// Makes `dir/pi.img` (64 MiB, sparse): MBR by sfdisk, a 16 MiB FAT (mkfs.vfat) at 1 MiB
@@ -181,12 +183,7 @@ final class LocalHTTPServer {
                     return None
                 body = route(self.path)
                 if body is not None:
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.remaining = len(body)
-                    return io.BytesIO(body)
+                    return self.send_body(body, "Content-Type", "application/json")
                 target = modes.get("redirects", {}).get(self.path)
                 if target:
                     self.send_response(302)
@@ -205,13 +202,7 @@ final class LocalHTTPServer {
                     headers.append(("Content-Encoding", modes["encoding"]))
                 if modes.get("gzipAlways") or (modes.get("gzip") and allows_gzip(self.headers.get("Accept-Encoding", ""))):
                     with open(path, "rb") as file:
-                        body = gzip.compress(file.read())
-                    self.send_response(200)
-                    self.send_header("Content-Encoding", "gzip")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.remaining = len(body)
-                    return io.BytesIO(body)
+                        return self.send_body(gzip.compress(file.read()), "Content-Encoding", "gzip")
                 match = re.fullmatch(r"bytes=(\\d+)-(\\d*)", self.headers.get("Range", ""))
                 source = open(path, "rb")
                 if modes.get("ranges") and match:
@@ -234,6 +225,15 @@ final class LocalHTTPServer {
                 self.send_header("Content-Length", str(self.remaining))
                 self.end_headers()
                 return source
+
+            def send_body(self, body, header, value):
+                # 200 with `body` (bytes) and one more header; the body to copy, for copyfile.
+                self.send_response(200)
+                self.send_header(header, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.remaining = len(body)
+                return io.BytesIO(body)
 
             def copyfile(self, source, output):
                 if self.remaining is None:

@@ -42,97 +42,91 @@ import TestSupport
     }
 
     @Test func refusesAMountedFakeDevice() throws {
-        let (dir, image) = try FlashFixture.scratchWithImage("flash-safety-image")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let disk = try FakeDisk(sectors: 1 << 21, mounts: ["40 22 8:241 / /media/card rw - vfat /dev/sdz1 rw"])
-        defer { try? FileManager.default.removeItem(at: disk.root) }
-        let run = try disk.flash(image + ".xz", ["--force"])
-        #expect(run.status == 1)
-        #expect(run.stderr.contains("fpga-lab: error: refusing to write \(disk.node) (Fake Card, 1.1 GB, removable): it is mounted: /dev/sdz1 on /media/card; unmount first"), "\(run.stderr)")
+        try FlashFixture.withImage("flash-safety-image") { dir, image in
+            let disk = try FakeDisk(sectors: 1 << 21, mounts: ["40 22 8:241 / /media/card rw - vfat /dev/sdz1 rw"])
+            defer { try? FileManager.default.removeItem(at: disk.root) }
+            Self.expectRefusal(try disk.flash(image + ".xz", ["--force"]), saying: "fpga-lab: error: refusing to write \(disk.node) (Fake Card, 1.1 GB, removable): it is mounted: /dev/sdz1 on /media/card; unmount first")
+        }
     }
 
     @Test func refusesATooSmallFakeDevice() throws {
-        let (dir, image) = try FlashFixture.scratchWithImage("flash-safety-image")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let disk = try FakeDisk(sectors: 65_536)
-        defer { try? FileManager.default.removeItem(at: disk.root) }
-        let run = try disk.flash(image + ".xz")
-        #expect(run.status == 1)
-        #expect(run.stderr.contains("it is smaller (33554432 bytes) than the image (67108864 bytes)"), "\(run.stderr)")
+        try FlashFixture.withImage("flash-safety-image") { dir, image in
+            let disk = try FakeDisk(sectors: 65_536)
+            defer { try? FileManager.default.removeItem(at: disk.root) }
+            Self.expectRefusal(try disk.flash(image + ".xz"), saying: "it is smaller (33554432 bytes) than the image (67108864 bytes)")
+        }
     }
 
     @Test func refusesTheSystemDisk() throws {
-        let (dir, image) = try FlashFixture.scratchWithImage("flash-safety-image")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let disk = try FakeDisk(sectors: 1 << 21)
-        defer { try? FileManager.default.removeItem(at: disk.root) }
-        let run = try Project.fpgaLab(["flash", image + ".xz", disk.node, "--sysfs-root", disk.sysfs, "--mountinfo", disk.mountinfo,
-                                            "--swaps", "/dev/null", "--root-device", "8:241", "--force"])
-        #expect(run.status == 1)
-        #expect(run.stderr.contains("it holds the running system (/ is on sdz1)"), "\(run.stderr)")
-        let dry = try disk.flash(image + ".xz", ["--dry-run"])
-        #expect(dry.status == 0, "\(dry.stderr)")
-        #expect(dry.stderr.contains("target: \(disk.node) (Fake Card, 1.1 GB, removable)"), "\(dry.stderr)")
+        try FlashFixture.withImage("flash-safety-image") { dir, image in
+            let disk = try FakeDisk(sectors: 1 << 21)
+            defer { try? FileManager.default.removeItem(at: disk.root) }
+            let run = try Project.fpgaLab(["flash", image + ".xz", disk.node, "--sysfs-root", disk.sysfs, "--mountinfo", disk.mountinfo,
+                                                "--swaps", "/dev/null", "--root-device", "8:241", "--force"])
+            Self.expectRefusal(run, saying: "it holds the running system (/ is on sdz1)")
+            let dry = try disk.flash(image + ".xz", ["--dry-run"])
+            #expect(dry.status == 0, "\(dry.stderr)")
+            #expect(dry.stderr.contains("target: \(disk.node) (Fake Card, 1.1 GB, removable)"), "\(dry.stderr)")
+        }
+    }
+
+    /// `run` is a refusal: exit status 1, `reason` on stderr.
+    static func expectRefusal(_ run: ProcessRunner.Result, saying reason: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(run.status == 1, sourceLocation: sourceLocation)
+        #expect(run.stderr.contains(reason), "\(run.stderr)", sourceLocation: sourceLocation)
     }
 
     static var loopDevices: Bool {
         getuid() == 0 && FileManager.default.fileExists(atPath: "/dev/loop-control")
     }
 
-    /// Attaches `file` to a free loop device and returns its path; the caller detaches it.
-    static func attach(_ file: String) throws -> String {
-        try ProcessRunner.check("losetup", ["-f", "--show", file]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    /// `body` given a free loop device attached to `file` (first made sparse of `size`, as
+    /// `truncate -s` takes it, when one is given); detached afterwards.
+    static func withLoopDevice(over file: String, size: String? = nil, _ body: (String) throws -> Void) throws {
+        if let size { try ProcessRunner.check("truncate", ["-s", size, file]) }
+        let loop = try ProcessRunner.check("losetup", ["-f", "--show", file]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? ProcessRunner.check("losetup", ["-d", loop]) }
+        try body(loop)
     }
 
     @Test(.enabled(if: loopDevices)) func flashesARealLoopDeviceAndRefusesItWhileMounted() throws {
-        let (dir, image) = try FlashFixture.scratchWithImage("flash-safety-image")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let backing = dir.appendingPathComponent("card.img").path
-        try ProcessRunner.check("truncate", ["-s", "80M", backing])
-        let loop = try Self.attach(backing)
-        defer { _ = try? ProcessRunner.check("losetup", ["-d", loop]) }
+        try FlashFixture.withImage("flash-safety-image") { dir, image in
+            let backing = dir.appendingPathComponent("card.img").path
+            try Self.withLoopDevice(over: backing, size: "80M") { loop in
+                Self.expectRefusal(try Project.fpgaLab(["flash", image + ".xz", loop]), saying: "it is not a removable disk (pass --force if you are sure)")
 
-        let notRemovable = try Project.fpgaLab(["flash", image + ".xz", loop])
-        #expect(notRemovable.status == 1)
-        #expect(notRemovable.stderr.contains("it is not a removable disk (pass --force if you are sure)"), "\(notRemovable.stderr)")
+                let run = try Project.fpgaLab(["flash", image + ".xz", loop, "--force"])
+                #expect(run.status == 0, "\(run.stderr)")
+                #expect(run.stdout.contains("verified"), "\(run.stdout)")
+                #expect(try FlashFixture.sameBytes(backing, image, on: try FlashFixture.mappedRanges(image + ".bmap")))
 
-        let run = try Project.fpgaLab(["flash", image + ".xz", loop, "--force"])
-        #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout.contains("verified"), "\(run.stdout)")
-        #expect(try FlashFixture.sameBytes(backing, image, on: try FlashFixture.mappedRanges(image + ".bmap")))
-
-        let fs = try dir.appendingPathComponent("m").creatingDirectory()
-        try ProcessRunner.check("mkfs.ext4", ["-q", "-F", loop])
-        try ProcessRunner.check("mount", [loop, fs.path])
-        defer { _ = try? ProcessRunner.check("umount", [fs.path]) }
-        let mounted = try Project.fpgaLab(["flash", image + ".xz", loop, "--force"])
-        #expect(mounted.status == 1)
-        #expect(mounted.stderr.contains("it is mounted: \(loop) on \(fs.path)"), "\(mounted.stderr)")
+                let fs = try dir.appendingPathComponent("m").creatingDirectory()
+                try ProcessRunner.check("mkfs.ext4", ["-q", "-F", loop])
+                try ProcessRunner.check("mount", [loop, fs.path])
+                defer { _ = try? ProcessRunner.check("umount", [fs.path]) }
+                Self.expectRefusal(try Project.fpgaLab(["flash", image + ".xz", loop, "--force"]), saying: "it is mounted: \(loop) on \(fs.path)")
+            }
+        }
     }
 
     @Test(.enabled(if: loopDevices)) func refusesARealLoopDeviceSmallerThanTheImage() throws {
-        let (dir, image) = try FlashFixture.scratchWithImage("flash-safety-image")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let backing = dir.appendingPathComponent("small.img").path
-        try ProcessRunner.check("truncate", ["-s", "8M", backing])
-        let loop = try Self.attach(backing)
-        defer { _ = try? ProcessRunner.check("losetup", ["-d", loop]) }
-        let run = try Project.fpgaLab(["flash", image + ".xz", loop, "--force"])
-        #expect(run.status == 1)
-        #expect(run.stderr.contains("it is smaller (8388608 bytes) than the image (67108864 bytes)"), "\(run.stderr)")
+        try FlashFixture.withImage("flash-safety-image") { dir, image in
+            let backing = dir.appendingPathComponent("small.img").path
+            try Self.withLoopDevice(over: backing, size: "8M") { loop in
+                Self.expectRefusal(try Project.fpgaLab(["flash", image + ".xz", loop, "--force"]), saying: "it is smaller (8388608 bytes) than the image (67108864 bytes)")
+            }
+        }
     }
 
     /// A loop device over the source image is the source: writing it would overwrite the file
     /// being read, under any name.
     @Test(.enabled(if: loopDevices)) func refusesALoopDeviceOverTheSource() throws {
-        let (dir, image) = try FlashFixture.scratchWithImage("flash-safety-image")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let before = try Project.sha256(image)
-        let loop = try Self.attach(image)
-        defer { _ = try? ProcessRunner.check("losetup", ["-d", loop]) }
-        let run = try Project.fpgaLab(["flash", image, loop, "--force"])
-        #expect(run.status == 1)
-        #expect(run.stderr.contains("is a loop device over \(image), which this flash reads"), "\(run.stderr)")
-        #expect(try Project.sha256(image) == before)
+        try FlashFixture.withImage("flash-safety-image") { dir, image in
+            let before = try Project.sha256(image)
+            try Self.withLoopDevice(over: image) { loop in
+                Self.expectRefusal(try Project.fpgaLab(["flash", image, loop, "--force"]), saying: "is a loop device over \(image), which this flash reads")
+                #expect(try Project.sha256(image) == before)
+            }
+        }
     }
 }

@@ -4,8 +4,10 @@ import Testing
 /// Golden status text in the exact format of vhci_sysfs.c (`port_show_vhci`,
 /// `status_show_not_ready`), two controllers of 2 ports per hub (VHCI_HC_PORTS=2).
 @Suite struct VHCIStatusTests {
-    static let status0 = """
-        hub port sta spd dev      sockfd local_busid
+    /// The first line of every status file.
+    static let header = "hub port sta spd dev      sockfd local_busid\n"
+
+    static let status0 = header + """
         hs  0000 006 003 00010004 000003 3-1
         hs  0001 004 000 00000000 000000 0-0
         ss  0002 006 005 0002000a 000007 4-1
@@ -13,8 +15,7 @@ import Testing
 
         """
 
-    static let status1NotReady = """
-        hub port sta spd dev      sockfd local_busid
+    static let status1NotReady = header + """
         hs  0004 005 000 00000000 0000000000000000 0-0
         hs  0005 005 000 00000000 0000000000000000 0-0
         ss  0006 005 000 00000000 0000000000000000 0-0
@@ -41,7 +42,7 @@ import Testing
 
     @Test func rejectsGarbage() {
         #expect(throws: USBIPClientError.badStatus(file: "status", line: "xx  0000 004")) {
-            try VHCIPort.parse("hub port sta spd dev      sockfd local_busid\nxx  0000 004\n", file: "status")
+            try VHCIPort.parse(Self.header + "xx  0000 004\n", file: "status")
         }
         #expect(throws: USBIPClientError.self) {
             try VHCIPort.parse("hs  0000 004 000 zzzzzzzz 000000 0-0\n", file: "status")
@@ -64,7 +65,7 @@ import Testing
         let tree = try FakeVHCI(controllers: 2, hcPorts: 2)
         defer { tree.remove() }
         try tree.write("status", Self.status0)
-        try tree.write("status.1", "hub port sta spd dev      sockfd local_busid\n")
+        try tree.write("status.1", Self.header)
         try Self.status1NotReady.write(toFile: tree.root + "/devices/platform/vhci_hcd.1/status.1", atomically: true, encoding: .utf8)
         #expect(try VHCIDriver(sysfsRoot: tree.root).ports().map(\.port) == Array(0..<8))
     }
