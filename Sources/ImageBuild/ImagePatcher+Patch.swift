@@ -8,23 +8,29 @@ import LabConfig
 import Overlay
 
 extension ImagePatcher {
-    /// What patching the raw image found and did.
+    /// What patching the raw image found and did; built whole when the patch is done.
     struct PatchResult {
-        var imageSize: UInt64 = 0
-        var mappedBytes: UInt64 = 0
-        var mappedRanges: [ByteRange]
-        var arch: ELFArch
-        var bootKind: FATKind
-        var partitions: [Partition]
-        var overlayEntries: Int
-        var warnings: [String]
-        var firstBoot: FirstBoot
-        /// The base's sha256, when it was downloaded or pinned.
-        var baseSHA256: String?
+        /// The byte ranges the bmap maps: what the file systems use, the tables, and whatever
+        /// the base held outside the file systems fpga-lab understands.
+        let mappedRanges: [ByteRange]
+        let arch: ELFArch
+        let bootKind: FATKind
+        let partitions: [Partition]
+        let overlayEntries: Int
+        let warnings: [String]
+        let firstBoot: FirstBoot
     }
 
-    /// Reads the boot files and the architecture from the image, renders the overlay for them
-    /// and writes it into both filesystems. `sourceData` is what the base held as data
+    /// The base's facts the overlay is rendered for, read from its two file systems.
+    struct BaseFacts {
+        let arch: ELFArch
+        let firstBoot: FirstBoot
+        let inputs: OverlayRenderer.Inputs
+    }
+
+    /// The patch, step by step: the base's facts, the overlay rendered for them, the overlay
+    /// written into both file systems (a third sink beside `render`'s directory and tarball),
+    /// and the ranges the bmap must map. `sourceData` is what the base held as data
     /// (`ImageSource.Extraction`), mapped wherever no file system says what is in use.
     func patch(_ path: String, sourceData: [ByteRange]) throws -> PatchResult {
         let file = try ImageFile(path: path, writable: true)
@@ -37,14 +43,28 @@ extension ImagePatcher {
         // /boot/firmware, ...) would get the overlay somewhere the Pi never reads it: refused.
         root.writeSymlinks = .refuse
 
+        let facts = try readFacts(boot: boot, root: root)
+        let rendered = try OverlayRenderer(store: request.store).render(request.lab.lab, facts.inputs)
+        try writeOverlay(rendered.overlay, boot: boot, root: root)
+        var mapped = try boot.allocatedRanges()
+        mapped += try root.allocatedRanges().map { ByteRange(offset: $0.offset, length: $0.length) }
+        try root.close()
+        mapped += Self.rangesOutsidePatchedVolumes(table, file: file, path: path, patched: [bootPartition, rootPartition],
+                                                   sourceData: sourceData)
+        return PatchResult(mappedRanges: ByteRange.merged(mapped), arch: facts.arch, bootKind: boot.kind,
+                           partitions: table.partitions, overlayEntries: rendered.overlay.entries.count,
+                           warnings: rendered.warnings, firstBoot: facts.firstBoot)
+    }
+
+    /// The architecture, the boot files, the first-boot facts and the usbip tools the base has.
+    private func readFacts(boot: FATVolume, root: Ext4Volume) throws -> BaseFacts {
         let arch = try ELFArch.detect(in: root)
-        let lab = request.lab.lab
         var inputs = OverlayRenderer.Inputs(configBytes: request.lab.bytes)
         inputs.bootConfig = .init(name: "config.txt in \(request.base)", bytes: try boot.readFile("config.txt"))
         inputs.bootCmdline = .init(name: "cmdline.txt in \(request.base)", bytes: try boot.readFile("cmdline.txt"))
         let firstBoot = try FirstBoot.detect(boot: boot, root: root)
         inputs.firstBoot = firstBoot
-        if lab.server.daemon == .usbipd {
+        if request.lab.lab.server.daemon == .usbipd {
             inputs.imageHasUsbip = try root.lookup("usr/sbin/usbipd") != nil && root.lookup("usr/sbin/usbip") != nil
         } else if let binder = binderExecutable(for: arch) {
             guard let bytes = FileManager.default.contents(atPath: binder) else {
@@ -52,10 +72,14 @@ extension ImagePatcher {
             }
             inputs.binderExecutable = Array(bytes)
         }
-        let rendered = try OverlayRenderer(store: request.store).render(lab, inputs)
+        return BaseFacts(arch: arch, firstBoot: firstBoot, inputs: inputs)
+    }
 
+    /// The overlay's boot entries into the FAT, its root entries into the ext4, and the new
+    /// hostname into /etc/hosts; both volumes flushed.
+    private func writeOverlay(_ overlay: Overlay, boot: FATVolume, root: Ext4Volume) throws {
         let stamp = UInt32(clamping: request.epoch)
-        for entry in rendered.overlay.bootEntries {
+        for entry in overlay.bootEntries {
             switch entry.content {
             case .directory: try boot.makeDirectory(entry.path, modified: stamp)
             case .file(let bytes): try boot.writeFile(entry.path, bytes, modified: stamp)
@@ -63,26 +87,26 @@ extension ImagePatcher {
             }
         }
         try boot.flush()
-        for entry in rendered.overlay.rootEntries {
+        for entry in overlay.rootEntries {
             try write(entry, into: root)
         }
-        try setHostsName(lab.hostname, in: root)
+        try setHostsName(request.lab.lab.hostname, in: root)
         try root.flush()
-        var mapped = try boot.allocatedRanges()
-        mapped += try root.allocatedRanges().map { ByteRange(offset: $0.offset, length: $0.length) }
-        try root.close()
-        mapped += table.tableAreas
-        var understood = [bootPartition.range, rootPartition.range]
-        for partition in table.partitions where partition != bootPartition && partition != rootPartition {
-            if let ranges = Self.fileSystemRanges(of: partition, in: file, path: path) {
+    }
+
+    /// What the bmap maps besides the two patched volumes: the partition tables, the allocation
+    /// of the other FAT or ext4 partitions, and everything the base held elsewhere.
+    private static func rangesOutsidePatchedVolumes(_ table: PartitionTable, file: ImageFile, path: String,
+                                                    patched: [Partition], sourceData: [ByteRange]) -> [ByteRange] {
+        var mapped = table.tableAreas
+        var understood = patched.map(\.range)
+        for partition in table.partitions where !patched.contains(partition) {
+            if let ranges = fileSystemRanges(of: partition, in: file, path: path) {
                 mapped += ranges
                 understood.append(partition.range)
             }
         }
-        mapped += Self.unstructured(sourceData, besides: understood)
-        return PatchResult(mappedRanges: ByteRange.merged(mapped), arch: arch, bootKind: boot.kind,
-                           partitions: table.partitions, overlayEntries: rendered.overlay.entries.count,
-                           warnings: rendered.warnings, firstBoot: firstBoot)
+        return mapped + unstructured(sourceData, besides: understood)
     }
 
     /// Directories that exist already keep their owner, mode and times (`/etc` stays as it was);

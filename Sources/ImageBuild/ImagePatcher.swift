@@ -146,34 +146,42 @@ public struct ImagePatcher {
         try publish(files, patchStage(files, extraction: extraction))
     }
 
+    /// A patched raw image, ready to publish: what the patch did, and the extraction's facts.
+    struct Patched {
+        let patch: PatchResult
+        let imageSize: UInt64
+        /// The base's sha256, when it was downloaded or pinned.
+        let baseSHA256: String?
+    }
+
     /// The `patch` phase of `complete`: the overlay into `files.raw`.
-    func patchStage(_ files: OutputFiles, extraction: ImageSource.Extraction) throws -> PatchResult {
-        var report: PatchResult
+    func patchStage(_ files: OutputFiles, extraction: ImageSource.Extraction) throws -> Patched {
+        let patch: PatchResult
         do {
             progress.phase("patch", total: nil)
-            report = try patch(files.raw, sourceData: extraction.sourceData)
+            patch = try self.patch(files.raw, sourceData: extraction.sourceData)
         } catch {
             progress.finish()
             throw blame(error)
         }
-        report.imageSize = extraction.size
-        report.baseSHA256 = extraction.sha256
         progress.endPhase()
-        return report
+        return Patched(patch: patch, imageSize: extraction.size, baseSHA256: extraction.sha256)
     }
 
-    /// The rest of `complete`: bmap, compression, checksums, the three renames.
-    func publish(_ files: OutputFiles, _ patched: PatchResult) throws -> Report {
-        var report = patched
-        let imageSize = report.imageSize
+    /// The rest of `complete`: bmap, compression, checksums, the three renames; the report
+    /// built whole from the patch, the extraction and the bmap.
+    func publish(_ files: OutputFiles, _ patched: Patched) throws -> Report {
+        let patch = patched.patch
+        let imageSize = patched.imageSize
         let output = request.output
         let compression = Compression.forPath(output)
         let outputs: [(String, String)]
+        let mappedBytes: UInt64
         do {
             progress.phase("bmap", total: nil)
             let rawSum = compression == .none ? Checksums.sha256InBackground(ofFile: files.raw) : nil
-            let bmap = try Bmap.make(imagePath: files.raw, ranges: report.mappedRanges.map { ($0.offset, $0.length) })
-            report.mappedBytes = bmap.mappedBlocksCount * bmap.blockSize
+            let bmap = try Bmap.make(imagePath: files.raw, ranges: patch.mappedRanges.map { ($0.offset, $0.length) })
+            mappedBytes = bmap.mappedBlocksCount * bmap.blockSize
 
             if compression != .none {
                 progress.phase("compress", total: imageSize)
@@ -196,10 +204,10 @@ public struct ImagePatcher {
             throw blameOutput(error)
         }
         progress.finish()
-        return Report(imageSize: imageSize, mappedBytes: report.mappedBytes, arch: report.arch,
-                      bootKind: report.bootKind, partitions: report.partitions,
-                      overlayEntries: report.overlayEntries, warnings: report.warnings, firstBoot: report.firstBoot,
-                      baseSHA256: report.baseSHA256, outputs: outputs, phaseSeconds: progress.seconds)
+        return Report(imageSize: imageSize, mappedBytes: mappedBytes, arch: patch.arch,
+                      bootKind: patch.bootKind, partitions: patch.partitions,
+                      overlayEntries: patch.overlayEntries, warnings: patch.warnings, firstBoot: patch.firstBoot,
+                      baseSHA256: patched.baseSHA256, outputs: outputs, phaseSeconds: progress.seconds)
     }
 
     static func size(of path: String) -> UInt64? {
