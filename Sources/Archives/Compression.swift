@@ -20,7 +20,7 @@ public enum Compression: String, CaseIterable, Sendable {
     }
 }
 
-public enum ArchiveError: Error, Equatable, CustomStringConvertible {
+public enum ArchiveError: FileNamingError, Equatable {
     /// libarchive (or liblzma) failed on the file at the path: its message, and the system's
     /// errno when the failure was a system call's ("Write error" alone would not tell a full
     /// disk from a broken one).
@@ -33,6 +33,12 @@ public enum ArchiveError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .libarchive(_, _, let errno): errno
         case .system(_, let errno): errno
+        }
+    }
+
+    public var file: String {
+        switch self {
+        case .libarchive(let path, _, _), .system(let path, _): path
         }
     }
 

@@ -1,6 +1,7 @@
+import SystemIO
 /// Why an artifact (a zip, a download) could not be used. Every case names the file or URL
 /// once: callers print `description` as it is.
-public enum ArtifactError: Error, Equatable, CustomStringConvertible {
+public enum ArtifactError: FileNamingError, Equatable {
     /// The zip holds no image member (`.img`, `.img.xz`, ...).
     case noImage(String)
     /// The zip holds more than one image member.
@@ -18,6 +19,14 @@ public enum ArtifactError: Error, Equatable, CustomStringConvertible {
             "\(path): the zip holds several images (\(names.joined(separator: ", "))); unpack the one you want"
         case let .nestedZip(name): "\(name): a zip inside a zip is not read; unpack it first"
         case let .unreadable(path, reason): "\(path): cannot read: \(reason)"
+        }
+    }
+}
+
+extension ArtifactError {
+    public var file: String {
+        switch self {
+        case .noImage(let path), .severalImages(let path, _), .nestedZip(let path), .unreadable(let path, _): path
         }
     }
 }

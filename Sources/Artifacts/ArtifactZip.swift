@@ -85,11 +85,8 @@ public struct ArtifactZip: Sendable {
 
     static func baseName(_ name: String) -> String { String(name.split(separator: "/").last ?? "") }
 
-    /// libarchive's message without the path it may already start with.
-    static func reason(_ error: ArchiveError, path: String) -> String {
-        let text = "\(error)"
-        return text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text
-    }
+    /// libarchive's message, without the path when it is about this zip (ArtifactError names it).
+    static func reason(_ error: ArchiveError, path: String) -> String { error.file == path ? error.reason : "\(error)" }
 }
 
 /// One zip member's bytes as a `ByteSource`: libarchive pushes the member's data from a thread

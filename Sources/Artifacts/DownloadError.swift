@@ -1,5 +1,6 @@
+import SystemIO
 /// Why a download failed. Every case names the URL; none carries a credential.
-public enum DownloadError: Error, Equatable, CustomStringConvertible {
+public enum DownloadError: FileNamingError, Equatable {
     /// An HTTP request answered with a status other than 200 or 206.
     case httpStatus(String, Int)
     /// 401, 403 or 404: the URL wants a credential (or another one); `advice` says which to
@@ -34,6 +35,16 @@ public enum DownloadError: Error, Equatable, CustomStringConvertible {
             "\(url): download failed: cut or stalled \(attempts) times, resumed from where it stopped each time; gave up after \(received) of \(total.map { "\($0)" } ?? "an unknown number of") bytes (last: \(last))"
         case let .checksum(url, expected, actual):
             "\(url): the download's sha256 is \(actual), not the \(expected) it was pinned to: nothing was written"
+        }
+    }
+}
+
+extension DownloadError {
+    /// The URL every message starts with.
+    public var file: String {
+        switch self {
+        case .httpStatus(let url, _), .denied(let url, _, _), .transfer(let url, _), .timedOut(let url, _, _, _),
+             .contentEncoding(let url, _), .gaveUp(let url, _, _, _, _), .checksum(let url, _, _): url
         }
     }
 }

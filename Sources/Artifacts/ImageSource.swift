@@ -287,7 +287,7 @@ struct SparseWriter {
     }
 }
 
-public enum ImageSourceError: Error, Equatable, CustomStringConvertible {
+public enum ImageSourceError: FileNamingError, Equatable {
     case write(String, Errno)
     case read(String, Errno)
     /// The file is shorter than its own size said while it was copied.
@@ -302,6 +302,14 @@ public enum ImageSourceError: Error, Equatable, CustomStringConvertible {
         case let .endsEarly(path): "\(path): cannot read: ends early"
         case let .empty(path): "\(path): holds no image data"
         case let .corrupt(path, reason): "\(path): the compressed image is truncated or corrupt (\(reason.replacingOccurrences(of: path + ": ", with: "")))"
+        }
+    }
+}
+
+extension ImageSourceError {
+    public var file: String {
+        switch self {
+        case .write(let path, _), .read(let path, _), .endsEarly(let path), .empty(let path), .corrupt(let path, _): path
         }
     }
 }

@@ -45,10 +45,16 @@ public enum FileDigest {
     }
 }
 
-public enum FileDigestError: Error, Equatable, CustomStringConvertible {
+public enum FileDigestError: FileNamingError, Equatable {
     case unreadable(String, Errno)
     /// The file got shorter while it was read.
     case endsEarly(String)
+
+    public var file: String {
+        switch self {
+        case .unreadable(let path, _), .endsEarly(let path): path
+        }
+    }
 
     public var description: String {
         switch self {

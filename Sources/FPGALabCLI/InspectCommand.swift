@@ -5,6 +5,7 @@ import DiskFormats
 import ImageBuild
 import Foundation
 import LabConfig
+import SystemIO
 
 /// `fpga-lab inspect IMAGE`: what an image holds, read-only.
 struct InspectCommand: ParsableCommand {
@@ -61,8 +62,7 @@ struct InspectCommand: ParsableCommand {
             Console.output(json ? try Self.json(inspection, image: image, downloadSHA256: nil) : try report(inspection))
         } catch {
             // Every failure names IMAGE, once; the root command prints it.
-            let text = "\(error)"
-            throw CLIError(text.hasPrefix(image) ? text : "\(image): \(text)")
+            throw CLIError(ErrorText.about(image, error))
         }
     }
 
@@ -138,9 +138,15 @@ extension InspectCommand {
 }
 
 /// Why `inspect` could not start reading IMAGE.
-enum InspectError: Error, CustomStringConvertible {
+enum InspectError: FileNamingError {
     case unreadable(String, Int32)
     case directory(String)
+
+    var file: String {
+        switch self {
+        case .unreadable(let path, _), .directory(let path): path
+        }
+    }
 
     var description: String {
         switch self {

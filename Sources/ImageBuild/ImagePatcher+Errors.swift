@@ -12,7 +12,7 @@ extension ImagePatcher {
     /// Errors of the extract and patch phases.
     func blame(_ error: Error) -> ImagePatchError {
         if let reason = Self.writeFailure(error) { return .output(request.output, reason) }
-        return .badBase(request.base, "\(error)")
+        return .badBase(request.base, ErrorText.about(request.base, error))
     }
 
     /// Errors of the phases after patching (bmap, compress, checksum, publish).

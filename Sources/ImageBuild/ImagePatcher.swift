@@ -230,6 +230,7 @@ public enum ImagePatchError: Error, Equatable, CustomStringConvertible {
     case outputIsBase(String)
     case baseIsDirectory(String)
     case overlayPath(String, String)
+    /// The base (first) is unusable; the message names it once.
     case badBase(String, String)
     case duplicateOutput(String)
     /// OUT (or a file beside it) could not be written.
@@ -241,7 +242,7 @@ public enum ImagePatchError: Error, Equatable, CustomStringConvertible {
         case .outputIsBase(let path): "\(path): the output would overwrite the base image"
         case .baseIsDirectory(let path): "\(path): the base image is a directory; give the image file (.img, .img.xz, .zip, ...)"
         case .overlayPath(let path, let reason): "cannot write \(path) into the image: \(reason)"
-        case .badBase(let path, let reason): reason.hasPrefix(path) ? reason : "\(path): \(reason)"
+        case .badBase(_, let message): message
         case .duplicateOutput(let path): "\(path): two lab configs would write the same output"
         case .output(let path, let reason): "\(path): cannot write the output: \(reason)"
         }
