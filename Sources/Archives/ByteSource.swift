@@ -45,8 +45,8 @@ public final class FileByteSource: ByteSource {
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         do {
             return try FileIO.readSome(fd, into: buffer)
-        } catch let failure as IOFailure {
-            throw ArchiveError.system(name, failure.errno)
+        } catch {
+            throw ArchiveError.system(name, error.errno)
         }
     }
 }

@@ -92,10 +92,8 @@ public final class XZFileWriter {
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(ArchiveError) {
         do {
             try FileIO.write(fd, bytes)
-        } catch let failure as IOFailure {
-            throw .system(path, failure.errno)
         } catch {
-            throw .system(path, Errno(EIO))
+            throw .system(path, error.errno)
         }
     }
 

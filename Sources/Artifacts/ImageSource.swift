@@ -281,8 +281,8 @@ struct SparseWriter {
     private func pwriteAll(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
         do {
             try FileIO.write(fd, bytes, at: offset)
-        } catch let failure as IOFailure {
-            throw ImageSourceError.write(path, failure.errno)
+        } catch {
+            throw ImageSourceError.write(path, error.errno)
         }
     }
 }

@@ -70,8 +70,8 @@ final class AlignedWriter {
     func flush() throws {
         do {
             try FileIO.write(fd, UnsafeRawBufferPointer(rebasing: buffer[..<count]), at: start)
-        } catch let failure as IOFailure {
-            throw FlashError.io(path, "write at byte \(failure.offset)", failure.errno)
+        } catch {
+            throw FlashError.io(path, "write at byte \(error.offset)", error.errno)
         }
         written += UInt64(count)
         if count > 0 { try startWriteback(start, count) }

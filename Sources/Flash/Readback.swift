@@ -71,8 +71,8 @@ enum Readback {
                                   at offset: UInt64, target: String) throws -> Int {
         do {
             return try FileIO.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<count]), at: offset)
-        } catch let failure as IOFailure {
-            throw FlashError.io(target, "read back byte \(failure.offset)", failure.errno)
+        } catch {
+            throw FlashError.io(target, "read back byte \(error.offset)", error.errno)
         }
     }
 }

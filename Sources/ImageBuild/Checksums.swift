@@ -38,9 +38,9 @@ public enum Checksums {
         guard fd >= 0 else { throw ChecksumError.write(path, .current) }
         do {
             try FileIO.write(fd, bytes)
-        } catch let failure as IOFailure {
+        } catch {
             close(fd)
-            throw ChecksumError.write(path, failure.errno)
+            throw ChecksumError.write(path, error.errno)
         }
         guard close(fd) == 0 else { throw ChecksumError.write(path, .current) }
     }

@@ -91,8 +91,8 @@ extension Overlay {
         defer { close(fd) }
         do {
             try FileIO.write(fd, bytes)
-        } catch let failure as IOFailure {
-            throw OverlayWriteError.create(path, failure.errno)
+        } catch {
+            throw OverlayWriteError.create(path, error.errno)
         }
     }
 }
