@@ -202,8 +202,9 @@ public enum ImageSource {
         let size = Int64(info.st_size)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
         defer { buffer.deallocate() }
+        let extents: [Range<Int64>]
         do {
-            try FileIO.forEachDataChunk(of: fd, size: size, buffer: buffer) { chunk, offset in
+            extents = try FileIO.forEachDataChunk(of: fd, size: size, buffer: buffer) { chunk, offset in
                 try writer.write(chunk, at: offset)
                 progress(offset + UInt64(chunk.count))
             }
@@ -213,7 +214,7 @@ public enum ImageSource {
             throw ImageSourceError.endsEarly(name)
         }
         writer.extend(to: UInt64(size))
-        return DataExtents(fd: fd, size: size).map { ByteRange(offset: UInt64($0.lowerBound), length: UInt64($0.count)) }
+        return extents.map { ByteRange(offset: UInt64($0.lowerBound), length: UInt64($0.count)) }
     }
 }
 

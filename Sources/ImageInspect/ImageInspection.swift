@@ -27,8 +27,10 @@ public struct ImageInspection {
         size = file.size
         table = try PartitionTable.read(from: file)
         fileSystems = []
+        var bootVolume: FATVolume?
         if let boot = table.bootPartition {
             let volume = try FATVolume(image: file, range: boot.range)
+            bootVolume = volume
             fileSystems.append(FileSystem(partition: boot, description: "\(volume.kind) \"\(volume.label)\", \(volume.clusterSize)-byte clusters, \(volume.freeClusterCount) free"))
             configTxt = try volume.readFile("config.txt").map { ConfigTxt(bytes: $0) }
             cmdline = try volume.readFile("cmdline.txt").map { String(decoding: $0, as: UTF8.self) }
@@ -42,8 +44,8 @@ public struct ImageInspection {
             let volume = try Ext4Volume(imagePath: path, range: root.range, writable: false)
             arch = try? ELFArch.detect(in: volume)
             manifest = try volume.readFile(Manifest.path).map { String(decoding: $0, as: UTF8.self) }
-            if let boot = table.bootPartition {
-                firstBoot = try FirstBoot.detect(boot: try FATVolume(image: file, range: boot.range), root: volume)
+            if let bootVolume {
+                firstBoot = try FirstBoot.detect(boot: bootVolume, root: volume)
             }
         }
     }

@@ -58,11 +58,15 @@ public enum FileIO {
     }
 
     /// Reads the data extents of `fd` (holes skipped, ``DataExtents``) in chunks of at most
-    /// `buffer.count` bytes; `body` gets each chunk and its file offset, in order. Throws
-    /// ``IOFailure`` for a failed read, ``EndOfFile`` when the file ends inside an extent.
+    /// `buffer.count` bytes; `body` gets each chunk and its file offset, in order. Returns the
+    /// extents it walked. Throws ``IOFailure`` for a failed read, ``EndOfFile`` when the file
+    /// ends inside an extent.
+    @discardableResult
     public static func forEachDataChunk(of fd: Int32, size: Int64, buffer: UnsafeMutableRawBufferPointer,
-                                        _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) throws {
+                                        _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) throws -> [Range<Int64>] {
+        var extents: [Range<Int64>] = []
         for extent in DataExtents(fd: fd, size: size) {
+            extents.append(extent)
             var position = UInt64(extent.lowerBound)
             while position < UInt64(extent.upperBound) {
                 let want = Int(min(UInt64(buffer.count), UInt64(extent.upperBound) - position))
@@ -72,6 +76,7 @@ public enum FileIO {
                 position += UInt64(got)
             }
         }
+        return extents
     }
 
     /// The loop of read/write-all: `call(done, position)` moves bytes from `done` on and returns
