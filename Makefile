@@ -14,14 +14,22 @@ OUT ?= build/out
 
 -include mk/*.mk
 
-.PHONY: deps build unit integration test image bench clean
+.PHONY: deps build version-header unit integration test image bench clean
 
 ## deps: install the Debian (and PyPI) packages the build and the tests need
 deps:
 	@scripts/install-deps.sh deps
 
-build: deps
+build: deps version-header
 	$(SWIFT) build $(BUILD_FLAGS)
+
+## version-header: the version the build reports (--version, the image manifest), from
+## scripts/version.sh; rewritten only when it changes, so only Sources/CBuildVersion recompiles
+VERSION_HEADER := Sources/CBuildVersion/version.generated.h
+version-header:
+	@v="$$(scripts/version.sh)" || exit 1; \
+	 line="#define FPGA_LAB_BUILD_VERSION \"$$v\""; \
+	 [ -f $(VERSION_HEADER) ] && [ "$$(cat $(VERSION_HEADER))" = "$$line" ] || echo "$$line" > $(VERSION_HEADER)
 
 ## unit: Swift Testing unit tests, seconds; and the module graph's rules (scripts/module-graph.py)
 unit: build

@@ -26,7 +26,9 @@ let package = Package(
         // What a Raspberry Pi's boot files mean: the board models, config.txt as each model reads it,
         // cmdline.txt, the image manifest, the first-boot facts. Foundation only: inspect reads
         // them without the lab config's YAML.
-        .target(name: "BootFiles", dependencies: ["Digests"]),
+        .target(name: "BootFiles", dependencies: ["Digests", "CBuildVersion"]),
+        // The version string make gives the build (scripts/version.sh: `git describe`).
+        .target(name: "CBuildVersion"),
         .target(name: "LabConfig", dependencies: ["BootFiles", "BinderConf", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "Overlay",

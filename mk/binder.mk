@@ -47,7 +47,7 @@ binder-sizes: $(BINDER_BINARIES)
 # The version string: regenerated only when `git describe` changes.
 $(BINDER_OUT)/Version.generated.swift: FORCE
 	@mkdir -p $(@D)
-	@v="$$(git describe --always --dirty 2>/dev/null || echo unknown)"; \
+	@v="$$(scripts/version.sh 2>/dev/null || echo unversioned)"; \
 	 line="let binderBuildVersion = \"$$v\""; \
 	 [ -f $@ ] && [ "$$(cat $@)" = "$$line" ] || echo "$$line" > $@
 

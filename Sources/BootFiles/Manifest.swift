@@ -1,3 +1,4 @@
+import CBuildVersion
 import Digests
 import Foundation
 
@@ -22,7 +23,9 @@ public enum Manifest {
     }
 }
 
-/// The version of fpga-lab, recorded in manifests and printed by `--version`.
+/// The version of fpga-lab, recorded in manifests and printed by `--version`: what make gave the
+/// build (`git describe` made a Debian version by scripts/version.sh, e.g. `0.1.0+12.g1a2b3c4d5e6f`),
+/// `unversioned` for a bare `swift build`.
 public enum FPGALabVersion {
-    public static let current = "0.1.0"
+    public static let current = String(cString: fpga_lab_build_version())
 }

@@ -37,7 +37,7 @@ struct BuildImageCommand: ParsableCommand {
 
     @OptionGroup var binder: BinderOptions
 
-    @Option(name: .long, help: ArgumentHelp("Where `make binder` put the usbip-binder builds; without --binder, <dir>/<arch>/usbip-binder is baked in (default: ./build/binder, else the one of the source tree fpga-lab was built in).", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("Where `make binder` put the usbip-binder builds; without --binder, <dir>/<arch>/usbip-binder is baked in (default: PREFIX/lib/fpga-lab/binder of an installed fpga-lab, else ./build/binder, else the one of the source tree fpga-lab was built in).", valueName: "dir"))
     var binderDir: String?
 
     @OptionGroup var templates: TemplateOptions
@@ -93,12 +93,16 @@ struct BuildImageCommand: ParsableCommand {
         }
     }
 
-    /// `./build/binder`, else `build/binder` of the source tree this binary was built in
-    /// (`.build/<triple>/<config>/fpga-lab`).
+    /// The installed builds (`<prefix>/lib/fpga-lab/binder` beside `<prefix>/bin/fpga-lab`: the
+    /// .deb's /usr/lib/fpga-lab/binder, or `make install PREFIX=`'s), else `./build/binder`, else
+    /// `build/binder` of the source tree this binary was built in (`.build/<triple>/<config>/fpga-lab`).
     private func defaultBinderDirectory() -> String {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let installed = executable.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("lib/fpga-lab/binder").path
+        if FileManager.default.fileExists(atPath: installed) { return installed }
         let local = "build/binder"
         if FileManager.default.fileExists(atPath: local) { return local }
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var tree = executable.deletingLastPathComponent()
         for _ in 0..<4 {
             tree = tree.deletingLastPathComponent()

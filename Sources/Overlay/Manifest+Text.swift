@@ -3,10 +3,10 @@ import BootFiles
 extension Manifest {
     /// `firstBoot` is the line saying what the image's first boot will do (none for render,
     /// which does not know the image).
-    public static func text(for overlay: Overlay, lab: String, configBytes: [UInt8], firstBoot: String? = nil) -> String {
+    public static func text(for overlay: Overlay, lab: String, configBytes: [UInt8], toolVersion: String, firstBoot: String? = nil) -> String {
         var lines = [
             "fpga-lab-manifest 1",
-            "tool fpga-lab \(FPGALabVersion.current)",
+            "tool fpga-lab \(toolVersion)",
             "lab \(lab)",
             "config sha256:\(sha256Hex(configBytes))",
         ]

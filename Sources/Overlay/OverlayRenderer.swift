@@ -34,6 +34,8 @@ public struct OverlayRenderer {
         /// not known, as for render: `userconf.txt` and a NetworkManager keyfile, which every
         /// Raspberry Pi OS release reads).
         public var firstBoot: FirstBoot?
+        /// The version the manifest's `tool` line names: this build's (tests pin one).
+        public var toolVersion = FPGALabVersion.current
 
         public init(configBytes: [UInt8], bootConfig: BootFile? = nil,
                     bootCmdline: BootFile? = nil, binderExecutable: [UInt8]? = nil) {
@@ -150,7 +152,7 @@ public struct OverlayRenderer {
             if lab.server.network != nil { words += ["network", firstBoot.kind == .cloudInit ? "cloud-init" : firstBoot.network.rawValue] }
             firstBootLine = words.joined(separator: " ")
         }
-        try overlay.addFile(Manifest.path, Manifest.text(for: overlay, lab: lab.name, configBytes: inputs.configBytes, firstBoot: firstBootLine))
+        try overlay.addFile(Manifest.path, Manifest.text(for: overlay, lab: lab.name, configBytes: inputs.configBytes, toolVersion: inputs.toolVersion, firstBoot: firstBootLine))
         return Result(overlay: overlay, warnings: warnings)
     }
 

@@ -25,8 +25,13 @@ enum Labs {
             client: Client(server: "fpga-pi-01.lab", ports: 16))
     }
 
+    /// The version the golden manifests name: pinned, since a build's own changes with `git describe`.
+    static let goldenToolVersion = "0.1.0"
+
     static func render(_ lab: Lab, _ inputs: OverlayRenderer.Inputs = .init(configBytes: Array("lab: x\n".utf8))) throws -> OverlayRenderer.Result {
-        try OverlayRenderer(store: TemplateStore()).render(lab, inputs)
+        var inputs = inputs
+        inputs.toolVersion = goldenToolVersion
+        return try OverlayRenderer(store: TemplateStore()).render(lab, inputs)
     }
 }
 
@@ -107,7 +112,15 @@ enum Labs {
                 #expect(manifest.contains("file 0644 0:0 sha256:\(Manifest.sha256Hex(bytes)) \(entry.path)\n"))
             }
         }
-        #expect(manifest.hasPrefix("fpga-lab-manifest 1\ntool fpga-lab \(FPGALabVersion.current)\nlab fpga-lab-1\nconfig sha256:"))
+        #expect(manifest.hasPrefix("fpga-lab-manifest 1\ntool fpga-lab \(Labs.goldenToolVersion)\nlab fpga-lab-1\nconfig sha256:"))
+    }
+
+    /// Unless told otherwise, the manifest names the version of the build that rendered it.
+    @Test func manifestNamesThisBuildsVersion() throws {
+        let overlay = try OverlayRenderer(store: TemplateStore()).render(Labs.lab(daemon: .usbipd), .init(configBytes: []))
+        let manifest = String(decoding: try #require(overlay.overlay[Manifest.path]?.bytes), as: UTF8.self)
+        #expect(manifest.split(separator: "\n")[1] == "tool fpga-lab \(FPGALabVersion.current)")
+        #expect(!FPGALabVersion.current.isEmpty)
     }
 
     @Test func pi4BootFilesAreLeftAlone() throws {
