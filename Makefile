@@ -31,18 +31,21 @@ version-header:
 	 line="#define FPGA_LAB_BUILD_VERSION \"$$v\""; \
 	 [ -f $(VERSION_HEADER) ] && [ "$$(cat $(VERSION_HEADER))" = "$$line" ] || echo "$$line" > $(VERSION_HEADER)
 
-## unit: Swift Testing unit tests, seconds; and the module graph's rules (scripts/module-graph.py)
+## unit: Swift Testing unit tests, seconds; the module graph's rules (scripts/module-graph.py);
+## the man page generator's tests (Tests/dist, python3 -m unittest)
 unit: build
 	python3 scripts/module-graph.py --check
 	$(SWIFT) test $(BUILD_FLAGS) --skip IntegrationTests
+	FPGA_LAB=$(BIN) python3 -m unittest discover -s Tests/dist -q
 
 ## integration: tests against real tools (tar, systemd-analyze, mkfs, fsck, usbip...), and the
 ## usbip-binder suites (fake sysfs + Debian's real `usbip list -r`, every arch under qemu-user)
 integration: build binder-test
 	$(SWIFT) test $(BUILD_FLAGS) --filter IntegrationTests
 
-## test: every lane (fuzz-smoke: each fuzz target for 10 s, mk/fuzz.mk; workflow-lane: mk/workflow.mk)
-test: unit integration e2e fuzz-smoke workflow-lane
+## test: every lane (deb-lane: the .deb in clean Debian 12 and 13 roots, mk/dist.mk; fuzz-smoke:
+## each fuzz target for 10 s, mk/fuzz.mk; workflow-lane: mk/workflow.mk)
+test: unit integration deb-lane e2e fuzz-smoke workflow-lane
 
 ## image: patch BASE (default: a stand-in shaped like Raspberry Pi OS arm64, built with the real
 ## mkfs tools) with the overlay of IMAGE_CONFIG into $(OUT)/pi.img, pi.img.bmap and SHA256SUMS
