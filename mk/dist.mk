@@ -4,8 +4,9 @@
 #   make dist                   build/dist/fpga-lab_VERSION_amd64.deb and .tar.gz (the same
 #                               tree), then lintian on the .deb (no errors allowed)
 #   make install [PREFIX=/usr/local] [DESTDIR=]
-#   make deb-lane               Tests/dist/deb-lane.sh: the .deb installed with apt into clean
-#                               Debian 12 and 13 roots (mmdebstrap), each verb run inside them
+#   make deb-lane               make install into build/dist/install-check must give the .deb's
+#                               tree; Tests/dist/deb-lane.sh: the .deb installed with apt into
+#                               clean Debian 12 and 13 roots (mmdebstrap), each verb run inside
 #
 # The binary: release, Swift runtime and Foundation linked statically (FoundationNetworking
 # needs libcurl named for the linker), in its own scratch path so it never thrashes the debug
@@ -19,10 +20,12 @@ DIST_GEN := $(DIST_OUT)/generated
 DIST_STAGE := $(DIST_OUT)/stage
 PREFIX ?= /usr/local
 DESTDIR ?=
-DIST_VERSION = $(shell scripts/version.sh)
+DIST_VERSION := $(shell scripts/version.sh)
 # A tree with uncommitted changes is not the commit: its changelog entry takes the build's time.
-DIST_DATE = $(if $(findstring dirty,$(DIST_VERSION)),$(shell date -R),$(shell git log -1 --format=%cD))
-DIST_EPOCH = $(shell git log -1 --format=%ct)
+ifndef DIST_DATE
+DIST_DATE := $(if $(findstring dirty,$(DIST_VERSION)),$(shell date -R),$(shell git log -1 --format=%cD))
+endif
+DIST_EPOCH := $(shell git log -1 --format=%ct)
 
 .PHONY: dist dist-build dist-generated install deb-lane
 
@@ -55,4 +58,6 @@ dist: dist-generated $(BINDER_BINARIES)
 	@ls -l $(DIST_OUT)/fpga-lab_*
 
 deb-lane: dist
-	Tests/dist/deb-lane.sh --deb $$(ls $(DIST_OUT)/fpga-lab_*.deb)
+	rm -rf $(DIST_OUT)/install-check
+	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(DIST_OUT)/install-check) PREFIX=/usr DIST_DATE="$(DIST_DATE)"
+	Tests/dist/deb-lane.sh --deb $$(ls $(DIST_OUT)/fpga-lab_*.deb) --install-tree $(DIST_OUT)/install-check

@@ -13,7 +13,10 @@
 #   - list against the packaged x86_64 usbip-binder serving a fake sysfs on loopback shows the
 #     exported board;
 #   - man fpga-lab shows the page; bash completes `fpga-lab fl<TAB>` to flash.
-# usage: Tests/dist/deb-lane.sh --deb build/dist/fpga-lab_VERSION_amd64.deb [--release R]...
+# With --install-tree DIR (what `make install DESTDIR=DIR PREFIX=/usr` wrote), first: that tree
+# and the .deb's hold the same files with the same bytes (the .deb adds /etc/fpga-lab/ only).
+# usage: Tests/dist/deb-lane.sh --deb build/dist/fpga-lab_VERSION_amd64.deb [--install-tree DIR]
+#        [--release R]...
 # Needs root (chroot, mount), mmdebstrap and the host's apt mirror (deb822 sources).
 set -Eeuo pipefail
 
@@ -24,10 +27,11 @@ say() { printf 'deb-lane: %s\n' "$*"; }
 now() { date +%s.%N; }
 elapsed() { awk -v start="$1" -v end="$(now)" 'BEGIN { printf "%.1f", end - start }'; }
 
-deb='' releases=()
+deb='' install_tree='' releases=()
 while (($#)); do
   case $1 in
     --deb) [[ $# -ge 2 ]] || die "--deb needs a value"; deb=$2; shift 2 ;;
+    --install-tree) [[ $# -ge 2 ]] || die "--install-tree needs a value"; install_tree=$2; shift 2 ;;
     --release) [[ $# -ge 2 ]] || die "--release needs a value"; releases+=("$2"); shift 2 ;;
     -h | --help) sed -n '2,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1" ;;
@@ -78,6 +82,19 @@ in_root() { chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb PATH=/usr/sbin:/
 extract=$out/extracted
 dpkg-deb -x "$deb" "$extract"
 BINDER=$extract/usr/lib/fpga-lab/binder/x86_64/usbip-binder
+if [[ -n $install_tree ]]; then
+  [[ -x $install_tree/usr/bin/fpga-lab ]] || die "no usr/bin/fpga-lab in --install-tree $install_tree"
+  # files() DIR: each regular file or symlink, its sha256 (or link target) and path.
+  files() { (cd "$1" && find . \( -type f -o -type l \) ! -path './DEBIAN/*' -printf '%P\n' | sort | while read -r f; do
+    if [[ -L $f ]]; then echo "link $(readlink "$f") $f"; else echo "$(sha256sum <"$f" | cut -c1-64) $f"; fi
+  done); }
+  if ! diff <(files "$extract") <(files "$install_tree") >"$out/install-tree.diff"; then
+    die "make install's tree differs from the .deb's (< .deb, > make install):
+$(head -n 20 "$out/install-tree.diff")"
+  fi
+  say "make install DESTDIR=... PREFIX=/usr: the same $(files "$install_tree" | wc -l) files as the .deb, byte for byte"
+fi
+
 # shellcheck source=Binder/tests/lib.sh
 . "$REPO_ROOT/Binder/tests/lib.sh"
 WORK=$out/binder T=$out/binder/sys
