@@ -1,3 +1,4 @@
+import SystemIO
 import Foundation
 
 /// A file or directory written under a temporary name beside its destination and renamed into
@@ -38,7 +39,7 @@ public struct AtomicOutput: Sendable {
     /// Creates the directory the destination goes into, and its missing parents.
     public func createDirectory() throws {
         // As the user gave it (relative stays relative), for the message.
-        let parent = (destination as NSString).deletingLastPathComponent
+        let parent = PathText.parent(of: destination)
         let directory = parent.isEmpty ? "." : parent
         if let reason = Self.makeDirectories(directory) {
             throw AtomicOutputError.noDirectory(destination, directory, reason)

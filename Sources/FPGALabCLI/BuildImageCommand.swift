@@ -37,8 +37,7 @@ struct BuildImageCommand: ParsableCommand {
 
     @OptionGroup var binder: BinderOptions
 
-    @Option(name: .long, help: ArgumentHelp("Where `make binder` put the usbip-binder builds; without --binder, <dir>/<arch>/usbip-binder is baked in (default: PREFIX/lib/fpga-lab/binder of an installed fpga-lab, else ./build/binder, else the one of the source tree fpga-lab was built in).", valueName: "dir"))
-    var binderDir: String?
+    @OptionGroup var builds: BinderBuildsOptions
 
     @OptionGroup var templates: TemplateOptions
 
@@ -64,7 +63,7 @@ struct BuildImageCommand: ParsableCommand {
     func run() throws {
         let files = try config.map { try ConfigOptions.load($0) }
         let store = try templates.store()
-        let binderDirectory = binderDir ?? defaultBinderDirectory()
+        let binderDirectory = builds.directory()
         let epoch = try sourceDateEpoch()
         let resolved = try download.resolve(base)
         if let note = resolved.note { Console.error(note) }
@@ -91,25 +90,6 @@ struct BuildImageCommand: ParsableCommand {
                 for (path, sum) in report.outputs { Console.output("\(sum)  \(path)") }
             }
         }
-    }
-
-    /// The installed builds (`<prefix>/lib/fpga-lab/binder` beside `<prefix>/bin/fpga-lab`: the
-    /// .deb's /usr/lib/fpga-lab/binder, or `make install PREFIX=`'s), else `./build/binder`, else
-    /// `build/binder` of the source tree this binary was built in (`.build/<triple>/<config>/fpga-lab`).
-    private func defaultBinderDirectory() -> String {
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        let installed = executable.deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("lib/fpga-lab/binder").path
-        if FileManager.default.fileExists(atPath: installed) { return installed }
-        let local = "build/binder"
-        if FileManager.default.fileExists(atPath: local) { return local }
-        var tree = executable.deletingLastPathComponent()
-        for _ in 0..<4 {
-            tree = tree.deletingLastPathComponent()
-            let candidate = tree.appendingPathComponent("build/binder").path
-            if FileManager.default.fileExists(atPath: candidate) { return candidate }
-        }
-        return local
     }
 
     /// One image in `--json` output (an object for one image, an array of them for several).

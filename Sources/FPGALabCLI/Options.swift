@@ -49,16 +49,47 @@ struct TemplateOptions: ParsableArguments {
     func store() throws -> TemplateStore { try TemplateStore(templatesDirectory: templates) }
 }
 
+/// `--binder-dir DIR`, where the usbip-binder builds are, one per architecture
+/// (`DIR/ARCH/usbip-binder`), for the verbs that pick one (build-image by the image's
+/// architecture, render by --arch).
+struct BinderBuildsOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Where the usbip-binder builds are: without --binder, <dir>/<arch>/usbip-binder is baked in (default: PREFIX/lib/fpga-lab/binder of an installed fpga-lab, else ./build/binder, else the one of the source tree fpga-lab was built in).", valueName: "dir"))
+    var binderDir: String?
+
+    /// `--binder-dir`, else the installed builds (`<prefix>/lib/fpga-lab/binder` beside
+    /// `<prefix>/bin/fpga-lab`: the .deb's /usr/lib/fpga-lab/binder, or `make install PREFIX=`'s),
+    /// else `./build/binder` (`make binder`), else `build/binder` of the source tree this binary
+    /// was built in (`.build/<triple>/<config>/fpga-lab`).
+    func directory() -> String {
+        if let binderDir { return binderDir }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let installed = executable.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("lib/fpga-lab/binder").path
+        if FileManager.default.fileExists(atPath: installed) { return installed }
+        let local = "build/binder"
+        if FileManager.default.fileExists(atPath: local) { return local }
+        var tree = executable.deletingLastPathComponent()
+        for _ in 0..<4 {
+            tree = tree.deletingLastPathComponent()
+            let candidate = tree.appendingPathComponent("build/binder").path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+        }
+        return local
+    }
+}
+
 /// `--binder PATH`, for the verbs that bake usbip-binder into an overlay (render, build-image).
 struct BinderOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The usbip-binder executable to bake in (daemon: binder).", valueName: "path"))
     var binder: String?
 
     /// The executable's bytes, when `--binder` is given.
-    func executable() throws -> [UInt8]? {
-        guard let binder else { return nil }
-        guard let data = FileManager.default.contents(atPath: binder) else {
-            throw CLIError("\(binder): cannot read the usbip-binder executable")
+    func executable() throws -> [UInt8]? { try binder.map(Self.read) }
+
+    /// The bytes of the usbip-binder executable at `path`.
+    static func read(_ path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CLIError("\(path): cannot read the usbip-binder executable")
         }
         return Array(data)
     }

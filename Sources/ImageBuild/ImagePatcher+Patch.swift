@@ -141,12 +141,7 @@ extension ImagePatcher {
     func binderExecutable(for arch: ELFArch) -> String? {
         if let explicit = request.binderExecutable { return explicit }
         guard let directory = request.binderDirectory else { return nil }
-        let name = switch arch {
-        case .aarch64: "aarch64"
-        case .armhf: "armv6"
-        case .x86_64: "x86_64"
-        }
-        let path = "\(directory)/\(name)/usbip-binder"
+        let path = "\(directory)/\(arch.binderBuild)/usbip-binder"
         return FileManager.default.isReadableFile(atPath: path) ? path : nil
     }
 

@@ -28,6 +28,24 @@ public enum ELFArch: String, Sendable, CaseIterable {
         }
     }
 
+    /// The directory of its usbip-binder build (`make binder`: build/binder/NAME; installed:
+    /// PREFIX/lib/fpga-lab/binder/NAME). armhf's is ARMv6, which runs on every Pi.
+    public var binderBuild: String {
+        switch self {
+        case .aarch64: "aarch64"
+        case .armhf: "armv6"
+        case .x86_64: "x86_64"
+        }
+    }
+
+    /// An architecture as a user names it: the binder build's name or Debian's.
+    public init?(named name: String) {
+        guard let arch = Self.allCases.first(where: { $0.binderBuild == name || $0.debianName == name || $0.rawValue == name }) else {
+            return nil
+        }
+        self = arch
+    }
+
     /// The header bytes needed to decide.
     public static let headerSize = 52
 

@@ -1,3 +1,4 @@
+import SystemIO
 import Foundation
 
 /// The vhci_hcd controllers under a sysfs root (`DIR/devices/platform/vhci_hcd.N/`).
@@ -109,7 +110,7 @@ public struct VHCIDriver: Sendable {
     public func deviceNodes(localBusID busID: String) -> [String] {
         let start = sysfsRoot + "/bus/usb/devices/" + busID
         guard let real = try? FileManager.default.destinationOfSymbolicLink(atPath: start) else { return [] }
-        let dir = real.hasPrefix("/") ? real : (start as NSString).deletingLastPathComponent + "/" + real
+        let dir = real.hasPrefix("/") ? real : PathText.parent(of: start) + "/" + real
         var nodes: [String] = []
         var queue = [dir]
         while let current = queue.popLast() {

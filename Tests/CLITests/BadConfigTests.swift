@@ -89,7 +89,7 @@ import Testing
     }
 
     @Test func warningsGoToStderrResultsToStdout() throws {
-        let result = try FPGALabBinary.run(["render", "--config", "lab.yaml", "--output", "o.tar"], lab: Self.good)
+        let result = try FPGALabBinary.run(["render", "--config", "lab.yaml", "--output", "o.tar", "--binder-dir", "no-builds"], lab: Self.good)
         #expect(result.status == 0)
         #expect(result.stdout == "o.tar: 17 entries\n")
         #expect(result.stderr.hasPrefix("fpga-lab: warning: daemon binder: no usbip-binder executable was given"))
@@ -116,16 +116,16 @@ import Testing
     /// parent that cannot be made is one `fpga-lab: error:` line naming it and the reason.
     @Test func renderOutputParents() throws {
         try FPGALabBinary.withLab(Self.good) { dir in
-            let made = try FPGALabBinary.run(["render", "--config", "lab.yaml", "--output-dir", "missing/sub/overlay"], in: dir)
+            let made = try FPGALabBinary.run(["render", "--config", "lab.yaml", "--output-dir", "missing/sub/overlay", "--binder-dir", "no-builds"], in: dir)
             #expect(made.status == 0, "\(made.stderr)")
             #expect(made.stdout == "missing/sub/overlay: 17 entries\n")
             #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("missing/sub/overlay/etc/udev/rules.d/90-fpga-lab.rules").path))
-            let tarball = try FPGALabBinary.run(["render", "--config", "lab.yaml", "--output", "other/o.tar"], in: dir)
+            let tarball = try FPGALabBinary.run(["render", "--config", "lab.yaml", "--output", "other/o.tar", "--binder-dir", "no-builds"], in: dir)
             #expect(tarball.status == 0, "\(tarball.stderr)")
             #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("other/o.tar").path))
 
             try Data("not a directory\n".utf8).write(to: dir.appendingPathComponent("file"))
-            let blocked = try FPGALabBinary.run(["render", "--config", "lab.yaml", "--output-dir", "file/sub/overlay"], in: dir)
+            let blocked = try FPGALabBinary.run(["render", "--config", "lab.yaml", "--output-dir", "file/sub/overlay", "--binder-dir", "no-builds"], in: dir)
             #expect(blocked.status == 1)
             let errors = blocked.stderr.split(separator: "\n").filter { !$0.contains(": warning: ") }
             #expect(errors == ["fpga-lab: error: file/sub/overlay: cannot write the output: cannot create its directory file/sub: Not a directory"])
