@@ -5,7 +5,8 @@
 #   - apt-get install ./fpga-lab_*.deb pulls its Depends from the mirror; ldd finds every
 #     library and none is Swift's;
 #   - fpga-lab --version is the package's version;
-#   - check and render --output x.tar.gz on the packaged example lab;
+#   - check and render --output x.tar.gz on the packaged example lab (daemon: binder: the
+#     packaged armv6 usbip-binder goes in without flags);
 #   - build-image of the aarch64 stand-in with the packaged example (daemon: binder), no --binder: the image's
 #     /usr/local/sbin/usbip-binder is /usr/lib/fpga-lab/binder/aarch64/usbip-binder byte for byte,
 #     and its manifest names the package's version (read back with debugfs on the host);
@@ -153,6 +154,8 @@ for release in "${releases[@]}"; do
   rendered=$(in_root "cd /tmp && fpga-lab render --config /usr/share/fpga-lab/examples/lab.yaml --output x.tar.gz && tar -tzf x.tar.gz") ||
     lane_fail "$release" "fpga-lab render --output x.tar.gz failed"
   grep -q 'etc/fpga-lab/manifest' <<<"$rendered" || lane_fail "$release" "render's tarball has no etc/fpga-lab/manifest"
+  grep -qx 'usr/local/sbin/usbip-binder' <<<"$rendered" ||
+    lane_fail "$release" "render did not bake in /usr/lib/fpga-lab/binder/armv6/usbip-binder for the daemon: binder example"
   entries=$(grep -c . <<<"$rendered")
   # build-image, the binder found in /usr/lib/fpga-lab/binder without flags
   cp "$REPO_ROOT/build/standin/small-aarch64.img" "$root/tmp/base.img"
@@ -191,7 +194,7 @@ COMP_LINE="fpga-lab fl"; COMP_POINT=${#COMP_LINE}; COMP_WORDS=(fpga-lab fl); COM
 echo "${COMPREPLY[@]}"') || lane_fail "$release" "bash completion failed: $completed"
   [[ $(tail -n 1 <<<"$completed") == flash ]] || lane_fail "$release" "bash completes 'fpga-lab fl' to '$(tail -n 1 <<<"$completed")', not flash"
 
-  say "$release (Debian $debian_version): clean root ${root_s} s; apt-get install of the .deb ${apt_s} s, ${pulled} packages newly installed; --version $reported; check ok; render $entries entries; build-image ${build_s} s (sha256 $image_sha), binder from /usr/lib/fpga-lab/binder/aarch64, manifest 'tool $tool'; client-recipe ok; list shows 1-1.3; man page ok; fpga-lab fl<TAB> -> flash"
+  say "$release (Debian $debian_version): clean root ${root_s} s; apt-get install of the .deb ${apt_s} s, ${pulled} packages newly installed; --version $reported; check ok; render $entries entries (usbip-binder armv6 in); build-image ${build_s} s (sha256 $image_sha), binder from /usr/lib/fpga-lab/binder/aarch64, manifest 'tool $tool'; client-recipe ok; list shows 1-1.3; man page ok; fpga-lab fl<TAB> -> flash"
   cleanup_root=$root
   for m in dev/pts dev proc sys; do umount "$cleanup_root/$m"; done
   root=''
