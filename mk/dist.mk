@@ -20,7 +20,7 @@ DIST_GEN := $(DIST_OUT)/generated
 DIST_STAGE := $(DIST_OUT)/stage
 PREFIX ?= /usr/local
 DESTDIR ?=
-DIST_VERSION := $(shell scripts/version.sh)
+DIST_VERSION := $(shell scripts/version.sh 2>/dev/null)
 # A tree with uncommitted changes is not the commit: its changelog entry takes the build's time.
 ifndef DIST_DATE
 DIST_DATE := $(if $(findstring dirty,$(DIST_VERSION)),$(shell date -R),$(shell git log -1 --format=%cD))
@@ -30,6 +30,7 @@ DIST_EPOCH := $(shell git log -1 --format=%ct)
 .PHONY: dist dist-build dist-generated install deb-lane
 
 dist-build: deps version-header
+	@test -n "$(DIST_VERSION)" || { echo "make dist: no version: scripts/version.sh needs a git checkout"; exit 1; }
 	$(SWIFT) build -c release --static-swift-stdlib --product fpga-lab -Xlinker -lcurl \
 	  -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now --scratch-path $(DIST_SCRATCH)
 

@@ -13,7 +13,8 @@
 #   - client-recipe writes a DKMS package;
 #   - list against the packaged x86_64 usbip-binder serving a fake sysfs on loopback shows the
 #     exported board;
-#   - man fpga-lab shows the page; bash completes `fpga-lab fl<TAB>` to flash.
+#   - man fpga-lab shows the page; bash and fish complete `fpga-lab fl<TAB>` to flash, zsh
+#     parses _fpga-lab and has its directory on the default fpath.
 # With --install-tree DIR (what `make install DESTDIR=DIR PREFIX=/usr` wrote), first: that tree
 # and the .deb's hold the same files with the same bytes (the .deb adds /etc/fpga-lab/ only).
 # usage: Tests/dist/deb-lane.sh --deb build/dist/fpga-lab_VERSION_amd64.deb [--install-tree DIR]
@@ -131,8 +132,8 @@ for release in "${releases[@]}"; do
 
   # The user's tools for reading the page and completing: not the .deb's dependencies.
   # (mmdebstrap leaves no package lists behind.)
-  in_root "apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends man-db bash-completion >/dev/null" >/dev/null ||
-    lane_fail "$release" "apt-get install man-db bash-completion failed"
+  in_root "apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends man-db bash-completion zsh fish >/dev/null" >/dev/null ||
+    lane_fail "$release" "apt-get install man-db bash-completion zsh fish failed"
   cp "$deb" "$root/tmp/"
   t=$(now)
   apt_out=$(in_root "apt-get install -y --no-install-recommends /tmp/$(basename "$deb")") ||
@@ -193,8 +194,14 @@ COMP_LINE="fpga-lab fl"; COMP_POINT=${#COMP_LINE}; COMP_WORDS=(fpga-lab fl); COM
 "$func" fpga-lab fl fpga-lab
 echo "${COMPREPLY[@]}"') || lane_fail "$release" "bash completion failed: $completed"
   [[ $(tail -n 1 <<<"$completed") == flash ]] || lane_fail "$release" "bash completes 'fpga-lab fl' to '$(tail -n 1 <<<"$completed")', not flash"
+  # fish completes from its vendor directory; zsh's compsys cannot be driven headless, so:
+  # the file parses and sits in a directory of zsh's default fpath.
+  fished=$(in_root "fish -c 'complete -C \"fpga-lab fl\"'") || lane_fail "$release" "fish completion failed: $fished"
+  [[ $(cut -f1 <<<"$fished") == flash ]] || lane_fail "$release" "fish completes 'fpga-lab fl' to '$fished', not flash"
+  in_root "zsh -n /usr/share/zsh/vendor-completions/_fpga-lab && zsh -fc 'print -l \$fpath' | grep -qx /usr/share/zsh/vendor-completions" >/dev/null ||
+    lane_fail "$release" "_fpga-lab does not parse in zsh or is not on zsh's default fpath"
 
-  say "$release (Debian $debian_version): clean root ${root_s} s; apt-get install of the .deb ${apt_s} s, ${pulled} packages newly installed; --version $reported; check ok; render $entries entries (usbip-binder armv6 in); build-image ${build_s} s (sha256 $image_sha), binder from /usr/lib/fpga-lab/binder/aarch64, manifest 'tool $tool'; client-recipe ok; list shows 1-1.3; man page ok; fpga-lab fl<TAB> -> flash"
+  say "$release (Debian $debian_version): clean root ${root_s} s; apt-get install of the .deb ${apt_s} s, ${pulled} packages newly installed; --version $reported; check ok; render $entries entries (usbip-binder armv6 in); build-image ${build_s} s (sha256 $image_sha), binder from /usr/lib/fpga-lab/binder/aarch64, manifest 'tool $tool'; client-recipe ok; list shows 1-1.3; man page ok; fpga-lab fl<TAB> -> flash (bash, fish; zsh: parses, on fpath)"
   cleanup_root=$root
   for m in dev/pts dev proc sys; do umount "$cleanup_root/$m"; done
   root=''
