@@ -130,16 +130,17 @@ for release in "${releases[@]}"; do
   debian_version=$(cat "$root/etc/debian_version")
   root_s=$(elapsed "$t")
 
-  # The user's tools for reading the page and completing: not the .deb's dependencies.
-  # (mmdebstrap leaves no package lists behind.)
-  in_root "apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends man-db bash-completion zsh fish >/dev/null" >/dev/null ||
-    lane_fail "$release" "apt-get install man-db bash-completion zsh fish failed"
   cp "$deb" "$root/tmp/"
+  # (mmdebstrap leaves no package lists behind.)
+  in_root "apt-get update -q >/dev/null" >/dev/null || lane_fail "$release" "apt-get update failed"
   t=$(now)
   apt_out=$(in_root "apt-get install -y --no-install-recommends /tmp/$(basename "$deb")") ||
     lane_fail "$release" "apt-get install ./$(basename "$deb") failed"
   apt_s=$(elapsed "$t")
   pulled=$(sed -n 's/.* \([0-9]*\) newly installed.*/\1/p' <<<"$apt_out")
+  # The user's tools for reading the page and completing: not the .deb's dependencies.
+  in_root "apt-get install -y -q --no-install-recommends man-db bash-completion zsh fish >/dev/null" >/dev/null ||
+    lane_fail "$release" "apt-get install man-db bash-completion zsh fish failed"
   installed=$(in_root "dpkg-query -W -f '\${Version}' fpga-lab")
   [[ $installed == "$version" ]] || lane_fail "$release" "dpkg-query says fpga-lab $installed, the .deb is $version"
   ldd_out=$(in_root "ldd /usr/bin/fpga-lab")
