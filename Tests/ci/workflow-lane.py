@@ -319,7 +319,11 @@ def check(work, workspace, uploaded, outputs, served, requests):
     inspected = subprocess.run([fpga_lab, "inspect", archive], check=True, capture_output=True, text=True).stdout
     if "manifest (/etc/fpga-lab/manifest)" not in inspected or "arm64" not in inspected:
         fail(f"inspect of the artifact:\n{inspected}")
-    log(f"artifact {os.path.basename(archive)}: members, SHA256SUMS, bmaptool copy, flash and inspect ok")
+    # The image names the build that made it: git describe of the checkout (scripts/version.sh).
+    version = subprocess.run([os.path.join(workspace, "scripts/version.sh")], check=True, capture_output=True, text=True).stdout.strip()
+    if f"\ntool fpga-lab {version}\n" not in inspected:
+        fail(f"the artifact's manifest does not name fpga-lab {version}:\n{inspected}")
+    log(f"artifact {os.path.basename(archive)}: members, SHA256SUMS, bmaptool copy, flash and inspect ok; made by fpga-lab {version}")
 
 
 if __name__ == "__main__":
