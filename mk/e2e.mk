@@ -5,11 +5,15 @@
 #                  patches it with E2E_LAB into build/e2e/server.img, boots it under qemu TCG and
 #                  checks cold-plug, hot-plug (latency), replugs, non-matching devices and the
 #                  host's `usbip list -r` (Tests/e2e/server-lane.sh)
-#   e2e-client     a server VM (patched with Tests/e2e/lab-binder.yaml) and an unpatched client
-#                  VM: the client-recipe's vhci-hcd, fpga-lab attach/status/detach/watch, bytes
-#                  both ways through the board's serial port; over a virtual cable between the
-#                  VMs, per daemon (usbip-binder, then Debian's usbipd): 1000 one-byte round
-#                  trips and 1 MiB each way, who holds a board, a dead client and a dead server
+#   e2e-client     the .deb of `make dist` end to end: a server VM (patched with
+#                  Tests/e2e/lab-binder.yaml by the .deb's fpga-lab and usbip-binder) and an
+#                  unpatched client VM that installs the .deb with apt from a local repository
+#                  on its data disk (with its dependencies' .debs, cached in
+#                  build/cache/clientvm/debs): the client-recipe's vhci-hcd, fpga-lab
+#                  attach/status/detach, the packaged fpga-lab-watch@lab unit, bytes both ways
+#                  through the board's serial port; over a virtual cable between the VMs, per
+#                  daemon (usbip-binder, then Debian's usbipd): 1000 one-byte round trips and
+#                  1 MiB each way, who holds a board, a dead client and a dead server
 #                  (Tests/e2e/client-lane.sh)
 #   e2e-trixie     the server lane (usbip-binder) on the trixie stand-in (Debian 13: systemd 257,
 #                  cloud-init, NetworkManager; scripts/make-standin-base.sh --release trixie)
@@ -52,8 +56,8 @@ e2e-trixie: build $(BINDER_OUT)/x86_64/usbip-binder
 e2e-firstboot: build $(BINDER_OUT)/x86_64/usbip-binder
 	$(E2E_ROOT)/Tests/e2e/firstboot-lane.sh --fpga-lab $(BIN)
 
-e2e-client: build $(BINDER_OUT)/x86_64/usbip-binder
-	$(E2E_ROOT)/Tests/e2e/client-lane.sh --fpga-lab $(BIN)
+e2e-client: dist
+	$(E2E_ROOT)/Tests/e2e/client-lane.sh --deb $$(ls build/dist/fpga-lab_*.deb)
 
 e2e-arm64: build $(BINDER_OUT)/aarch64/usbip-binder
 	$(E2E_ROOT)/Tests/e2e/arm64-lane.sh --fpga-lab $(BIN)
