@@ -410,6 +410,14 @@ client "install -m 0644 /mnt/e2e/lab-cable.yaml /etc/fpga-lab/lab.yaml && system
   fail "(6) systemctl start $unit failed in the client VM"
 client "for i in \$(seq 600); do [ -e /dev/ttyUSB0 ] && break; sleep 0.05; done; ls /dev/ttyUSB0" 60 >/dev/null ||
   fail "(6) $unit did not attach $BOARD"
+# The unit's attachment records are readable by all (UMask=0022), as usbip's are: a user's
+# `fpga-lab status` names the board's server and busid.
+user_status=$(client "stat -c '%a %U' /run/vhci_hcd/port*; runuser -u nobody -- fpga-lab status --config /etc/fpga-lab/lab.yaml" 30) ||
+  fail "(6) fpga-lab status as nobody failed in the client VM:
+$user_status"
+[[ $user_status == *"644 root"* && $user_status == *"$BOARD $busid@192.168.77.1:3240"* ]] ||
+  fail "(6) the records $unit wrote are not readable by a user, or status lacks $BOARD $busid@192.168.77.1:3240:
+$user_status"
 unit_info=$(client "systemctl enable $unit 2>&1; echo ENABLED \$(systemctl is-enabled $unit) \$(readlink /etc/systemd/system/multi-user.target.wants/$unit.service); systemd-analyze security --no-pager $unit.service 2>&1 | grep 'Overall exposure level'; systemd-analyze verify --man=no $unit.service 2>&1 | grep -F 'fpga-lab-watch@' | sed 's/^/VERIFY /'" 120) ||
   fail "(6) systemctl enable $unit or systemd-analyze security $unit.service failed:
 $unit_info"
