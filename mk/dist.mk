@@ -32,7 +32,8 @@ DIST_EPOCH := $(shell git log -1 --format=%ct)
 dist-build: deps version-header
 	@test -n "$(DIST_VERSION)" || { echo "make dist: no version: scripts/version.sh needs a git checkout"; exit 1; }
 	$(SWIFT) build -c release --static-swift-stdlib --product fpga-lab -Xlinker -lcurl \
-	  -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now --scratch-path $(DIST_SCRATCH)
+	  -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now --scratch-path $(DIST_SCRATCH) \
+	  -Xcc -ffile-prefix-map=$(CURDIR)=. -Xswiftc -file-prefix-map -Xswiftc $(CURDIR)=.
 
 # The man page and the shell completions, from the built binary's own help.
 dist-generated: dist-build
