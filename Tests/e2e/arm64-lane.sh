@@ -22,7 +22,7 @@ usage: Tests/e2e/arm64-lane.sh --fpga-lab BIN [--lab FILE] [--timeout S]
   --lab FILE       lab config with `daemon: binder` (default Tests/e2e/lab-binder.yaml)
   --timeout S      seconds to wait for the boot marker (default 900)
 environment:
-  E2E_ACCEL        qemu accelerator (default tcg,thread=multi)
+  E2E_ACCEL        qemu accelerator (default tcg,thread=single: see lane-lib.sh)
 Outputs go to build/e2e/arm64-lane/ (lane.log, console.log, sockets).
 EOF
 }
@@ -99,9 +99,9 @@ cmdline=$(mtype -i "$image@@$((boot_start * 512))" ::cmdline.txt | tr -d '\r\n')
 cmdline=$(printf '%s' "$cmdline" | sed -e 's/console=serial0/console=ttyAMA0/' -e 's/ *console=tty1//')
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-say "booting $image: qemu-system-aarch64 -M virt -cpu cortex-a57 -accel ${E2E_ACCEL:-tcg,thread=multi}; board FPGALAB-A on xhci port 1"
+say "booting $image: qemu-system-aarch64 -M virt -cpu cortex-a57 -accel $E2E_ACCEL; board FPGALAB-A on xhci port 1"
 t=$(now)
-qemu-system-aarch64 -M virt -cpu cortex-a57 -accel "${E2E_ACCEL:-tcg,thread=multi}" -smp 2 -m 1024 \
+qemu-system-aarch64 -M virt -cpu cortex-a57 -accel "$E2E_ACCEL" -smp 2 -m 1024 \
   -display none -monitor none \
   -kernel "$out/vmlinuz" -initrd "$out/initrd.img" -append "$cmdline" \
   -drive "file=$image,format=raw,if=virtio" -snapshot \

@@ -37,7 +37,7 @@ console=serial0 mapped to ttyS0). The disk is attached with -snapshot: IMAGE is 
   --keep-running   leave the VM up; print its sockets (stop it with: qmp.py QMP quit)
   --workdir DIR    where console.log, sockets and qemu.log go (default build/e2e/boot-<time>)
 environment:
-  E2E_ACCEL        qemu accelerator (default tcg,thread=multi)
+  E2E_ACCEL        qemu accelerator (default tcg,thread=single: see lane-lib.sh)
 EOF
 }
 
@@ -130,9 +130,9 @@ fail() {
 }
 lane_traps fail '((keep)) || stop_vm' stop_vm
 
-say "booting $image (accel ${E2E_ACCEL:-tcg,thread=multi}, port $port -> 3240, log $console_log)"
+say "booting $image (accel $E2E_ACCEL, port $port -> 3240, log $console_log)"
 boot_start_time=$(now)
-qemu-system-x86_64 -accel "${E2E_ACCEL:-tcg,thread=multi}" -smp 2 -m 1024 \
+qemu-system-x86_64 -accel "$E2E_ACCEL" -smp 2 -m 1024 \
   -display none -monitor none \
   -kernel "$workdir/vmlinuz" -initrd "$workdir/initrd.img" -append "$cmdline" \
   -drive "file=$image,format=raw,if=virtio" ${disks[@]+"${disks[@]}"} -snapshot \

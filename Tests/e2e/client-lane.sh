@@ -57,7 +57,7 @@ usage: Tests/e2e/client-lane.sh --deb FILE [options]
   --lab FILE            lab config with a client section (default Tests/e2e/lab-binder.yaml)
   --keep-running        leave both VMs up at the end
 environment:
-  E2E_ACCEL             qemu accelerator (default tcg,thread=multi), passed to boot.sh
+  E2E_ACCEL             qemu accelerator (default tcg,thread=single: see lane-lib.sh), passed to boot.sh
 Outputs go to build/e2e/client-lane/ (lane.log, server/ and client/ with console.log and sockets);
 the DKMS-built vhci-hcd.ko and the dependencies' .debs are cached in build/cache/clientvm. Runs
 as root (the host's apt-get on a cache miss, mkfs, DKMS).

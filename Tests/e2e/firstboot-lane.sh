@@ -28,7 +28,7 @@ usage: Tests/e2e/firstboot-lane.sh [options]
   --release R      only this release (bookworm or trixie; default: both)
   --timeout S      seconds to wait for the first ssh login (default 600)
 environment:
-  E2E_ACCEL        qemu accelerator (default tcg,thread=multi), passed to boot.sh
+  E2E_ACCEL        qemu accelerator (default tcg,thread=single: see lane-lib.sh), passed to boot.sh
 Outputs go to build/e2e/firstboot-lane/ (lab files, images, console logs, lane.log).
 EOF
 }

@@ -17,7 +17,8 @@
 #   free_port                       a TCP port on 127.0.0.1 the kernel reports free (for a hostfwd)
 #   wait_for SECONDS CMD...         CMD every 0.2 s until it succeeds; fails only after SECONDS
 #   vm_wait_marker PID LOG MARKER S until LOG holds MARKER; fails (the reason in VM_WAIT_ERROR)
-#                                   when the qemu PID exits first, or after S seconds
+#                                   when the qemu PID exits first, the guest kernel panics, or
+#                                   after S seconds
 #   lane_tail TITLE FILE N          the last N lines of FILE under a "--- TITLE ---" header
 #   lane_traps FAIL_FN EXIT_CMD STOP_CMD
 #                                   ERR -> FAIL_FN "command failed (line L): CMD"; EXIT -> EXIT_CMD;
@@ -26,6 +27,15 @@
 LANE_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${LANE:?set LANE before sourcing lane-lib.sh}"
 LANE_TRANSCRIPT=/dev/null
+
+# E2E_ACCEL: the qemu accelerator of every lane's VMs. The default is single-threaded TCG (all
+# of a VM's vCPUs on one host thread): multi-threaded TCG in Debian 12's QEMU 7.2 races a vCPU's
+# translation against another vCPU's code patching, and a guest kernel patching a static key
+# (systemd's device cgroup programs toggle one at boot) died of an int3 trap at the patched jump
+# in one CI run of issue 23 (QEMU 8.1's "accel/tcg: Always lock pages before translation" fixed
+# that race). thread=single costs about 25 s per x86 boot here.
+: "${E2E_ACCEL:=tcg,thread=single}"
+export E2E_ACCEL
 
 die() { printf '%s: error: %s\n' "$LANE" "$*" >&2; exit 1; }
 
@@ -112,6 +122,11 @@ vm_wait_marker() {
   local pid=$1 log=$2 marker=$3 seconds=$4 deadline=$((SECONDS + $4))
   until grep -q "$marker" "$log" 2>/dev/null; do
     kill -0 "$pid" 2>/dev/null || { VM_WAIT_ERROR="qemu exited before $marker"; return 1; }
+    # A panicked guest waits forever (panic=0): say so now rather than at the timeout.
+    if grep -q 'Kernel panic - not syncing' "$log" 2>/dev/null; then
+      VM_WAIT_ERROR="the guest kernel panicked before $marker (the console log holds the oops)"
+      return 1
+    fi
     ((SECONDS < deadline)) || { VM_WAIT_ERROR="no $marker within $seconds s"; return 1; }
     sleep 1
   done

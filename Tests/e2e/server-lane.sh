@@ -28,7 +28,7 @@ usage: Tests/e2e/server-lane.sh [options]
   --release R      the stand-in to patch: bookworm (default) or trixie
   --keep-running   leave the VM up at the end (stop it with: qmp.py QMP quit)
 environment:
-  E2E_ACCEL        qemu accelerator (default tcg,thread=multi), passed to boot.sh
+  E2E_ACCEL        qemu accelerator (default tcg,thread=single: see lane-lib.sh), passed to boot.sh
 Outputs go to build/e2e/: server.img and server-lane/ (console.log, lane.log, sockets);
 server-trixie.img and server-lane-trixie/ with --release trixie.
 EOF
