@@ -20,12 +20,14 @@ DIST_GEN := $(DIST_OUT)/generated
 DIST_STAGE := $(DIST_OUT)/stage
 PREFIX ?= /usr/local
 DESTDIR ?=
-DIST_VERSION := $(shell scripts/version.sh 2>/dev/null)
+# Computed on first use and then kept (the `$(eval VAR := ...)$(VAR)` idiom): one value for the
+# whole run, and no git or version.sh for targets that never use them (make unit, make build).
+DIST_VERSION = $(eval DIST_VERSION := $$(shell scripts/version.sh 2>/dev/null))$(DIST_VERSION)
 # A tree with uncommitted changes is not the commit: its changelog entry takes the build's time.
 ifndef DIST_DATE
-DIST_DATE := $(if $(findstring dirty,$(DIST_VERSION)),$(shell date -R),$(shell git log -1 --format=%cD))
+DIST_DATE = $(eval DIST_DATE := $$(if $$(findstring dirty,$$(DIST_VERSION)),$$(shell date -R),$$(shell git log -1 --format=%cD)))$(DIST_DATE)
 endif
-DIST_EPOCH := $(shell git log -1 --format=%ct)
+DIST_EPOCH = $(eval DIST_EPOCH := $$(shell git log -1 --format=%ct))$(DIST_EPOCH)
 
 .PHONY: dist dist-build dist-generated install deb-lane
 
@@ -61,5 +63,6 @@ dist: dist-generated $(BINDER_BINARIES)
 
 deb-lane: dist
 	rm -rf $(DIST_OUT)/install-check
-	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(DIST_OUT)/install-check) PREFIX=/usr DIST_DATE="$(DIST_DATE)"
+	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(DIST_OUT)/install-check) PREFIX=/usr \
+	  DIST_VERSION="$(DIST_VERSION)" DIST_DATE="$(DIST_DATE)"
 	Tests/dist/deb-lane.sh --deb $$(ls $(DIST_OUT)/fpga-lab_*.deb) --install-tree $(DIST_OUT)/install-check

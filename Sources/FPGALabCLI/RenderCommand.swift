@@ -84,7 +84,7 @@ struct RenderCommand: ParsableCommand {
         if let path = binder.binder { return path }
         guard lab.server.daemon == .binder else { return nil }
         let chosen = arch.flatMap(ELFArch.init(named:)) ?? .armhf
-        let path = "\(builds.directory())/\(chosen.binderBuild)/usbip-binder"
+        let path = chosen.binderPath(in: builds.directory())
         guard FileManager.default.isReadableFile(atPath: path) else {
             guard arch == nil else { throw CLIError("\(path): no usbip-binder build for --arch \(chosen.binderBuild) (`make binder` builds them; or give --binder PATH)") }
             return nil

@@ -141,7 +141,7 @@ extension ImagePatcher {
     func binderExecutable(for arch: ELFArch) -> String? {
         if let explicit = request.binderExecutable { return explicit }
         guard let directory = request.binderDirectory else { return nil }
-        let path = "\(directory)/\(arch.binderBuild)/usbip-binder"
+        let path = arch.binderPath(in: directory)
         return FileManager.default.isReadableFile(atPath: path) ? path : nil
     }
 

@@ -38,6 +38,10 @@ public enum ELFArch: String, Sendable, CaseIterable {
         }
     }
 
+    /// Its usbip-binder build in a builds directory (`build/binder`, `PREFIX/lib/fpga-lab/binder`):
+    /// `DIR/<binderBuild>/usbip-binder`, whether or not it is there.
+    public func binderPath(in directory: String) -> String { "\(directory)/\(binderBuild)/usbip-binder" }
+
     /// An architecture as a user names it: the binder build's name or Debian's.
     public init?(named name: String) {
         guard let arch = Self.allCases.first(where: { $0.binderBuild == name || $0.debianName == name || $0.rawValue == name }) else {

@@ -52,4 +52,12 @@ private func header(is64: Bool, little: Bool = true, machine: UInt16, flags: UIn
         #expect(try ELFArch.fromDebian("amd64") == .x86_64)
         #expect(throws: ELFArchError.unsupported("dpkg architecture 'riscv64'")) { try ELFArch.fromDebian("riscv64") }
     }
+
+    /// The layout `make binder` and the package share: DIR/<build>/usbip-binder, ARMv6 for armhf.
+    @Test func binderPathInABuildsDirectory() {
+        #expect(ELFArch.aarch64.binderPath(in: "/usr/lib/fpga-lab/binder") == "/usr/lib/fpga-lab/binder/aarch64/usbip-binder")
+        #expect(ELFArch.armhf.binderPath(in: "build/binder") == "build/binder/armv6/usbip-binder")
+        #expect(ELFArch.x86_64.binderPath(in: "b") == "b/x86_64/usbip-binder")
+        #expect(ELFArch(named: "armv6") == .armhf && ELFArch(named: "arm64") == .aarch64 && ELFArch(named: "riscv64") == nil)
+    }
 }

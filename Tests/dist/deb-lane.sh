@@ -24,10 +24,10 @@ set -Eeuo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$HERE/../.." && pwd)
-die() { echo "deb-lane: $*" >&2; exit 1; }
-say() { printf 'deb-lane: %s\n' "$*"; }
-now() { date +%s.%N; }
-elapsed() { awk -v start="$1" -v end="$(now)" 'BEGIN { printf "%.1f", end - start }'; }
+LANE="deb-lane"
+# die, say, now, elapsed and the transcript: the e2e lanes' helpers.
+# shellcheck source=Tests/e2e/lane-lib.sh
+. "$REPO_ROOT/Tests/e2e/lane-lib.sh"
 
 deb='' install_tree='' releases=()
 while (($#)); do
@@ -54,7 +54,7 @@ out=$REPO_ROOT/build/dist/deb-lane
 rm -rf "$out"
 mkdir -p "$out"
 log=$out/lane.log
-: >"$log"
+lane_transcript "$log"
 
 # The inputs the roots' fpga-lab works on, made on the host: the aarch64 stand-in (a small
 # Raspberry Pi OS shaped image) and a fake sysfs with one board exported by usbip-binder.
