@@ -14,7 +14,11 @@
 #   - list against the packaged x86_64 usbip-binder serving a fake sysfs on loopback shows the
 #     exported board;
 #   - man fpga-lab shows the page; bash and fish complete `fpga-lab fl<TAB>` to flash, zsh
-#     parses _fpga-lab and has its directory on the default fpath.
+#     parses _fpga-lab and has its directory on the default fpath;
+#   - then, with the package removed (its libraries stay), the .tar.gz beside the .deb unpacked
+#     under /opt/fpga-lab: its fpga-lab prints the version, render and build-image bake in its
+#     own binders (../lib/fpga-lab/binder beside the executable), and the image is the .deb's
+#     byte for byte.
 # With --install-tree DIR (what `make install DESTDIR=DIR PREFIX=/usr` wrote), first: that tree
 # and the .deb's hold the same files with the same bytes (the .deb adds /etc/fpga-lab/ only).
 # usage: Tests/dist/deb-lane.sh --deb build/dist/fpga-lab_VERSION_amd64.deb [--install-tree DIR]
@@ -46,6 +50,8 @@ for tool in mmdebstrap dpkg-deb debugfs sfdisk python3; do
   command -v "$tool" >/dev/null || die "missing tool $tool (deps/dist.apt)"
 done
 deb=$(cd "$(dirname "$deb")" && pwd)/$(basename "$deb")
+tarball=${deb%.deb}.tar.gz
+[[ -r $tarball ]] || die "cannot read $tarball, the .tar.gz make dist builds beside the .deb"
 version=$(dpkg-deb -f "$deb" Version)
 mirror=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
 mirror=${mirror:-http://deb.debian.org/debian}
@@ -78,6 +84,28 @@ lane_fail() {
 }
 # in_root CMD: CMD in the chroot's login shell environment, output to the log and stdout.
 in_root() { chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 bash -c "$1" 2>&1 | tee -a "$log"; }
+
+# check_build_image RELEASE PREFIX: PREFIX/bin/fpga-lab build-image of the aarch64 stand-in with
+# /tmp/lab.yaml (daemon: binder) and no --binder, in the root. The image's usbip-binder must be
+# PREFIX/lib/fpga-lab/binder/aarch64/usbip-binder byte for byte and its manifest must name
+# $version (both read back with debugfs on the host). Sets build_s and image_sha.
+check_build_image() {
+  local release=$1 prefix=$2 start t
+  cp "$REPO_ROOT/build/standin/small-aarch64.img" "$root/tmp/base.img"
+  t=$(now)
+  in_root "cd /tmp && $prefix/bin/fpga-lab build-image --config lab.yaml --base base.img --output pi.img" >/dev/null ||
+    lane_fail "$release" "$prefix/bin/fpga-lab build-image of the stand-in failed"
+  build_s=$(elapsed "$t")
+  start=$(sfdisk -J "$root/tmp/pi.img" | python3 -c 'import json,sys; print(json.load(sys.stdin)["partitiontable"]["partitions"][1]["start"])')
+  dd if="$root/tmp/pi.img" of="$out/rootfs.img" bs=512 skip="$start" status=none
+  debugfs -R "dump /usr/local/sbin/usbip-binder $out/baked-binder" "$out/rootfs.img" >>"$log" 2>&1
+  cmp -s "$out/baked-binder" "$root$prefix/lib/fpga-lab/binder/aarch64/usbip-binder" ||
+    lane_fail "$release" "the image's usbip-binder is not $prefix/lib/fpga-lab/binder/aarch64/usbip-binder"
+  tool=$(debugfs -R "cat /etc/fpga-lab/manifest" "$out/rootfs.img" 2>>"$log" | sed -n 's/^tool //p')
+  [[ $tool == "fpga-lab $version" ]] || lane_fail "$release" "the image's manifest says 'tool $tool', expected fpga-lab $version"
+  image_sha=$(sha256sum <"$root/tmp/pi.img" | cut -c1-16)
+  rm -f "$out/rootfs.img" "$out/baked-binder" "$root/tmp/base.img" "$root/tmp/pi.img"
+}
 
 # The board: the packaged x86_64 usbip-binder (taken from the .deb, not the build tree) serving
 # a fake sysfs (Binder/tests/lib.sh) on loopback, where every root's fpga-lab list reaches it.
@@ -160,23 +188,11 @@ for release in "${releases[@]}"; do
     lane_fail "$release" "render did not bake in /usr/lib/fpga-lab/binder/armv6/usbip-binder for the daemon: binder example"
   entries=$(grep -c . <<<"$rendered")
   # build-image, the binder found in /usr/lib/fpga-lab/binder without flags
-  cp "$REPO_ROOT/build/standin/small-aarch64.img" "$root/tmp/base.img"
   cp "$root/usr/share/fpga-lab/examples/lab.yaml" "$root/tmp/lab.yaml"
   grep -q '^ *daemon: binder' "$root/tmp/lab.yaml" || lane_fail "$release" "the packaged example lab is not daemon: binder"
-  t=$(now)
-  in_root "cd /tmp && fpga-lab build-image --config lab.yaml --base base.img --output pi.img" >/dev/null ||
-    lane_fail "$release" "fpga-lab build-image of the stand-in failed"
-  build_s=$(elapsed "$t")
-  start=$(sfdisk -J "$root/tmp/pi.img" | python3 -c 'import json,sys; print(json.load(sys.stdin)["partitiontable"]["partitions"][1]["start"])')
-  dd if="$root/tmp/pi.img" of="$out/rootfs.img" bs=512 skip="$start" status=none
-  debugfs -R "dump /usr/local/sbin/usbip-binder $out/baked-binder" "$out/rootfs.img" >>"$log" 2>&1
-  cmp -s "$out/baked-binder" "$root/usr/lib/fpga-lab/binder/aarch64/usbip-binder" ||
-    lane_fail "$release" "the image's usbip-binder is not /usr/lib/fpga-lab/binder/aarch64/usbip-binder"
-  tool=$(debugfs -R "cat /etc/fpga-lab/manifest" "$out/rootfs.img" 2>>"$log" | sed -n 's/^tool //p')
-  [[ $tool == "fpga-lab $version" ]] || lane_fail "$release" "the image's manifest says 'tool $tool', expected fpga-lab $version"
-  image_sha=$(sha256sum <"$root/tmp/pi.img" | cut -c1-16)
+  check_build_image "$release" /usr
   image_shas+=("$image_sha")
-  rm -f "$out/rootfs.img" "$out/baked-binder" "$root/tmp/base.img" "$root/tmp/pi.img"
+  deb_sha=$image_sha deb_build_s=$build_s
   # client-recipe
   in_root "cd /tmp && fpga-lab client-recipe --config lab.yaml --output recipe && test -s recipe/dkms.conf && test -x recipe/install.sh" >/dev/null ||
     lane_fail "$release" "fpga-lab client-recipe failed or wrote no dkms.conf/install.sh"
@@ -202,7 +218,22 @@ echo "${COMPREPLY[@]}"') || lane_fail "$release" "bash completion failed: $compl
   in_root "zsh -n /usr/share/zsh/vendor-completions/_fpga-lab && zsh -fc 'print -l \$fpath' | grep -qx /usr/share/zsh/vendor-completions" >/dev/null ||
     lane_fail "$release" "_fpga-lab does not parse in zsh or is not on zsh's default fpath"
 
-  say "$release (Debian $debian_version): clean root ${root_s} s; apt-get install of the .deb ${apt_s} s, ${pulled} packages newly installed; --version $reported; check ok; render $entries entries (usbip-binder armv6 in); build-image ${build_s} s (sha256 $image_sha), binder from /usr/lib/fpga-lab/binder/aarch64, manifest 'tool $tool'; client-recipe ok; list shows 1-1.3; man page ok; fpga-lab fl<TAB> -> flash (bash, fish; zsh: parses, on fpath)"
+  # The .tar.gz: the same tree unpacked under another prefix, with the package removed (its
+  # libraries stay). Its fpga-lab finds its binders beside itself (../lib/fpga-lab/binder) and
+  # builds the same image byte for byte.
+  in_root "apt-get remove -y -q fpga-lab >/dev/null && ! command -v fpga-lab" >/dev/null ||
+    lane_fail "$release" "apt-get remove fpga-lab failed or left /usr/bin/fpga-lab"
+  mkdir -p "$root/opt/fpga-lab"
+  tar -C "$root/opt/fpga-lab" -xzf "$tarball" || lane_fail "$release" "cannot unpack $(basename "$tarball")"
+  tar_reported=$(in_root "/opt/fpga-lab/usr/bin/fpga-lab --version")
+  [[ $tar_reported == "$version" ]] || lane_fail "$release" "the tarball's fpga-lab --version printed '$tar_reported', expected $version"
+  tar_rendered=$(in_root "cd /tmp && /opt/fpga-lab/usr/bin/fpga-lab render --config lab.yaml --output y.tar.gz 2>&1 && tar -xzOf y.tar.gz usr/local/sbin/usbip-binder | cmp - /opt/fpga-lab/usr/lib/fpga-lab/binder/armv6/usbip-binder") ||
+    lane_fail "$release" "the tarball's render did not bake in /opt/fpga-lab/usr/lib/fpga-lab/binder/armv6/usbip-binder: $tar_rendered"
+  check_build_image "$release" /opt/fpga-lab/usr
+  [[ $image_sha == "$deb_sha" ]] ||
+    lane_fail "$release" "the tarball's build-image gave $image_sha, the .deb's $deb_sha, from the same inputs"
+
+  say "$release (Debian $debian_version): clean root ${root_s} s; apt-get install of the .deb ${apt_s} s, ${pulled} packages newly installed; --version $reported; check ok; render $entries entries (usbip-binder armv6 in); build-image ${deb_build_s} s (sha256 $deb_sha), binder from /usr/lib/fpga-lab/binder/aarch64, manifest 'tool $tool'; client-recipe ok; list shows 1-1.3; man page ok; fpga-lab fl<TAB> -> flash (bash, fish; zsh: parses, on fpath); the .tar.gz under /opt/fpga-lab: --version, render and build-image with its own binders, the same image"
   cleanup_root=$root
   for m in dev/pts dev proc sys; do umount "$cleanup_root/$m"; done
   root=''
