@@ -13,8 +13,8 @@
 #   - client-recipe writes a DKMS package;
 #   - list against the packaged x86_64 usbip-binder serving a fake sysfs on loopback shows the
 #     exported board;
-#   - man fpga-lab shows the page; bash and fish complete `fpga-lab fl<TAB>` to flash, zsh
-#     parses _fpga-lab and has its directory on the default fpath;
+#   - man fpga-lab shows the page; bash, fish and zsh (driven on a pseudo-terminal by
+#     zsh-complete.zsh) complete `fpga-lab fl<TAB>` to flash, zsh `build-image --bas<TAB>` to --base;
 #   - then, with the package removed (its libraries stay), the .tar.gz beside the .deb unpacked
 #     under /opt/fpga-lab: its fpga-lab prints the version, render and build-image bake in its
 #     own binders (../lib/fpga-lab/binder beside the executable), and the image is the .deb's
@@ -211,12 +211,18 @@ COMP_LINE="fpga-lab fl"; COMP_POINT=${#COMP_LINE}; COMP_WORDS=(fpga-lab fl); COM
 "$func" fpga-lab fl fpga-lab
 echo "${COMPREPLY[@]}"') || lane_fail "$release" "bash completion failed: $completed"
   [[ $(tail -n 1 <<<"$completed") == flash ]] || lane_fail "$release" "bash completes 'fpga-lab fl' to '$(tail -n 1 <<<"$completed")', not flash"
-  # fish completes from its vendor directory; zsh's compsys cannot be driven headless, so:
-  # the file parses and sits in a directory of zsh's default fpath.
+  # fish completes from its vendor directory; zsh's compsys is driven on a pseudo-terminal
+  # (zsh-complete.zsh: compinit on the default fpath, the words and a Tab typed), from an empty
+  # directory so that no file name completes.
   fished=$(in_root "fish -c 'complete -C \"fpga-lab fl\"'") || lane_fail "$release" "fish completion failed: $fished"
   [[ $(cut -f1 <<<"$fished") == flash ]] || lane_fail "$release" "fish completes 'fpga-lab fl' to '$fished', not flash"
-  in_root "zsh -n /usr/share/zsh/vendor-completions/_fpga-lab && zsh -fc 'print -l \$fpath' | grep -qx /usr/share/zsh/vendor-completions" >/dev/null ||
-    lane_fail "$release" "_fpga-lab does not parse in zsh or is not on zsh's default fpath"
+  cp "$HERE/zsh-complete.zsh" "$root/tmp/zsh-complete.zsh"
+  for typed in 'fpga-lab fl:fpga-lab flash' 'fpga-lab build-image --bas:fpga-lab build-image --base'; do
+    zshed=$(in_root "mkdir -p /tmp/empty && cd /tmp/empty && timeout 60 zsh -f /tmp/zsh-complete.zsh '${typed%%:*}'") ||
+      lane_fail "$release" "zsh completion of '${typed%%:*}' failed: $zshed"
+    [[ $(tail -n 1 <<<"$zshed") == "${typed#*:}" ]] ||
+      lane_fail "$release" "zsh completes '${typed%%:*}<TAB>' to '$(tail -n 1 <<<"$zshed")', not '${typed#*:}'"
+  done
 
   # The .tar.gz: the same tree unpacked under another prefix, with the package removed (its
   # libraries stay). Its fpga-lab finds its binders beside itself (../lib/fpga-lab/binder) and
@@ -233,7 +239,7 @@ echo "${COMPREPLY[@]}"') || lane_fail "$release" "bash completion failed: $compl
   [[ $image_sha == "$deb_sha" ]] ||
     lane_fail "$release" "the tarball's build-image gave $image_sha, the .deb's $deb_sha, from the same inputs"
 
-  say "$release (Debian $debian_version): clean root ${root_s} s; apt-get install of the .deb ${apt_s} s, ${pulled} packages newly installed; --version $reported; check ok; render $entries entries (usbip-binder armv6 in); build-image ${deb_build_s} s (sha256 $deb_sha), binder from /usr/lib/fpga-lab/binder/aarch64, manifest 'tool $tool'; client-recipe ok; list shows 1-1.3; man page ok; fpga-lab fl<TAB> -> flash (bash, fish; zsh: parses, on fpath); the .tar.gz under /opt/fpga-lab: --version, render and build-image with its own binders, the same image"
+  say "$release (Debian $debian_version): clean root ${root_s} s; apt-get install of the .deb ${apt_s} s, ${pulled} packages newly installed; --version $reported; check ok; render $entries entries (usbip-binder armv6 in); build-image ${deb_build_s} s (sha256 $deb_sha), binder from /usr/lib/fpga-lab/binder/aarch64, manifest 'tool $tool'; client-recipe ok; list shows 1-1.3; man page ok; fpga-lab fl<TAB> -> flash (bash, fish, zsh; zsh also build-image --bas<TAB> -> --base); the .tar.gz under /opt/fpga-lab: --version, render and build-image with its own binders, the same image"
   cleanup_root=$root
   for m in dev/pts dev proc sys; do umount "$cleanup_root/$m"; done
   root=''
