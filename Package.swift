@@ -99,7 +99,7 @@ let package = Package(
         .plugin(name: "EmbedResources", capability: .buildTool(), dependencies: ["EmbedGen"]),
 
         .target(name: "USBIPClient", dependencies: ["USBIPWire", "LabConfig", "CLinux", "SystemIO"]),
-        .testTarget(name: "USBIPClientTests", dependencies: ["USBIPClient", "USBIPWire", "LabConfig"]),
+        .testTarget(name: "USBIPClientTests", dependencies: ["USBIPClient", "USBIPWire", "LabConfig", "SystemIO"]),
 
         .testTarget(name: "LabConfigTests", dependencies: ["LabConfig", "BootFiles"]),
         // Shared by the test targets only: running tools, golden directories.

@@ -1,4 +1,5 @@
 import Foundation
+import SystemIO
 import USBIPWire
 
 /// Errors of the USB/IP client: network, protocol and vhci sysfs failures, each with a message
@@ -6,10 +7,13 @@ import USBIPWire
 public enum USBIPClientError: Error, Equatable, Sendable, CustomStringConvertible {
     /// getaddrinfo could not resolve the server name.
     case resolve(host: String, reason: String)
-    /// No address of the server accepted a TCP connection in time.
-    case connect(host: String, port: UInt16, reason: String)
-    /// The server closed the connection or a send/receive failed or timed out.
-    case io(String)
+    /// No address of the server accepted a TCP connection in time: why the last one did not.
+    case connect(host: String, port: UInt16, failure: ConnectFailure)
+    /// A system call on the connection failed: `operation` says what could not be done (send,
+    /// receive, poll, set the import socket's options), `errno` why.
+    case socket(operation: String, errno: Errno)
+    /// The server did not answer (or take what was sent) within `seconds`.
+    case timedOut(seconds: Double)
     /// The server closed the connection (or reset it) before a whole reply, after `received`
     /// bytes: what stock usbipd does with a request it does not know.
     case closed(received: Int)
@@ -35,8 +39,9 @@ public enum USBIPClientError: Error, Equatable, Sendable, CustomStringConvertibl
     public var description: String {
         switch self {
         case .resolve(let host, let reason): return "cannot resolve \(host): \(reason)"
-        case .connect(let host, let port, let reason): return "cannot connect to \(host) port \(port): \(reason)"
-        case .io(let what): return what
+        case .connect(let host, let port, let failure): return "cannot connect to \(host) port \(port): \(failure)"
+        case .socket(let operation, let errno): return "cannot \(operation): \(errno)"
+        case .timedOut(let seconds): return "the server did not answer within \(seconds) s"
         case .closed(let received): return "the server closed the connection after \(received) bytes of the reply"
         case .protocolError(let what): return "bad USB/IP reply: \(what)"
         case .refused(let busID, let status):
@@ -52,6 +57,24 @@ public enum USBIPClientError: Error, Equatable, Sendable, CustomStringConvertibl
         case .badStatus(let file, let line): return "\(file): cannot parse vhci status line '\(line)'"
         case .portNotAttached(let port): return "vhci port \(port) has nothing attached"
         case .notRoot(let what): return what
+        }
+    }
+}
+
+/// Why a TCP connection to one of the server's addresses failed.
+public enum ConnectFailure: Equatable, Sendable, CustomStringConvertible {
+    /// socket(2) or connect(2) failed, or the connection was refused or reset (SO_ERROR).
+    case errno(Errno)
+    /// The connection was not established within `seconds`.
+    case timedOut(seconds: Double)
+    /// getaddrinfo gave no address.
+    case noAddress
+
+    public var description: String {
+        switch self {
+        case .errno(let errno): "\(errno)"
+        case .timedOut(let seconds): "timed out after \(seconds) s"
+        case .noAddress: "no address"
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import SystemIO
 import USBIPWire
 
 /// Where a USB/IP server listens: a host name or address and a TCP port.
@@ -66,14 +67,14 @@ public final class USBIPConnection {
         let rc = getaddrinfo(address.host, String(address.port), &hints, &list)
         if rc != 0 { throw .resolve(host: address.host, reason: String(cString: gai_strerror(rc))) }
         defer { freeaddrinfo(list) }
-        var lastError = "no address"
+        var lastFailure = ConnectFailure.noAddress
         var entry = list
         while let ai = entry {
             entry = ai.pointee.ai_next
             let s = socket(ai.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard s >= 0 else { lastError = String(cString: strerror(errno)); continue }
+            guard s >= 0 else { lastFailure = .errno(.current); continue }
             if let failure = Self.connect(s, ai.pointee.ai_addr, ai.pointee.ai_addrlen, timeout: timeout) {
-                lastError = failure
+                lastFailure = failure
                 close(s)
                 continue
             }
@@ -82,27 +83,51 @@ public final class USBIPConnection {
             fd = s
             return
         }
-        throw .connect(host: address.host, port: address.port, reason: lastError)
+        throw .connect(host: address.host, port: address.port, failure: lastFailure)
     }
 
     deinit { if fd >= 0 { close(fd) } }
 
-    /// A non-blocking connect bounded by `timeout`; nil on success, else the reason.
+    /// A non-blocking connect bounded by `timeout`; nil on success, else why not.
     private static func connect(_ s: Int32, _ addr: UnsafeMutablePointer<sockaddr>?, _ len: socklen_t,
-                                timeout: Double) -> String? {
+                                timeout: Double) -> ConnectFailure? {
         let flags = fcntl(s, F_GETFL)
         _ = fcntl(s, F_SETFL, flags | O_NONBLOCK)
         defer { _ = fcntl(s, F_SETFL, flags) }
         if Glibc.connect(s, addr, len) == 0 { return nil }
-        guard errno == EINPROGRESS else { return String(cString: strerror(errno)) }
-        var p = pollfd(fd: s, events: Int16(POLLOUT), revents: 0)
-        let n = poll(&p, 1, Int32(timeout * 1000))
-        if n == 0 { return "timed out after \(timeout) s" }
-        if n < 0 { return String(cString: strerror(errno)) }
+        guard errno == EINPROGRESS else { return .errno(.current) }
+        do throws(PollOutcome) {
+            try Self.poll(s, for: Int16(POLLOUT), timeout: timeout)
+        } catch .timedOut {
+            return .timedOut(seconds: timeout)
+        } catch .failed(let errno) {
+            return .errno(errno)
+        }
         var err: Int32 = 0
         var size = socklen_t(MemoryLayout<Int32>.size)
         getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &size)
-        return err == 0 ? nil : String(cString: strerror(err))
+        return err == 0 ? nil : .errno(Errno(err))
+    }
+
+    /// Why ``poll(_:for:timeout:)`` returned without the event.
+    private enum PollOutcome: Error {
+        case timedOut
+        case failed(Errno)
+    }
+
+    /// Waits until `events` is ready on `s`, at most `timeout` seconds in all: a signal
+    /// (EINTR) resumes the wait with what is left of it.
+    private static func poll(_ s: Int32, for events: Int16, timeout: Double) throws(PollOutcome) {
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeout) * 1e9)
+        var p = pollfd(fd: s, events: events, revents: 0)
+        while true {
+            let now = DispatchTime.now().uptimeNanoseconds
+            let left = deadline > now ? Int32(clamping: (deadline - now + 999_999) / 1_000_000) : 0
+            let n = Glibc.poll(&p, 1, left)
+            if n > 0 { return }
+            if n == 0 { throw .timedOut }
+            if errno != EINTR { throw .failed(.current) }
+        }
     }
 
     /// Gives up ownership of the socket (for the vhci attach); the caller closes it.
@@ -120,7 +145,7 @@ public final class USBIPConnection {
             let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
             if n < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
-                throw .io("send: \(String(cString: strerror(errno)))")
+                throw .socket(operation: "send", errno: .current)
             }
             sent += n
         }
@@ -142,20 +167,20 @@ public final class USBIPConnection {
             if n < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
                 if errno == ECONNRESET { throw .closed(received: buffer.count) }
-                throw .io("receive: \(String(cString: strerror(errno)))")
+                throw .socket(operation: "receive", errno: .current)
             }
             buffer += chunk[0..<n]
         }
     }
 
     private func wait(for events: Int16) throws(USBIPClientError) {
-        guard fd >= 0 else { throw .io("the connection is closed") }
-        var p = pollfd(fd: fd, events: events, revents: 0)
-        while true {
-            let n = poll(&p, 1, Int32(timeout * 1000))
-            if n > 0 { return }
-            if n == 0 { throw .io("the server did not answer within \(timeout) s") }
-            if errno != EINTR { throw .io("poll: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw .socket(operation: "poll", errno: Errno(EBADF)) }
+        do throws(PollOutcome) {
+            try Self.poll(fd, for: events, timeout: timeout)
+        } catch .timedOut {
+            throw .timedOut(seconds: timeout)
+        } catch .failed(let errno) {
+            throw .socket(operation: "poll", errno: errno)
         }
     }
 }

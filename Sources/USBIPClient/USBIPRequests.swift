@@ -1,5 +1,6 @@
 import CLinux
 import Foundation
+import SystemIO
 import USBIPWire
 
 /// The client operations, each on its own connection: USB/IP's two, and fpga-lab's holders
@@ -39,7 +40,7 @@ public enum USBIPRequests {
             throw .protocolError("asked for \(busID), the server sent \(device.busID)")
         }
         let failed = usbip_tune_socket(connection.fd, Int32(clamping: deadPeerTimeout))
-        if failed != 0 { throw .io("cannot set TCP keepalive and TCP_USER_TIMEOUT on the import socket: \(String(cString: strerror(failed)))") }
+        if failed != 0 { throw .socket(operation: "set TCP keepalive and TCP_USER_TIMEOUT on the import socket", errno: Errno(failed)) }
         return Imported(fd: connection.takeDescriptor(), device: device)
     }
 
