@@ -96,12 +96,10 @@ public final class USBIPConnection {
         defer { _ = fcntl(s, F_SETFL, flags) }
         if Glibc.connect(s, addr, len) == 0 { return nil }
         guard errno == EINPROGRESS else { return .errno(.current) }
-        do throws(PollOutcome) {
-            try Self.poll(s, for: Int16(POLLOUT), timeout: timeout)
-        } catch .timedOut {
-            return .timedOut(seconds: timeout)
-        } catch .failed(let errno) {
-            return .errno(errno)
+        switch Self.poll(s, for: Int16(POLLOUT), timeout: timeout) {
+        case .ready: break
+        case .timedOut: return .timedOut(seconds: timeout)
+        case .failed(let errno): return .errno(errno)
         }
         var err: Int32 = 0
         var size = socklen_t(MemoryLayout<Int32>.size)
@@ -109,24 +107,25 @@ public final class USBIPConnection {
         return err == 0 ? nil : .errno(Errno(err))
     }
 
-    /// Why ``poll(_:for:timeout:)`` returned without the event.
-    private enum PollOutcome: Error {
+    /// What ``poll(_:for:timeout:)`` saw.
+    private enum PollOutcome {
+        case ready
         case timedOut
         case failed(Errno)
     }
 
     /// Waits until `events` is ready on `s`, at most `timeout` seconds in all: a signal
     /// (EINTR) resumes the wait with what is left of it.
-    private static func poll(_ s: Int32, for events: Int16, timeout: Double) throws(PollOutcome) {
+    private static func poll(_ s: Int32, for events: Int16, timeout: Double) -> PollOutcome {
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeout) * 1e9)
         var p = pollfd(fd: s, events: events, revents: 0)
         while true {
             let now = DispatchTime.now().uptimeNanoseconds
             let left = deadline > now ? Int32(clamping: (deadline - now + 999_999) / 1_000_000) : 0
             let n = Glibc.poll(&p, 1, left)
-            if n > 0 { return }
-            if n == 0 { throw .timedOut }
-            if errno != EINTR { throw .failed(.current) }
+            if n > 0 { return .ready }
+            if n == 0 { return .timedOut }
+            if errno != EINTR { return .failed(.current) }
         }
     }
 
@@ -175,12 +174,10 @@ public final class USBIPConnection {
 
     private func wait(for events: Int16) throws(USBIPClientError) {
         guard fd >= 0 else { throw .socket(operation: "poll", errno: Errno(EBADF)) }
-        do throws(PollOutcome) {
-            try Self.poll(fd, for: events, timeout: timeout)
-        } catch .timedOut {
-            throw .timedOut(seconds: timeout)
-        } catch .failed(let errno) {
-            throw .socket(operation: "poll", errno: errno)
+        switch Self.poll(fd, for: events, timeout: timeout) {
+        case .ready: return
+        case .timedOut: throw .timedOut(seconds: timeout)
+        case .failed(let errno): throw .socket(operation: "poll", errno: errno)
         }
     }
 }

@@ -14,16 +14,17 @@ private final class LoopbackPeer {
     private var accepted: Int32 = -1
 
     init(listening: Bool) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, length) == 0 && getsockname(s, $0, &length) == 0 }
         }
-        try #require(fd >= 0 && bound)
-        if listening { try #require(listen(fd, 4) == 0) }
+        try #require(s >= 0 && bound)
+        if listening { try #require(listen(s, 4) == 0) }
+        fd = s
         port = UInt16(bigEndian: address.sin_port)
     }
 
