@@ -28,7 +28,8 @@ struct Invocation {
         options:
           --config FILE       binder.conf (default /etc/fpga-lab/binder.conf)
           --sysfs-root DIR    stands in for /sys (tests)
-          --port P            serve: TCP port, overrides binder.conf (default 3240)
+          --port P            serve: TCP port, overrides binder.conf (default 3240); 0: a
+                              free one the kernel picks, named in the log and in STATUS=
           --allow CIDR        serve: allowed clients, repeatable, overrides binder.conf;
                               none anywhere: loopback clients only
           --timeout S         serve: seconds a client has to send its request (default 10)
@@ -71,7 +72,9 @@ struct Invocation {
                 configExplicit = true
             case "--port":
                 let v = try value(a)
-                guard let p = BinderConfig.port(parsing: v) else { throw .usage("bad --port '\(v)' (1-65535)") }
+                guard let p = v == "0" ? 0 : BinderConfig.port(parsing: v) else {
+                    throw .usage("bad --port '\(v)' (1-65535, or 0 for a free one)")
+                }
                 port = p
             case "--allow":
                 let v = try value(a)

@@ -82,6 +82,8 @@ final class Server {
     /// Binds the lab's boards as they are plugged (nil: hot-plug binding off).
     let hotplug: Hotplug?
     private var listener: Int32 = -1
+    /// The port the listener is bound to (``Options/port``, or the kernel's pick for 0).
+    private var port: UInt16 = 0
     private var connections: [Connection] = []
     /// Boards handed over and not yet reported available again (at most 16: usbip-host's
     /// limit; an array keeps the Embedded binary small).
@@ -97,12 +99,12 @@ final class Server {
     func run() throws(BinderError) -> Never {
         let family = try listen()
         let allowText = options.allow.isEmpty ? "loopback only" : options.allow.map { $0.description }.joined(separator: " ")
-        Output.log("listening on port \(options.port) (\(family)); allow \(allowText); timeout \(options.timeoutMilliseconds / 1000) s; dead peers given up after \(options.deadPeerSeconds) s")
+        Output.log("listening on port \(port) (\(family)); allow \(allowText); timeout \(options.timeoutMilliseconds / 1000) s; dead peers given up after \(options.deadPeerSeconds) s")
         if let hotplug {
             Output.log("hotplug: binding the lab's boards as they are plugged")
             hotplug.coldplug()
         }
-        Notify.send("READY=1\nSTATUS=serving USB/IP on port \(options.port)")
+        Notify.send("READY=1\nSTATUS=serving USB/IP on port \(port)")
         while true { step() }
     }
 
@@ -141,7 +143,26 @@ final class Server {
             throw .system(what: "cannot listen on", path: where_, errno: e)
         }
         listener = fd
+        port = Self.localPort(of: fd) ?? options.port
         return family
+    }
+
+    /// The port a listening socket is bound to (getsockname): the one asked for, or the one the
+    /// kernel picked for port 0.
+    private static func localPort(of fd: Int32) -> UInt16? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard rc == 0 else { return nil }
+        return withUnsafePointer(to: &storage) {
+            switch Int32($0.pointee.ss_family) {
+            case AF_INET6: $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) }
+            case AF_INET: $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+            default: nil
+            }
+        }
     }
 
     /// One poll round: accept, read, write, expire.

@@ -13,7 +13,6 @@ suite_workdir
 HOST=$T/bus/usb/drivers/usbip-host
 HUB=devices/platform/soc/usb1/1-1
 EVENTS=$WORK/uevents.sock
-PORT=$(free_port)
 
 # uevent ACTION BUSID [KEY=VALUE...]: one kernel-format datagram for the USB device BUSID.
 uevent() {
@@ -50,7 +49,8 @@ EOF
 
 echo "coldplug: the lab's board present at start is bound, the stranger is not"
 kernel_move usb 1-1.3 "$HUB/1-1.3" &
-start_server "$WORK/serve.log" --config "$WORK/binder.conf" --port "$PORT" --uevents "$EVENTS"
+start_server "$WORK/serve.log" --config "$WORK/binder.conf" --port 0 --uevents "$EVENTS"
+PORT=$(served_port)
 check "READY=1 after the coldplug" "READY=1" "${NOTIFIED%%$'\n'*}"
 wait_for_line "$WORK/serve.log" "usbip-binder: hotplug: 1-1.3 bound to usbip-host (was usb)"
 check_contains "coldplug names the board" "hotplug: 1-1.3 (arty-a7-1) present, not exported" "$(cat "$WORK/serve.log")"
@@ -131,7 +131,8 @@ echo "no --uevents on a fake tree: no hot-plug binding at all"
 kill "$SERVER"
 make_tree "$T"; add_boards "$T"
 before=$(driver_state)
-start_server "$WORK/off.log" --config "$WORK/binder.conf" --port "$PORT"
+start_server "$WORK/off.log" --config "$WORK/binder.conf" --port 0
+PORT=$(served_port)
 check "READY=1" "READY=1" "${NOTIFIED%%$'\n'*}"
 # A devlist answered: the server is past its start (where a coldplug would bind) and in its loop.
 check "devlist answers, nothing exported" "" "$(listed)"

@@ -129,9 +129,10 @@ suite_cleanup() {
 }
 
 # free_port: a TCP port the kernel reports free on the IPv4 and IPv6 wildcards (a dual-stack
-# socket bound to port 0), for a server under test that listens on both. The port is released
-# before the server binds it, so another process could take it in between: the binder's --port
-# takes 1-65535 only, and it reports the port it was given, not one it got from the kernel.
+# socket bound to port 0), for a port that must be known before the server starts (binder.conf's
+# `port`, which takes 1-65535). It is released before the server binds it, so another process
+# could take it in between; a server started with --port 0 binds a free port itself and names it
+# (served_port).
 free_port() {
     python3 -c 'import socket
 try:
@@ -154,6 +155,10 @@ wait_for() {
         sleep 0.1
     done
 }
+
+# served_port: the port of the server start_server last started, from its STATUS= line (the
+# binder's --port 0 binds one the kernel picks); empty when the notification has none.
+served_port() { sed -n 's/^STATUS=serving USB\/IP on port \([0-9][0-9]*\)$/\1/p' <<< "$NOTIFIED"; }
 
 # has_line FILE LINE / has_text FILE TEXT: FILE holds LINE as a whole line / TEXT anywhere.
 has_line() { grep -qxF -- "$2" "$1" 2> /dev/null; }

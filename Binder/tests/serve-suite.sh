@@ -11,8 +11,6 @@ need usbip "Debian package usbip" python3 "sd_notify listener, free ports"
 
 suite_workdir
 BASE=devices/platform/soc/usb1/1-1
-PORT=$(free_port)
-
 make_tree "$T"; add_boards "$T"
 add_device "$T" 1-1.2 "$BASE/1-1.2" 09fb 6010 0100 00 usbip-host 480 "" "ff/ff/ff"
 attr "$T/$BASE/1-1.2/usbip_status" 2
@@ -54,9 +52,13 @@ exchange() {
 }
 
 echo "serve answers usbip list -r"
-start_server "$WORK/serve.log" --port "$PORT" --timeout 2
-check "READY=1 sent to NOTIFY_SOCKET" "READY=1
-STATUS=serving USB/IP on port $PORT" "$NOTIFIED"
+start_server "$WORK/serve.log" --port 0 --timeout 2
+# --port 0: the kernel picks the port; STATUS= and the log name it, and the checks below reach
+# the server there.
+PORT=$(served_port)
+check "READY=1 sent to NOTIFY_SOCKET, STATUS= names the port bound for --port 0" "READY=1
+STATUS=serving USB/IP on port $PORT yes" "$NOTIFIED $([[ $PORT =~ ^[1-9][0-9]*$ ]] && echo yes)"
+check_contains "log: the bound port" "listening on port $PORT (" "$(cat "$WORK/serve.log")"
 expected="dev 1-1.2 09fb:6010
 path /sys/$BASE/1-1.2
 class 00/00/00
@@ -131,8 +133,8 @@ check_contains "log: busy" "import 1-1.2 refused: in use" "$log"
 kill "$SERVER"
 
 echo "allowlist"
-PORT=$(free_port)
-start_server "$WORK/allow.log" --port "$PORT" --allow 10.0.0.0/8 --allow 127.0.0.1
+start_server "$WORK/allow.log" --port 0 --allow 10.0.0.0/8 --allow 127.0.0.1
+PORT=$(served_port)
 usbip --tcp-port "$PORT" list -r ::1 > /dev/null 2>&1; rc=$?
 check "::1 not in 10.0.0.0/8 127.0.0.1/32: usbip fails" 1 "$rc"
 out=$(usbip --tcp-port "$PORT" list -r 127.0.0.1 2> /dev/null); rc=$?

@@ -139,6 +139,10 @@ check "unknown command: message" "usbip-binder: unknown command 'frobnicate'
 usbip-binder: try 'usbip-binder --help'" "$out"
 out=$(binder bind 1-1.3 --port 99 2>&1); rc=$?
 check "--port outside serve: exit 2" 2 "$rc"
+for bad in 65536 -1 00 x; do
+    out=$(binder serve --port "$bad" 2>&1); rc=$?
+    check "bad --port $bad: exit 2 and the range" "2 usbip-binder: bad --port '$bad' (1-65535, or 0 for a free one)" "$rc $(head -n 1 <<< "$out")"
+done
 out=$(binder serve --allow 10.0.0.300/8 2>&1); rc=$?
 check "bad --allow: exit 2" 2 "$rc"
 check "bad --allow: message" "usbip-binder: bad --allow '10.0.0.300/8' (CIDR, e.g. 192.168.10.0/24)" "$(head -n 1 <<< "$out")"

@@ -81,33 +81,34 @@ final class BinderServer {
     let process: ProcessRunner.Background
     let port: UInt16
 
-    /// Serves `tree` on `port`, or when nil on a port the kernel picked. usbip-binder takes no
-    /// `--port 0` (it cannot report a port it was given), so the test binds port 0, reads the
-    /// port with getsockname and releases it for the binder; should another program take it in
-    /// between, the binder exits and another port is picked.
+    /// Serves `tree` on `port`, or when nil on a port the kernel picks: `--port 0`, and the
+    /// binder names the port it bound in its "listening on port N (...)" line.
     init(tree: FakeServerTree, port fixed: UInt16? = nil) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             Issue.record("\(Self.binary) is missing: run `make -f mk/binder.mk binder` first")
             throw CocoaError(.fileNoSuchFile)
         }
-        var attempts = 0
-        while true {
-            attempts += 1
-            let port = try fixed ?? LoopbackSocket().port
-            let process = try ProcessRunner.Background(Self.binary, ["--sysfs-root", tree.root.path, "serve", "--port", String(port)])
-            // It says so once it listens; or it exits (the port was taken).
-            try Wait.until("usbip-binder listens on port \(port)", context: { process.output }) {
-                !process.isRunning || process.output.contains("listening on port \(port)")
-            }
-            if process.isRunning {
-                (self.process, self.port) = (process, port)
-                return
-            }
-            guard fixed == nil, attempts < 5 else {
-                Issue.record("usbip-binder exited instead of serving on port \(port):\n\(process.output)")
-                throw CocoaError(.executableLoad)
-            }
+        let process = try ProcessRunner.Background(Self.binary, ["--sysfs-root", tree.root.path, "serve", "--port", String(fixed ?? 0)])
+        var bound: UInt16?
+        // It says so once it listens; or it exits (a fixed port was taken).
+        try Wait.until("usbip-binder listens", context: { process.output }) {
+            bound = Self.listeningPort(in: process.output)
+            return !process.isRunning || bound != nil
         }
+        guard process.isRunning, let bound, bound != 0, fixed == nil || bound == fixed else {
+            Issue.record("usbip-binder is not serving on \(fixed.map(String.init) ?? "a port the kernel picked"):\n\(process.output)")
+            throw CocoaError(.executableLoad)
+        }
+        (self.process, self.port) = (process, bound)
+    }
+
+    /// N of usbip-binder's "listening on port N (" log line, once it is there.
+    static func listeningPort(in output: String) -> UInt16? {
+        guard let range = output.range(of: "listening on port ") else { return nil }
+        let rest = output[range.upperBound...]
+        let digits = rest.prefix(while: { $0.isASCII && $0.isNumber })
+        guard rest.dropFirst(digits.count).hasPrefix(" (") else { return nil }
+        return UInt16(digits)
     }
 
     /// SIGKILL: the server vanishes as on a crash or power loss.

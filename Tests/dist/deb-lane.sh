@@ -133,10 +133,11 @@ make_tree "$T"
 add_boards "$T"
 set_driver "$T" devices/platform/soc/usb1/1-1/1-1.3 usbip-host
 attr "$T/devices/platform/soc/usb1/1-1/1-1.3/usbip_status" 1
-port=$(free_port)
-start_server "$WORK/serve.log" --port "$port" --allow 127.0.0.1
+start_server "$WORK/serve.log" --port 0 --allow 127.0.0.1
 binder_pid=$SERVER
 [[ $NOTIFIED == *READY=1* ]] || die "the packaged usbip-binder did not get ready: $(cat "$WORK/serve.log")"
+port=$(served_port)
+[[ -n $port ]] || die "the packaged usbip-binder named no port in its STATUS=: $NOTIFIED"
 say "packaged usbip-binder $("$BINDER" --version 2>&1 | head -n 1) serving 1-1.3 (0403:6010) on 127.0.0.1:$port"
 
 for release in "${releases[@]}"; do
