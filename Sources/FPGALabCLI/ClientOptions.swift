@@ -19,8 +19,14 @@ struct ClientOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Seconds after which an attached board's server that stopped answering is given up and the vhci port freed (keepalive, TCP_USER_TIMEOUT), so `watch` can attach it again (default: the lab's server.dead_peer_timeout, else 30).", valueName: "seconds"))
     var deadPeerTimeout: Int?
 
+    /// The longest --timeout: a day (and a finite number: `inf` or `1e300` once crashed the
+    /// conversion to poll's milliseconds).
+    static let maxTimeout: Double = 86_400
+
     func validate() throws {
-        guard timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds") }
+        guard timeout > 0, timeout <= Self.maxTimeout else {
+            throw ValidationError("--timeout \(timeout): expected seconds above 0, at most \(Int(Self.maxTimeout))")
+        }
         if let deadPeerTimeout, !Server.deadPeerTimeoutRange.contains(deadPeerTimeout) {
             throw ValidationError("--dead-peer-timeout \(deadPeerTimeout): expected seconds in \(Server.deadPeerTimeoutRange.lowerBound)-\(Server.deadPeerTimeoutRange.upperBound)")
         }

@@ -117,7 +117,9 @@ public final class USBIPConnection {
     /// Waits until `events` is ready on `s`, at most `timeout` seconds in all: a signal
     /// (EINTR) resumes the wait with what is left of it.
     private static func poll(_ s: Int32, for events: Int16, timeout: Double) -> PollOutcome {
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeout) * 1e9)
+        // At most a day: a larger (or infinite) timeout would not convert to nanoseconds.
+        let seconds = timeout.isNaN ? 0 : min(max(0, timeout), 86_400)
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
         var p = pollfd(fd: s, events: events, revents: 0)
         while true {
             let now = DispatchTime.now().uptimeNanoseconds

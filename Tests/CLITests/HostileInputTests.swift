@@ -41,4 +41,23 @@ import Testing
             #expect(lines.first?.contains(path) == true, "\(arguments): \(run.stderr)")
         }
     }
+
+    /// Numbers a verb cannot use: a usage error naming the option (exit 64), never a crash
+    /// (`list --timeout 1e12` and `--timeout inf` died converting to poll's milliseconds).
+    @Test(arguments: [
+        ["list", "--server", "10.255.255.1", "--timeout", "1e12"],
+        ["list", "--server", "10.255.255.1", "--timeout", "inf"],
+        ["list", "--server", "10.255.255.1", "--timeout", "nan"],
+        ["list", "--server", "10.255.255.1", "--timeout", "0"],
+        ["attach", "board", "--config", "lab.yaml", "--timeout", "-1"],
+        ["watch", "--config", "lab.yaml", "--interval", "nan"],
+    ])
+    func numbersOutOfRange(arguments: [String]) throws {
+        let dir = try FPGALabBinary.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = try FPGALabBinary.run(arguments, in: dir)
+        #expect(run.status == 64, "\(arguments): \(run.stderr)")
+        #expect(!run.stderr.contains("Fatal error") && !run.stderr.contains("crashed"), "\(arguments): \(run.stderr)")
+        #expect(run.stderr.contains(arguments[arguments.count - 2]), "\(arguments): \(run.stderr)")
+    }
 }
