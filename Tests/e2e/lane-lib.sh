@@ -33,7 +33,8 @@ LANE_TRANSCRIPT=/dev/null
 # translation against another vCPU's code patching, and a guest kernel patching a static key
 # (systemd's device cgroup programs toggle one at boot) died of an int3 trap at the patched jump
 # in one CI run of issue 23 (QEMU 8.1's "accel/tcg: Always lock pages before translation" fixed
-# that race). thread=single costs about 25 s per x86 boot here.
+# that race). thread=single made the boots here 4-26 s longer (trixie's the most) and the
+# arm64 one 16 s; the client lane's two VMs fill both cores either way.
 : "${E2E_ACCEL:=tcg,thread=single}"
 export E2E_ACCEL
 
