@@ -9,8 +9,9 @@
 #                               clean Debian 12 and 13 roots (mmdebstrap), each verb run inside
 #
 # The binary: release, Swift runtime and Foundation linked statically (FoundationNetworking
-# needs libcurl named for the linker), in its own scratch path so it never thrashes the debug
-# build. VERSION is scripts/version.sh's (git describe); the man page and the changelog entry
+# needs libcurl named for the linker), no RUNPATH (SwiftPM adds $ORIGIN by default: libraries
+# beside /usr/bin/fpga-lab would be loaded), in its own scratch path so it never thrashes the
+# debug build. VERSION is scripts/version.sh's (git describe); the man page and the changelog entry
 # take the date of the commit.
 
 DIST_OUT := build/dist
@@ -33,7 +34,7 @@ DIST_EPOCH = $(eval DIST_EPOCH := $$(shell git log -1 --format=%ct))$(DIST_EPOCH
 
 dist-build: deps version-header
 	@test -n "$(DIST_VERSION)" || { echo "make dist: no version: scripts/version.sh needs a git checkout"; exit 1; }
-	$(SWIFT) build -c release --static-swift-stdlib --product fpga-lab -Xlinker -lcurl \
+	$(SWIFT) build -c release --static-swift-stdlib --disable-local-rpath --product fpga-lab -Xlinker -lcurl \
 	  -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now --scratch-path $(DIST_SCRATCH) \
 	  -Xcc -ffile-prefix-map=$(CURDIR)=. -Xswiftc -file-prefix-map -Xswiftc $(CURDIR)=.
 

@@ -46,7 +46,7 @@ done
 ((${#releases[@]})) || releases=(bookworm trixie)
 [[ -r $deb ]] || die "cannot read the .deb '$deb' (give --deb; make dist builds it)"
 [[ $(id -u) == 0 ]] || die "needs root (mmdebstrap into a directory, chroot, mount)"
-for tool in mmdebstrap dpkg-deb debugfs sfdisk python3; do
+for tool in mmdebstrap dpkg-deb debugfs sfdisk python3 readelf; do
   command -v "$tool" >/dev/null || die "missing tool $tool (deps/dist.apt)"
 done
 deb=$(cd "$(dirname "$deb")" && pwd)/$(basename "$deb")
@@ -112,6 +112,10 @@ check_build_image() {
 extract=$out/extracted
 dpkg-deb -x "$deb" "$extract"
 BINDER=$extract/usr/lib/fpga-lab/binder/x86_64/usbip-binder
+# No RPATH or RUNPATH: the loader must not look beside /usr/bin/fpga-lab for libraries.
+if readelf -d "$extract/usr/bin/fpga-lab" | grep -E 'R(UN)?PATH'; then
+  die "/usr/bin/fpga-lab has a library search path of its own (RPATH/RUNPATH)"
+fi
 if [[ -n $install_tree ]]; then
   [[ -x $install_tree/usr/bin/fpga-lab ]] || die "no usr/bin/fpga-lab in --install-tree $install_tree"
   # files() DIR: each regular file or symlink, its sha256 (or link target) and path.
